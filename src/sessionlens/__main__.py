@@ -1,0 +1,3 @@
+from sessionlens.cli.main import main
+
+raise SystemExit(main())

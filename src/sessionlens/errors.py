@@ -1,0 +1,31 @@
+"""Errors meant for people: each carries a one-line message that says what was wrong and what to do."""
+
+from __future__ import annotations
+
+
+class SessionLensError(Exception):
+    """Base of every error the CLI and app turn into a one-line message (exit code 2)."""
+
+
+class SessionError(SessionLensError):
+    """A session was used against its lifecycle, e.g. a second run in one session."""
+
+
+class StoreError(SessionLensError):
+    """A store could not be opened, read or written: corrupt, foreign, missing or locked."""
+
+
+class UnknownSessionError(StoreError, KeyError):
+    """No session with this id in the store."""
+
+    def __init__(self, session_id: str, location: str = "") -> None:
+        where = f" in {location}" if location else ""
+        super().__init__(f"no session with id {session_id!r}{where}")
+        self.session_id = session_id
+
+    def __str__(self) -> str:  # KeyError would repr() the message otherwise
+        return str(self.args[0])
+
+
+class ReadOnlyStoreError(StoreError):
+    """A write was attempted on a store opened for browsing."""

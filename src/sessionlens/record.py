@@ -1,0 +1,183 @@
+"""The session record: what a store holds per session, and the derived values every view needs.
+
+Records come from Kedro 0.17-0.19, kedro-viz and sessionlens itself, so readers never assume a
+key exists (DESIGN.md section 1). Everything here is pure: no I/O beyond a pid liveness check.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import PurePath
+from typing import Any
+
+SESSION_ID_FORMAT = "%Y-%m-%dT%H.%M.%S.%fZ"
+
+#: Statuses a summary can have. ``completed`` is a Kedro record without sessionlens run data.
+STATUSES = ("running", "success", "failed", "interrupted", "completed")
+
+Record = dict[str, Any]
+
+
+def new_session_id(now: datetime | None = None) -> str:
+    """Kedro's session id: UTC time cut to milliseconds, sortable as text."""
+    now = now or datetime.now(timezone.utc)
+    return now.astimezone(timezone.utc).strftime(SESSION_ID_FORMAT)[:-4] + "Z"
+
+
+def session_id_time(session_id: str) -> datetime | None:
+    """The UTC time encoded in a Kedro-format session id, or None for another format."""
+    try:
+        return datetime.strptime(session_id, SESSION_ID_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def derive_status(record: Mapping[str, Any], *, check_pid: bool = True) -> str:
+    """Status as DESIGN.md defines it; a ``running`` record whose process is gone is interrupted."""
+    run = record.get("run")
+    if isinstance(run, Mapping) and run.get("status") in STATUSES:
+        status = str(run["status"])
+        if status == "running" and check_pid:
+            pid, host = run.get("pid"), run.get("hostname")
+            if isinstance(pid, int) and host == socket.gethostname() and not _pid_alive(pid):
+                return "interrupted"
+        return status
+    return "failed" if record.get("exception") else "completed"
+
+
+def command_line(record: Mapping[str, Any]) -> str | None:
+    """The command as a person typed it: Kedro's ``cli.command_path`` or the run's argv."""
+    run = record.get("run")
+    if isinstance(run, Mapping) and isinstance(run.get("command"), list | tuple):
+        import shlex
+
+        return shlex.join(str(a) for a in run["command"])
+    cli = record.get("cli")
+    if isinstance(cli, Mapping) and cli.get("command_path"):
+        return str(cli["command_path"])
+    return None
+
+
+def params_of(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's parameters: Kedro's ``--params`` (``cli.params.params``), else runtime params."""
+    cli = record.get("cli")
+    if isinstance(cli, Mapping):
+        cli_params = cli.get("params")
+        if isinstance(cli_params, Mapping) and isinstance(cli_params.get("params"), Mapping):
+            if cli_params["params"]:
+                return dict(cli_params["params"])
+    for key in ("runtime_params", "extra_params"):
+        value = record.get(key)
+        if isinstance(value, Mapping) and value:
+            return dict(value)
+    return {}
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of a session list: the fields the table, filter and sort need, nothing more."""
+
+    session_id: str
+    status: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_s: float | None = None
+    exit_code: int | None = None
+    branch: str | None = None
+    commit_sha: str | None = None
+    dirty: bool | None = None
+    command: str | None = None
+    username: str | None = None
+    package_name: str | None = None
+    hostname: str | None = None
+    rerun_of: str | None = None
+    title: str | None = None
+    bookmark: bool = False
+    notes: str | None = None
+
+    @classmethod
+    def from_record(
+        cls,
+        record: Mapping[str, Any],
+        details: Mapping[str, Any] | None = None,
+        *,
+        check_pid: bool = True,
+    ) -> SessionSummary:
+        """Build a summary from a record and optional kedro-viz ``user_run_details``."""
+        git = record.get("git") if isinstance(record.get("git"), Mapping) else {}
+        run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
+        details = details or {}
+        session_id = str(record.get("session_id", ""))
+        started = run.get("started_at")
+        if not started:
+            moment = session_id_time(session_id)
+            started = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+        dirty = git.get("dirty")
+        return cls(
+            session_id=session_id,
+            status=derive_status(record, check_pid=check_pid),
+            started_at=started,
+            finished_at=run.get("finished_at"),
+            duration_s=_float_or_none(run.get("duration_s")),
+            exit_code=run.get("exit_code") if isinstance(run.get("exit_code"), int) else None,
+            branch=_str_or_none(git.get("branch")),
+            commit_sha=_str_or_none(git.get("commit_sha")),
+            dirty=bool(dirty) if dirty is not None else None,
+            command=command_line(record),
+            username=_str_or_none(record.get("username")),
+            package_name=_str_or_none(record.get("package_name")),
+            hostname=_str_or_none(run.get("hostname")),
+            rerun_of=_str_or_none(run.get("rerun_of")),
+            title=_str_or_none(details.get("title")),
+            bookmark=bool(details.get("bookmark")),
+            notes=_str_or_none(details.get("notes")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types from what stores hold: tuples from pickles, paths, sets, datetimes."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

@@ -1,0 +1,120 @@
+"""``SessionStore``: the one interface the CLI, the app and the runner use for every backend.
+
+A new backend is one new module with a subclass of ``SessionStore`` (see DESIGN.md section 2).
+Callers check ``capabilities`` instead of the class: harlequin's adapter idea.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, ClassVar
+
+from sessionlens.errors import ReadOnlyStoreError
+from sessionlens.query import Query
+from sessionlens.record import Record, SessionSummary
+
+
+@dataclass(frozen=True)
+class StoreCapabilities:
+    """What a backend can do, so the UI can offer or hide actions without isinstance checks."""
+
+    persistent: bool = True
+    #: keeps a log per session (``append_log``/``read_log``)
+    logs: bool = True
+    #: kedro-viz ``user_run_details``: title, bookmark, notes
+    user_details: bool = False
+    #: several processes may write at once without losing sessions
+    concurrent_writers: bool = False
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    """A piece of a session's log as it was streamed; ``stream`` is ``stdout`` or ``stderr``."""
+
+    text: str
+    stream: str = "stdout"
+
+
+class SessionStore(ABC):
+    """A place sessions are kept. Open with :func:`sessionlens.stores.open_store`.
+
+    Every method that reads takes no lock a writer would wait on; every write is atomic:
+    a crash mid-write leaves the previous state readable.
+    """
+
+    kind: ClassVar[str]
+    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities()
+
+    def __init__(self, location: str, *, read_only: bool = False) -> None:
+        self.location = location
+        self.read_only = read_only
+
+    # -- reading ----------------------------------------------------------------------
+    @abstractmethod
+    def count(self, query: Query | None = None) -> int:
+        """How many sessions match ``query`` (all when None)."""
+
+    @abstractmethod
+    def list_summaries(
+        self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
+    ) -> list[SessionSummary]:
+        """One page of matching sessions in ``query``'s order; must not read the whole store
+        where the backend has an index."""
+
+    @abstractmethod
+    def get(self, session_id: str) -> Record:
+        """The whole record, plain data; raises ``UnknownSessionError``."""
+
+    def get_summary(self, session_id: str) -> SessionSummary:
+        return SessionSummary.from_record(self.get(session_id), self.user_details(session_id))
+
+    def user_details(self, session_id: str) -> Mapping[str, Any]:
+        """kedro-viz's title/bookmark/notes for a session; empty where the backend has none."""
+        return {}
+
+    def read_log(self, session_id: str) -> str:
+        """The whole stored log as text ('' when the session has none)."""
+        return "".join(chunk.text for chunk in self.iter_log(session_id))
+
+    @abstractmethod
+    def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
+        """Log chunks from the ``start``-th on, in the order they were appended."""
+
+    @abstractmethod
+    def change_token(self) -> Any:
+        """A cheap value that changes whenever sessions are added or updated (for polling)."""
+
+    # -- writing ----------------------------------------------------------------------
+    @abstractmethod
+    def save(self, record: Record) -> None:
+        """Insert or replace the record with ``record['session_id']``, atomically."""
+
+    @abstractmethod
+    def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
+        """Append to a session's log; called as output streams, so it must be cheap."""
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyStoreError(f"{self.location} is open read-only; nothing was written")
+
+    # -- lifecycle --------------------------------------------------------------------
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
+        """Release files and connections."""
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        """``kind: location`` for headers and messages."""
+        return f"{self.kind}: {self.location}"
