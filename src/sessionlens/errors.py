@@ -1,4 +1,4 @@
-"""Errors meant for people: each carries a one-line message that says what was wrong and what to do."""
+"""Errors meant for people: one-line messages that say what was wrong and what to do."""
 
 from __future__ import annotations
 

@@ -83,9 +83,9 @@ def params_of(record: Mapping[str, Any]) -> dict[str, Any]:
     cli = record.get("cli")
     if isinstance(cli, Mapping):
         cli_params = cli.get("params")
-        if isinstance(cli_params, Mapping) and isinstance(cli_params.get("params"), Mapping):
-            if cli_params["params"]:
-                return dict(cli_params["params"])
+        inner = cli_params.get("params") if isinstance(cli_params, Mapping) else None
+        if isinstance(inner, Mapping) and inner:
+            return dict(inner)
     for key in ("runtime_params", "extra_params"):
         value = record.get(key)
         if isinstance(value, Mapping) and value:
@@ -129,9 +129,9 @@ class SessionSummary:
         details = details or {}
         session_id = str(record.get("session_id", ""))
         started = run.get("started_at")
-        if not started:
-            moment = session_id_time(session_id)
-            started = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+        moment = None if started else session_id_time(session_id)
+        if moment:
+            started = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         dirty = git.get("dirty")
         return cls(
             session_id=session_id,
