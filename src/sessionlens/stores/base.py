@@ -7,7 +7,7 @@ Callers check ``capabilities`` instead of the class: harlequin's adapter idea.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar
@@ -91,6 +91,11 @@ class SessionStore(ABC):
     @abstractmethod
     def save(self, record: Record) -> None:
         """Insert or replace the record with ``record['session_id']``, atomically."""
+
+    def save_many(self, records: Iterable[Record]) -> None:
+        """Save several records; backends override this to use one transaction (bulk imports)."""
+        for record in records:
+            self.save(record)
 
     @abstractmethod
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
