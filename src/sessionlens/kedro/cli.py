@@ -1,0 +1,81 @@
+"""``kedro sessions``: the sessionlens app and CLI on a Kedro project's own session store.
+
+Registered through the ``kedro.project_commands`` entry point, so it exists in every Kedro
+project of an environment where ``sessionlens[kedro]`` is installed. Kedro has already
+bootstrapped the project when a project command runs, so the store is read from the project's
+real settings (``SESSION_STORE_CLASS``/``SESSION_STORE_ARGS``), not guessed.
+
+    kedro sessions                 # the app on this project's sessions
+    kedro sessions list --json     # any sessionlens command, on this project's store
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+#: Kedro's own store classes and where they keep their sessions (``path`` is a folder).
+_KEDRO_STORE_LAYOUTS = {
+    "kedro.framework.session.shelvestore.ShelveStore": ("shelve", ""),
+    "kedro.framework.session.store.ShelveStore": ("shelve", ""),
+    "kedro_viz.integrations.kedro.sqlite_store.SQLiteStore": ("sqlite", "session_store.db"),
+}
+
+
+def store_spec_from_settings(
+    store_class: type, store_args: Mapping[str, Any], project_path: str | Path
+) -> str | None:
+    """The sessionlens ``--store`` for a project's session store settings, or None when the
+    class keeps nothing on disk that sessionlens knows (Kedro's default ``BaseSessionStore``)."""
+    from sessionlens.kedro.store import KedroSessionStore, _absolute
+
+    path = store_args.get("path")
+    path = None if path is None else str(path)
+    if isinstance(store_class, type) and issubclass(store_class, KedroSessionStore):
+        return store_class.store_spec(path, project_path)
+    for klass in getattr(store_class, "__mro__", ()):
+        layout = _KEDRO_STORE_LAYOUTS.get(f"{klass.__module__}.{klass.__qualname__}")
+        if layout is not None:
+            kind, file_name = layout
+            base = _absolute(path if path is not None else "sessions", project_path)
+            return f"{kind}://{base / file_name if file_name else base}"
+    return None
+
+
+def project_store_spec(project_path: Path) -> str:
+    """The store of the bootstrapped project: from its settings, else the project folder, in
+    which ``sessionlens`` looks for a store in Kedro's default places."""
+    from kedro.framework.project import settings
+
+    spec = store_spec_from_settings(
+        settings.SESSION_STORE_CLASS, dict(settings.SESSION_STORE_ARGS), project_path
+    )
+    return spec or str(project_path)
+
+
+def sessionlens_argv(store: str, args: Sequence[str]) -> list[str]:
+    """The ``sessionlens`` command line for ``kedro sessions ARGS``, on ``store``."""
+    return ["--store", store, *args]
+
+
+@click.group(name="sessionlens")
+def commands() -> None:
+    """sessionlens commands for a Kedro project."""
+
+
+@commands.command(
+    name="sessions",
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def sessions(metadata: Any, args: tuple[str, ...]) -> None:
+    """Browse this project's runs with sessionlens (`kedro sessions --help` for more)."""
+    from sessionlens.cli.main import main
+
+    project_path = Path(getattr(metadata, "project_path", None) or Path.cwd())
+    code = main(sessionlens_argv(project_store_spec(project_path), args))
+    raise SystemExit(code or 0)

@@ -1,0 +1,429 @@
+"""Kedro session stores that keep Kedro's records in sessionlens stores.
+
+Kedro's store contract: ``Store(path, session_id)`` is a mapping that Kedro fills while the
+session is created (``project_path``, ``session_id``, ``cli``, ``git``, ``username``...), with
+``read()`` (called once by the constructor) and ``save()`` (called by ``KedroSession.close``).
+
+- :class:`SQLiteStore` writes kedro-viz's SQLiteStore layout (``<path>/session_store.db``,
+  table ``runs``, blob JSON-encoded twice) through sessionlens's ``SQLiteSessionStore``, so
+  kedro-viz 4.0-10.2 still reads it.
+- :class:`ShelveStore` writes Kedro's ShelveStore layout (``<path>/<session_id>/store``), as
+  kedro 0.17.0-0.19.8 did.
+
+What sessionlens adds to Kedro's record, the ``run`` dict (status, start, end, duration, pid,
+host, command), the git branch and full sha and the ``environment``, is written by
+:mod:`sessionlens.kedro.hooks` into the live store of the session (found by session id with
+:func:`live_store`) and saved at pipeline start (so the app sees a live run), at its end and at
+session close. Every save replaces the one record of the session id: nothing is written twice.
+
+Kedro is imported here, not in ``sessionlens``: Kedro's settings validation requires
+``SESSION_STORE_CLASS`` to subclass its ``BaseSessionStore``. Without Kedro installed, a stand-in
+base with the same contract keeps the classes usable (tests, reading records in scripts).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+import weakref
+from collections import UserDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sessionlens.errors import StoreError, UnknownSessionError
+from sessionlens.record import Record, to_jsonable, utc_now_iso
+
+if TYPE_CHECKING:
+    from sessionlens.stores.base import SessionStore
+
+logger = logging.getLogger(__name__)
+
+try:  # Kedro >= 0.17 (the extra); its settings validation wants this exact base class
+    from kedro.framework.session.store import BaseSessionStore as _Base
+except ImportError:  # pragma: no cover - exercised by the tests that run without Kedro
+
+    class _Base(UserDict):  # type: ignore[no-redef]
+        """Kedro's ``BaseSessionStore`` contract, for use without Kedro installed."""
+
+        def __init__(self, path: str, session_id: str) -> None:
+            self._path = path
+            self._session_id = session_id
+            super().__init__(self.read())
+
+        def read(self) -> dict[str, Any]:
+            return {}
+
+        def save(self) -> None:
+            pass
+
+
+#: Exceptions that mean the run was stopped rather than broken (Kedro records their type name).
+_INTERRUPT_TYPES = frozenset({"KeyboardInterrupt", "SystemExit", "GeneratorExit"})
+
+_live: weakref.WeakValueDictionary[str, KedroSessionStore] = weakref.WeakValueDictionary()
+_live_lock = threading.Lock()
+
+
+def live_store(session_id: str | None) -> KedroSessionStore | None:
+    """The sessionlens store of the Kedro session ``session_id`` open in this process, if any.
+
+    Kedro's pipeline hooks get the session id (``run_params["run_id"]`` in Kedro 1.x,
+    ``["session_id"]`` before) but not the session: this is how they reach its store.
+    """
+    if not session_id:
+        return None
+    with _live_lock:
+        return _live.get(str(session_id))
+
+
+def kedro_exception_info(error: BaseException) -> dict[str, Any]:
+    """An exception in the shape Kedro's ``KedroSession.__exit__`` records it."""
+    exc_type = type(error)
+    parts = [] if exc_type.__module__ == "builtins" else [exc_type.__module__]
+    parts.append(exc_type.__qualname__)
+    return {
+        "type": ".".join(parts),
+        "value": str(error),
+        "traceback": traceback.format_tb(error.__traceback__),
+    }
+
+
+def run_command() -> list[str] | None:
+    """The command line that started this process, as a person would type it again.
+
+    ``kedro run ...`` is recorded as Kedro's ``cli.command_path`` spells it (``kedro`` rather than
+    the script's full path); a notebook kernel has no command worth re-running.
+    """
+    argv = list(sys.argv)
+    if not argv or argv[0] in ("", "-c"):
+        return None
+    first = Path(argv[0])
+    if first.name == "kedro" or (first.name == "__main__.py" and first.parent.name == "kedro"):
+        return ["kedro", *argv[1:]]
+    if first.name.startswith("ipykernel") or first.name.startswith("pydevconsole"):
+        return None
+    if first.name == "sessionlens":
+        return ["sessionlens", *argv[1:]]
+    if first.suffix == ".py":
+        return [Path(sys.executable).name, *argv]
+    return argv
+
+
+class KedroSessionStore(_Base):
+    """A Kedro session store backed by a sessionlens :class:`SessionStore`.
+
+    Subclasses say where their store lives (:meth:`location`) and how to open it
+    (:meth:`open_backend`). ``path`` is Kedro's ``SESSION_STORE_ARGS["path"]`` (default
+    ``<project>/sessions``); a relative path is taken from the project root once Kedro has told
+    the store where that is, as the sessionlens CLI reads the same setting.
+    """
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, path: str, session_id: str) -> None:
+        self._opened_at = utc_now_iso()
+        self._opened_clock = time.monotonic()
+        self._run_clock: float | None = None
+        self._hook_exception = False
+        self._git_enriched = False
+        self._save_lock = threading.RLock()
+        self._parent_checked = False
+        self._parent_id: str | None = None
+        super().__init__(str(path), str(session_id))
+        with _live_lock:
+            _live[self._session_id] = self
+
+    # -- where --------------------------------------------------------------------------
+    @property
+    def session_id(self) -> str:
+        return self._session_id
+
+    def base_path(self) -> Path:
+        """``path`` made absolute: against the project root when known, else the cwd."""
+        project = self.data.get("project_path") if hasattr(self, "data") else None
+        return _absolute(self._path, project)
+
+    def location(self) -> Path:
+        """The file or folder of the sessionlens store this session is saved in."""
+        return self.location_from(self.base_path())
+
+    @classmethod
+    def location_from(cls, base: Path) -> Path:
+        """Where the store is, given the absolute ``path`` setting."""
+        raise NotImplementedError
+
+    @classmethod
+    def store_spec(cls, path: str | None, project_path: str | Path) -> str:
+        """The ``--store`` URI for ``SESSION_STORE_ARGS["path"]`` (Kedro's default when None)."""
+        base = _absolute(path if path is not None else "sessions", project_path)
+        return f"{cls.kind}://{cls.location_from(base)}"
+
+    def store_uri(self) -> str:
+        """The store as a sessionlens ``--store`` URI."""
+        return f"{self.kind}://{self.location()}"
+
+    def open_backend(self, *, read_only: bool) -> SessionStore:
+        """Open the sessionlens store (created when missing unless ``read_only``)."""
+        from sessionlens.stores import open_store
+
+        return open_store(self.store_uri(), read_only=read_only, create=not read_only)
+
+    def _exists(self) -> bool:
+        return self.location().exists()
+
+    def parent_session_id(self) -> str | None:
+        """The ``sessionlens run`` session this Kedro run is the command of, if it shares our store.
+
+        ``sessionlens run`` (default command ``kedro run`` in a Kedro project) has already made a
+        session, which owns the ``run`` dict (status, exit code, log); recording the Kedro
+        session beside it would record one run twice. So the Kedro record joins that session:
+        Kedro's keys are merged into it and Kedro's own id is kept as ``kedro_session_id``.
+        """
+        if not self._parent_checked:
+            self._parent_checked = True
+            parent = os.environ.get("SESSIONLENS_SESSION_ID")
+            where = os.environ.get("SESSIONLENS_STORE")
+            if parent and where and parent != self._session_id and self._same_store(where):
+                self._parent_id = parent
+        return self._parent_id
+
+    def _same_store(self, where: str) -> bool:
+        if "://" in where:
+            where = where.split("://", 1)[1]
+        try:
+            return Path(where).expanduser().resolve() == self.location().resolve()
+        except (OSError, RuntimeError):
+            return False
+
+    # -- Kedro's contract ---------------------------------------------------------------
+    def read(self) -> dict[str, Any]:
+        """The record already saved for this session id ({} for a new session, as Kedro's)."""
+        if not self._exists():
+            return {}
+        try:
+            with self.open_backend(read_only=True) as backend:
+                return dict(backend.get(self._session_id))
+        except UnknownSessionError:
+            return {}
+
+    def save(self) -> None:
+        """Kedro's ``save()`` at session close: end the run's record and persist it."""
+        with self._save_lock:
+            self._finish_on_close()
+            self.add_git_details()
+            self.persist()
+
+    # -- what sessionlens adds ----------------------------------------------------------
+    def to_record(self) -> Record:
+        """The record to persist: plain JSON data (paths as str, tuples as lists)."""
+        record = to_jsonable(dict(self.data))
+        record["session_id"] = self._session_id
+        return record
+
+    def persist(self) -> None:
+        """Write the record as it stands (insert or replace: one record per session id)."""
+        with self._save_lock, self.open_backend(read_only=False) as backend:
+            parent = self.parent_session_id()
+            record = self.to_record()
+            if parent is not None:
+                record = _joined(backend, parent, record)
+            backend.save(record)
+
+    def add_git_details(self) -> None:
+        """Add the branch and full sha beside Kedro's short sha and dirty flag (once)."""
+        if self._git_enriched:
+            return
+        project = self.data.get("project_path")
+        if not project:
+            return
+        self._git_enriched = True
+        from sessionlens import gitinfo
+
+        info = gitinfo.describe(str(project))
+        if info is None:
+            return
+        git = dict(self.data.get("git") or {})
+        git.setdefault("commit_sha", info.commit_sha)
+        git.setdefault("dirty", info.dirty)
+        if info.branch is not None:
+            git.setdefault("branch", info.branch)
+        git.setdefault("commit_sha_full", info.commit_sha_full)
+        self.data["git"] = git
+
+    def add_environment(self, kedro_version: str | None = None) -> None:
+        from sessionlens.session import environment_info
+
+        environment = dict(self.data.get("environment") or {})
+        for key, value in environment_info().items():
+            environment.setdefault(key, value)
+        if kedro_version:
+            environment["kedro"] = kedro_version
+        self.data["environment"] = environment
+
+    def start_run(self, run_params: Mapping[str, Any] | None = None) -> None:
+        """The pipeline is starting: record the run as ``running`` and save it at once."""
+        run_params = run_params or {}
+        with self._save_lock:
+            if self.parent_session_id() is not None:  # the parent session owns ``run``
+                self.add_git_details()
+                self._persist_quietly()
+                return
+            previous = self.data.get("run")
+            run: dict[str, Any] = {
+                "status": "running",
+                "started_at": utc_now_iso(),
+                "finished_at": None,
+                "duration_s": None,
+                "exit_code": None,
+                "pid": os.getpid(),
+                "hostname": socket.gethostname(),
+                "command": run_command(),
+            }
+            if isinstance(previous, Mapping):
+                # Kedro lets a failed run be retried in its session; the record keeps the last.
+                run["attempt"] = int(previous.get("attempt") or 1) + 1
+                if self._hook_exception:
+                    self.data.pop("exception", None)
+                    self._hook_exception = False
+            self._run_clock = time.monotonic()
+            self.data["run"] = run
+            self.add_git_details()
+            self.add_environment(run_params.get("kedro_version"))
+            self._persist_quietly()
+
+    def finish_run(self, status: str, error: BaseException | None = None) -> None:
+        """The pipeline ended: record status, end time and duration (and the error) and save."""
+        with self._save_lock:
+            if error is not None and "exception" not in self.data:
+                self.data["exception"] = kedro_exception_info(error)
+                self._hook_exception = True
+            if self.parent_session_id() is None:
+                self._end(status)
+            self._persist_quietly()
+
+    def _end(self, status: str) -> None:
+        run = self.data.get("run")
+        if not isinstance(run, dict):
+            run = {
+                "status": status,
+                "started_at": self._opened_at,
+                "pid": os.getpid(),
+                "hostname": socket.gethostname(),
+                "command": run_command(),
+            }
+            self._run_clock = self._opened_clock
+        clock = self._run_clock if self._run_clock is not None else self._opened_clock
+        run.update(
+            status=status,
+            finished_at=utc_now_iso(),
+            duration_s=round(time.monotonic() - clock, 6),
+        )
+        run.setdefault("exit_code", None)
+        self.data["run"] = run
+
+    def _finish_on_close(self) -> None:
+        """A run still ``running`` at close, or a session that failed before its pipeline
+        started (unknown pipeline, bad config, a second run), gets its end recorded here."""
+        if self.parent_session_id() is not None:
+            return
+        run = self.data.get("run")
+        exception = self.data.get("exception")
+        exc_type = str(exception.get("type", "")) if isinstance(exception, Mapping) else ""
+        if isinstance(run, Mapping) and run.get("status") == "running":
+            stopped = exc_type.rsplit(".", 1)[-1] in _INTERRUPT_TYPES or not exception
+            self._end("interrupted" if stopped else "failed")
+        elif not isinstance(run, Mapping) and exception:
+            stopped = exc_type.rsplit(".", 1)[-1] in _INTERRUPT_TYPES
+            self._end("interrupted" if stopped else "failed")
+            self.add_environment()
+
+    def _persist_quietly(self) -> None:
+        """Saves from hooks must not break the user's pipeline; close's save will retry."""
+        try:
+            self.persist()
+        except Exception as exc:  # reported; save() at close tries again
+            logger.warning("sessionlens: could not save session %s: %s", self._session_id, exc)
+
+
+def _absolute(path: str, project_path: str | Path | None) -> Path:
+    """A store path setting as an absolute path: relative ones are taken from the project root
+    (the sessionlens CLI reads the setting the same way), or the cwd before the root is known."""
+    expanded = Path(os.path.expanduser(str(path)))
+    if expanded.is_absolute():
+        return expanded
+    root = Path(str(project_path)) if project_path else Path.cwd()
+    return (root / expanded).resolve()
+
+
+def _joined(backend: SessionStore, parent_id: str, kedro_record: Record) -> Record:
+    """The parent session's stored record with the Kedro session's keys merged in."""
+    try:
+        record = dict(backend.get(parent_id))
+    except UnknownSessionError:
+        record = {"session_id": parent_id}
+    kedro_id = kedro_record.get("session_id")
+    for key, value in kedro_record.items():
+        if key in ("session_id", "run"):
+            continue
+        current = record.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            record[key] = {**current, **value}
+        else:
+            record[key] = value
+    record["kedro_session_id"] = kedro_id
+    record["session_id"] = parent_id
+    return record
+
+
+class SQLiteStore(KedroSessionStore):
+    """kedro-viz's SQLiteStore layout, kept by sessionlens.
+
+    ``path`` is a folder, as for kedro-viz (the database is ``<path>/session_store.db``), or a
+    ``.db``/``.sqlite`` file. Settings::
+
+        SESSION_STORE_CLASS = SQLiteStore
+        SESSION_STORE_ARGS = {"path": str(Path(__file__).parents[2] / ".viz")}
+    """
+
+    kind = "sqlite"
+    DB_NAME: ClassVar[str] = "session_store.db"
+
+    @classmethod
+    def location_from(cls, base: Path) -> Path:
+        if base.suffix in (".db", ".sqlite", ".sqlite3"):
+            return base
+        return base / cls.DB_NAME
+
+
+class ShelveStore(KedroSessionStore):
+    """Kedro's ShelveStore layout (removed in Kedro 0.19.9): ``<path>/<session_id>/store``.
+
+    Values are written as plain data (a path as str), which Kedro's own ShelveStore reads back.
+    """
+
+    kind = "shelve"
+
+    @classmethod
+    def location_from(cls, base: Path) -> Path:
+        return base
+
+    def _exists(self) -> bool:
+        folder = self.location() / self._session_id
+        return folder.is_dir() and any(p.name.startswith("store") for p in folder.iterdir())
+
+
+__all__ = [
+    "KedroSessionStore",
+    "SQLiteStore",
+    "ShelveStore",
+    "StoreError",
+    "kedro_exception_info",
+    "live_store",
+    "run_command",
+]
