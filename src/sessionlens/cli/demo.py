@@ -1,0 +1,26 @@
+"""``sessionlens demo [--dir D] [--no-open] [--rebuild]``: build the demo project, then open it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sessionlens.cli.main import PROG
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sessionlens.demo import build_demo
+
+    def say(text: str) -> None:
+        sys.stderr.write(f"{text}\n")
+        sys.stderr.flush()
+
+    demo = build_demo(args.dir, rebuild=args.rebuild, progress=say)
+    state = "reusing" if demo.reused else "built"
+    say(f"{PROG}: {state} demo project {demo.path} ({demo.sessions} sessions)")
+    say(f"{PROG}: try: cd {demo.path} && {PROG} list")
+    if args.no_open:
+        return 0
+    from sessionlens.cli.main import open_app
+
+    return open_app(demo.store)

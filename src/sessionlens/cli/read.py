@@ -1,0 +1,209 @@
+"""The read commands: ``list``, ``show``, ``diff``, ``log``.
+
+``--json`` output is built from plain data with the standard library only (``list --limit 50
+--json`` on 100k sessions must finish in 0.3 s, process start included); Rich is imported by
+:mod:`sessionlens.cli.render` for human output only. Stores are opened read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from sessionlens.errors import SessionLensError, UnknownSessionError
+from sessionlens.query import Query, Term, parse_query
+
+if TYPE_CHECKING:
+    from sessionlens.stores.base import SessionStore
+
+#: How often ``log --follow`` looks for new output.
+FOLLOW_POLL_S = 0.25
+
+
+class AmbiguousSessionError(SessionLensError):
+    """A session id prefix matches more than one session."""
+
+
+def list_query(text: str, sort: str, ascending: bool) -> Query:
+    return parse_query(text, sort=sort, descending=not ascending)
+
+
+def resolve_session_id(store: SessionStore, text: str) -> str:
+    """The full id for ``text``: an exact id, else the one session whose id starts with it."""
+    text = text.strip()
+    if not text:
+        raise UnknownSessionError(text, store.location)
+    try:
+        store.get_summary(text)
+        return text
+    except UnknownSessionError:
+        pass
+    query = Query(terms=(Term("id", text),), sort="id", descending=False)
+    matches = store.list_summaries(query, limit=6)
+    if not matches:
+        raise UnknownSessionError(text, store.location)
+    if len(matches) > 1:
+        shown = ", ".join(m.session_id for m in matches[:5])
+        more = ", ..." if len(matches) > 5 else ""
+        raise AmbiguousSessionError(
+            f"session id prefix {text!r} matches several sessions ({shown}{more}); "
+            "give more characters"
+        )
+    return matches[0].session_id
+
+
+def _dump(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+# -- list -------------------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    from sessionlens.cli.main import UsageError, open_read_store
+
+    if args.limit < 0:
+        raise UsageError("--limit must be 0 (all) or more")
+    query = list_query(args.filter, args.sort, args.asc)
+    store = open_read_store(args.store)
+    try:
+        if args.json:
+            limit = args.limit or None
+            summaries = store.list_summaries(query, limit=limit)
+            _dump([s.to_dict() for s in summaries])
+            return 0
+        return print_list(store, query, limit=args.limit or None)
+    finally:
+        store.close()
+
+
+def print_list(store: SessionStore, query: Query, *, limit: int | None) -> int:
+    from sessionlens.cli import render
+
+    summaries = store.list_summaries(query, limit=limit)
+    total = store.count(query)
+    render.print_session_table(summaries, total=total, store=store.describe(), query=query)
+    return 0
+
+
+# -- show -------------------------------------------------------------------------------------
+def cmd_show(args: argparse.Namespace) -> int:
+    from sessionlens.cli.main import open_read_store
+    from sessionlens.record import SessionSummary
+
+    store = open_read_store(args.store)
+    try:
+        session_id = resolve_session_id(store, args.session)
+        record = store.get(session_id)
+        details = dict(store.user_details(session_id))
+        summary = SessionSummary.from_record(record, details)
+        if args.json:
+            _dump({"record": record, "summary": summary.to_dict(), "user_details": details})
+            return 0
+        log_tail = _log_tail(store, session_id, max(0, args.log_lines))
+        from sessionlens.cli import render
+
+        render.print_session(record, summary, details, log_tail, store=store.describe())
+        return 0
+    finally:
+        store.close()
+
+
+def _log_tail(store: SessionStore, session_id: str, lines: int) -> str | None:
+    if lines == 0 or not store.capabilities.logs:
+        return None
+    text = store.read_log(session_id)
+    if not text:
+        return None
+    return "".join(text.splitlines(keepends=True)[-lines:])
+
+
+# -- diff -------------------------------------------------------------------------------------
+def cmd_diff(args: argparse.Namespace) -> int:
+    from sessionlens.cli.main import open_read_store
+    from sessionlens.compare import compare
+
+    store = open_read_store(args.store)
+    try:
+        left_id = resolve_session_id(store, args.left)
+        right_id = resolve_session_id(store, args.right)
+        left, right = store.get(left_id), store.get(right_id)
+    finally:
+        store.close()
+    comparison = compare(left, right)
+    files = _changed_files(left, right, comparison.left_sha, comparison.right_sha)
+    if args.json:
+        data = comparison.to_dict(all_rows=args.all)
+        data["changed_files"] = None if files is None else [f.to_dict() for f in files]
+        _dump(data)
+        return 0
+    from sessionlens.cli import render
+
+    render.print_comparison(comparison, files, show_all=args.all)
+    return 0
+
+
+def _changed_files(left: dict, right: dict, sha_a: str | None, sha_b: str | None) -> Any:
+    """Files changed between the two commits, when both are in a local repo we can find."""
+    import os
+
+    from sessionlens.compare import git_changed_files
+
+    if not sha_a or not sha_b or sha_a == sha_b:
+        return [] if sha_a and sha_a == sha_b else None
+    for record in (right, left):
+        path = record.get("project_path")
+        if isinstance(path, str) and os.path.isdir(path):
+            files = git_changed_files(path, sha_a, sha_b)
+            if files is not None:
+                return files
+    return git_changed_files(os.getcwd(), sha_a, sha_b)
+
+
+# -- log --------------------------------------------------------------------------------------
+def cmd_log(args: argparse.Namespace) -> int:
+    from sessionlens.cli.main import open_read_store
+    from sessionlens.record import derive_status
+
+    store = open_read_store(args.store)
+    try:
+        session_id = resolve_session_id(store, args.session)
+        if not store.capabilities.logs:
+            raise SessionLensError(f"{store.describe()} keeps no logs")
+        if args.json:
+            chunks = [
+                {"stream": c.stream, "text": c.text}
+                for c in store.iter_log(session_id)
+                if args.stream in (None, c.stream)
+            ]
+            _dump(chunks)
+            return 0
+        position = _print_chunks(store, session_id, 0, args)
+        while args.follow and derive_status(store.get(session_id)) == "running":
+            time.sleep(FOLLOW_POLL_S)
+            position = _print_chunks(store, session_id, position, args)
+        if args.follow:
+            _print_chunks(store, session_id, position, args)
+        return 0
+    finally:
+        store.close()
+
+
+def _print_chunks(
+    store: SessionStore, session_id: str, start: int, args: argparse.Namespace
+) -> int:
+    """Print chunks from ``start`` on; returns the next chunk index."""
+    from sessionlens.cli.textsafe import printable
+
+    position = start
+    out = sys.stdout
+    for chunk in store.iter_log(session_id, start):
+        position += 1
+        if args.stream not in (None, chunk.stream):
+            continue
+        out.write(chunk.text if args.raw else printable(chunk.text, keep_newlines=True))
+    out.flush()
+    return position

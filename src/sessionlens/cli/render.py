@@ -1,0 +1,346 @@
+"""Human output of the read commands, with Rich.
+
+Every value from a store goes into a ``rich.text.Text`` after :func:`printable` (never into a
+markup string), so ``[bold red]x[/]`` prints as those characters and escape codes cannot drive
+the terminal. Only imported for human output: ``--json`` never pays for Rich.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from sessionlens.cli.textsafe import printable
+from sessionlens.compare import MISSING, ChangedFile, Comparison
+from sessionlens.query import Query
+from sessionlens.record import SessionSummary, params_of
+
+STATUS_STYLE = {
+    "running": "bold cyan",
+    "success": "green",
+    "completed": "green",
+    "failed": "bold red",
+    "interrupted": "yellow",
+}
+
+
+def console() -> Console:
+    """A console for stdout; wide when not a terminal so piped tables are not cut at 80."""
+    if sys.stdout.isatty():
+        return Console(highlight=False, emoji=False)
+    width = int(os.environ.get("COLUMNS", "0") or 0) or 200
+    return Console(highlight=False, emoji=False, width=width, no_color=True)
+
+
+def lit(value: Any, style: str = "", *, keep_newlines: bool = False) -> Text:
+    """A store value as literal text ('' for None)."""
+    if value is None:
+        return Text("", style=style)
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    return Text(printable(value, keep_newlines=keep_newlines), style=style)
+
+
+def fmt_time(value: str | None) -> str:
+    """An ISO UTC time as local ``YYYY-MM-DD HH:MM:SS``."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLE.get(status, ""))
+
+
+# -- list ---------------------------------------------------------------------------------------
+def print_session_table(
+    summaries: Sequence[SessionSummary], *, total: int, store: str, query: Query
+) -> None:
+    out = console()
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name, kwargs in (
+        ("started", {"no_wrap": True}),
+        ("id", {"no_wrap": True}),
+        ("status", {"no_wrap": True}),
+        ("duration", {"justify": "right", "no_wrap": True}),
+        ("branch", {"overflow": "ellipsis", "max_width": 28}),
+        ("sha", {"no_wrap": True}),
+        ("dirty", {"no_wrap": True}),
+        ("command", {"overflow": "ellipsis", "max_width": 60, "no_wrap": True}),
+        ("user", {"no_wrap": True}),
+    ):
+        table.add_column(name, **kwargs)
+    for s in summaries:
+        table.add_row(
+            Text(fmt_time(s.started_at)),
+            lit(s.session_id),
+            status_text(s.status),
+            Text(fmt_duration(s.duration_s)),
+            lit(s.branch),
+            lit(s.commit_sha),
+            Text("*" if s.dirty else "", style="yellow"),
+            lit(s.command),
+            lit(s.username),
+        )
+    out.print(table)
+    shown = len(summaries)
+    where = Text(f"{shown} of {total} sessions in ")
+    where.append(lit(store))
+    if not query.is_empty:
+        where.append(" matching ")
+        where.append(lit(query.text))
+    out.print(where, style="dim")
+
+
+# -- show ---------------------------------------------------------------------------------------
+_SHOWN_KEYS = {
+    "session_id",
+    "package_name",
+    "project_path",
+    "username",
+    "env",
+    "runtime_params",
+    "extra_params",
+    "cli",
+    "git",
+    "exception",
+    "run",
+    "environment",
+}
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    return grid
+
+
+def _section(out: Console, title: str, grid: Table) -> None:
+    if grid.row_count:
+        out.print(Text(title, style="bold underline"))
+        out.print(grid)
+        out.print()
+
+
+def print_session(
+    record: Mapping[str, Any],
+    summary: SessionSummary,
+    details: Mapping[str, Any],
+    log_tail: str | None,
+    *,
+    store: str,
+) -> None:
+    out = console()
+    head = Text("Session ", style="bold")
+    head.append(lit(summary.session_id, "bold"))
+    head.append("  ")
+    head.append(status_text(summary.status))
+    out.print(head)
+    out.print(Text(store, style="dim"))
+    out.print()
+
+    run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
+    grid = _grid()
+    for label, value in (
+        ("started", fmt_time(summary.started_at)),
+        ("finished", fmt_time(summary.finished_at)),
+        ("duration", fmt_duration(summary.duration_s)),
+        ("exit code", summary.exit_code),
+        ("signal", run.get("signal")),
+        ("command", summary.command),
+        ("project", record.get("project_path")),
+        ("package", record.get("package_name")),
+        ("user", record.get("username")),
+        ("host", summary.hostname),
+        ("pid", run.get("pid")),
+        ("env", record.get("env")),
+        ("re-run of", summary.rerun_of),
+        ("callable", run.get("callable")),
+    ):
+        if value not in (None, ""):
+            grid.add_row(label, lit(value))
+    for key, value in run.items():
+        if key not in {
+            "status",
+            "started_at",
+            "finished_at",
+            "duration_s",
+            "exit_code",
+            "signal",
+            "command",
+            "hostname",
+            "pid",
+            "rerun_of",
+            "callable",
+        }:
+            grid.add_row(lit(f"run.{key}"), lit(value))
+    _section(out, "Run", grid)
+
+    git = record.get("git")
+    grid = _grid()
+    if isinstance(git, Mapping):
+        if "branch" in git:
+            grid.add_row("branch", lit(git.get("branch")))
+        grid.add_row("commit", lit(git.get("commit_sha_full") or git.get("commit_sha")))
+        if "dirty" in git:
+            grid.add_row("dirty", Text("yes", "yellow") if git.get("dirty") else Text("no"))
+        for key, value in git.items():
+            if key not in ("branch", "commit_sha", "commit_sha_full", "dirty"):
+                grid.add_row(lit(key), lit(value))
+    _section(out, "Git", grid)
+
+    params = params_of(record)
+    grid = _grid()
+    for key, value in params.items():
+        grid.add_row(lit(key), lit(value))
+    _section(out, "Parameters", grid)
+
+    cli = record.get("cli")
+    grid = _grid()
+    if isinstance(cli, Mapping):
+        for key in ("command_path", "command_name", "args"):
+            if cli.get(key) not in (None, "", []):
+                grid.add_row(key, lit(cli.get(key)))
+        cli_params = cli.get("params")
+        if isinstance(cli_params, Mapping):
+            for key, value in cli_params.items():
+                if key != "params" and value not in (None, "", [], {}, False):
+                    grid.add_row(lit(f"params.{key}"), lit(value))
+    _section(out, "CLI", grid)
+
+    grid = _grid()
+    for key in ("title", "bookmark", "notes"):
+        value = details.get(key)
+        if value not in (None, "", False):
+            grid.add_row(key, lit(value, keep_newlines=True))
+    _section(out, "User details", grid)
+
+    exc = record.get("exception")
+    if isinstance(exc, Mapping):
+        out.print(Text("Exception", style="bold underline"))
+        line = lit(exc.get("type"), "bold red")
+        line.append(": ")
+        line.append(lit(exc.get("value"), keep_newlines=True))
+        out.print(line)
+        tb = exc.get("traceback")
+        if isinstance(tb, list | tuple) and tb:
+            out.print(lit("".join(str(t) for t in tb).rstrip("\n"), "dim", keep_newlines=True))
+        out.print()
+
+    env = record.get("environment")
+    grid = _grid()
+    if isinstance(env, Mapping):
+        for key, value in env.items():
+            grid.add_row(lit(key), lit(value))
+    _section(out, "Environment", grid)
+
+    grid = _grid()
+    for key, value in record.items():
+        if key not in _SHOWN_KEYS:
+            grid.add_row(lit(key), lit(value))
+    _section(out, "Other fields", grid)
+
+    if log_tail:
+        out.print(Text("Log (last lines)", style="bold underline"))
+        out.print(lit(log_tail.rstrip("\n"), keep_newlines=True))
+
+
+# -- diff ---------------------------------------------------------------------------------------
+def _cell(value: Any) -> Text:
+    if value is MISSING:
+        return Text("(absent)", style="dim italic")
+    if isinstance(value, list):
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    return lit(value)
+
+
+def print_comparison(
+    comparison: Comparison, files: list[ChangedFile] | None, *, show_all: bool
+) -> None:
+    out = console()
+    head = Text("A ", style="bold")
+    head.append(lit(comparison.left_id))
+    head.append("   B ", style="bold")
+    head.append(lit(comparison.right_id))
+    out.print(head)
+
+    rows = comparison.rows if show_all else comparison.differing
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("field", no_wrap=True, style="bold")
+    table.add_column("A", overflow="fold")
+    table.add_column("B", overflow="fold")
+    for row in rows:
+        if row.key in ("exception.traceback",):
+            continue
+        style = "" if row.differs or not show_all else "dim"
+        key = Text(("≠ " if row.differs and show_all else "") + printable(row.key), style=style)
+        table.add_row(key, _cell(row.left), _cell(row.right), style=style)
+    if rows:
+        out.print(table)
+    else:
+        out.print(Text("No differing fields.", style="dim"))
+
+    changed = comparison.changed_params
+    if changed:
+        out.print(Text("Parameters", style="bold underline"))
+        for p in changed:
+            line = Text(f"{p.change:>8}  ", style="yellow" if p.change == "changed" else "")
+            line.append(lit(p.name, "bold"))
+            line.append(": ")
+            line.append(_cell(p.left))
+            line.append(" -> ")
+            line.append(_cell(p.right))
+            out.print(line)
+    if comparison.duration_delta_s is not None:
+        delta = comparison.duration_delta_s
+        sign = "+" if delta >= 0 else "-"
+        out.print(
+            Text(
+                f"Duration: {fmt_duration(comparison.left_duration_s)} -> "
+                f"{fmt_duration(comparison.right_duration_s)} ({sign}{fmt_duration(abs(delta))})"
+            )
+        )
+    if files is not None and comparison.left_sha != comparison.right_sha:
+        title = Text("Files changed between ", style="bold underline")
+        title.append(lit((comparison.left_sha or "")[:7]))
+        title.append(" and ")
+        title.append(lit((comparison.right_sha or "")[:7]))
+        out.print(title)
+        if not files:
+            out.print(Text("(none)", style="dim"))
+        for f in files:
+            stat = "bin" if f.insertions is None else f"+{f.insertions} -{f.deletions}"
+            line = Text(f"{stat:>12}  ")
+            if f.old_path:
+                line.append(lit(f.old_path))
+                line.append(" => ")
+            line.append(lit(f.path))
+            out.print(line)

@@ -1,0 +1,97 @@
+"""Git facts for a session record, from ONE ``git status --porcelain=v2 --branch`` call.
+
+This is on the ``sessionlens run`` path, so it spends one subprocess (14-18 ms on a 10k-file
+repo) and imports nothing heavy: GitPython costs about 90 ms to import and its ``is_dirty`` up to
+39 ms (DESIGN.md section 6). The compare screen, which needs history, uses GitPython lazily in
+:mod:`sessionlens.compare`.
+
+Dirty means what Kedro's ``_describe_git`` means: ``git status --short`` prints anything, so
+modified, staged, deleted, conflicted **and untracked** files make a tree dirty (ignored files
+do not). A folder that is not in a repo, a repo without commits, or a machine without git gives
+no git info at all, as in Kedro: never an error.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: Kedro stores ``git rev-parse --short HEAD``; its usual length.
+SHORT_SHA_LENGTH = 7
+#: A stuck git (network filesystem, huge repo) must not hold a run back forever.
+GIT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class GitInfo:
+    commit_sha_full: str
+    #: None on a detached HEAD
+    branch: str | None
+    dirty: bool
+
+    @property
+    def commit_sha(self) -> str:
+        return self.commit_sha_full[:SHORT_SHA_LENGTH]
+
+    def to_record(self) -> dict[str, Any]:
+        """The record's ``git``: Kedro's keys, ``branch`` (as kedro-viz) and the full sha."""
+        data: dict[str, Any] = {"commit_sha": self.commit_sha, "dirty": self.dirty}
+        if self.branch is not None:
+            data["branch"] = self.branch
+        data["commit_sha_full"] = self.commit_sha_full
+        return data
+
+
+def parse_porcelain_v2(output: str) -> GitInfo | None:
+    """Read ``git status --porcelain=v2 --branch`` output; None when HEAD has no commit yet."""
+    sha: str | None = None
+    branch: str | None = None
+    dirty = False
+    for line in output.splitlines():
+        if line.startswith("# branch.oid "):
+            value = line[len("# branch.oid ") :].strip()
+            sha = None if value == "(initial)" else value
+        elif line.startswith("# branch.head "):
+            value = line[len("# branch.head ") :].strip()
+            branch = None if value == "(detached)" else value
+        elif line.startswith("#") or line.startswith("!") or not line:
+            continue  # other headers (upstream, ahead/behind, stash), ignored files
+        else:
+            dirty = True  # "1 "/"2 " changed, "u " unmerged, "? " untracked
+    if not sha:
+        return None
+    return GitInfo(commit_sha_full=sha, branch=branch, dirty=dirty)
+
+
+def describe(path: str | Path) -> GitInfo | None:
+    """Git info for the repo holding ``path``, or None (no repo, no commit, no git, git failed)."""
+    env = dict(os.environ)
+    # Never take index.lock: a run must not race with the user's own git commands.
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_WORK_TREE", None)
+    try:
+        proc = subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch"],
+            cwd=str(path),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):  # git missing, path missing, timeout
+        return None
+    if proc.returncode != 0:
+        return None
+    return parse_porcelain_v2(proc.stdout.decode("utf-8", "replace"))
+
+
+def describe_record(path: str | Path) -> dict[str, Any] | None:
+    """``describe`` as the record's ``git`` dict."""
+    info = describe(path)
+    return info.to_record() if info else None

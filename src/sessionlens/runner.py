@@ -1,0 +1,543 @@
+"""Run a command as a session's child process: stream its output, log it, record how it ended.
+
+:class:`RunningSession` is a plain class with no terminal assumptions; the CLI (``sessionlens
+run``) and the app's run pane are two consumers of it. Typical use::
+
+    session = Session.create(project_path, store, cli=cli_info, rerun_of=previous_id)
+    running = session.start(argv, on_output=show)   # or RunningSession(session, argv, ...).start()
+    ...                                              # show(chunks) is called as output arrives
+    running.interrupt()                              # optional: ctrl+c (call again to escalate)
+    record = running.wait()                          # the saved record, ``run.status`` final
+    session.close()
+
+What it guarantees:
+
+* The record is saved with ``run.status = "running"`` **before** the child starts, so a browser
+  sees the run at once and a crash of this process leaves a ``running`` record whose pid is dead
+  (shown as interrupted).
+* Output: one reader thread reads both pipes in chunks of up to 64 KiB with ``os.read`` (never
+  line by line; a flood of a million lines costs a few hundred reads). Every read batch is handed
+  to ``on_output(list[LogChunk])`` at once (decoded as UTF-8, split multibyte characters kept
+  whole), or queued for :meth:`RunningSession.iter_output` with ``queue_output=True``. The
+  callback runs on the reader thread: a UI hands the batch to its own thread
+  (``App.call_from_thread``); a slow callback slows the reader, never loses output.
+* Log: the same text goes to ``store.append_log(session_id, text, stream)`` in batches, at least
+  once per ``flush_interval`` (1 s) and whenever ``flush_bytes`` (64 KiB) are pending, so a crash
+  loses at most about a second of log. Adjacent pieces of one stream are joined into one append.
+* Interrupt: ``interrupt()`` sends SIGINT to the child's process group (the child runs in its own
+  session, so grandchildren are reached too), then SIGTERM after ``grace_period`` and SIGKILL
+  after ``kill_after`` more seconds if it is still alive; each further ``interrupt()`` call
+  escalates at once. The run is recorded ``interrupted`` and what is left of the group is killed.
+* The child's environment gets ``SESSIONLENS_SESSION_ID``, ``SESSIONLENS_PARAMS`` (the session's
+  parameters as JSON), ``SESSIONLENS_STORE`` (the store's location) and
+  ``PYTHONUNBUFFERED=1`` (unless set) so Python children stream live through the pipe.
+* A command that cannot start is recorded ``failed`` with exit code 127 (not found) or 126
+  (not executable) and the OS error as the session's ``exception``.
+
+All store writes of a run happen on the reader thread, in order: running record, log batches,
+final record. Only the standard library is imported here (this is the ``sessionlens run`` path).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import json
+import math
+import os
+import queue
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from sessionlens.errors import SessionLensError
+from sessionlens.record import Record, params_of
+from sessionlens.stores.base import LogChunk
+
+if TYPE_CHECKING:
+    from sessionlens.session import Session
+
+#: Called on the reader thread with each batch of output, in order.
+OutputCallback = Callable[[list[LogChunk]], None]
+
+READ_SIZE = 64 * 1024
+FLUSH_BYTES = 64 * 1024
+FLUSH_INTERVAL_S = 1.0
+GRACE_PERIOD_S = 5.0
+KILL_AFTER_S = 5.0
+#: After the child exits, how long to keep reading pipes a grandchild may still hold open.
+DRAIN_IDLE_S = 0.25
+#: How often the reader looks at the child while its pipes stay open.
+POLL_S = 0.1
+
+_ESCALATION = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
+#: Children that die of these were stopped on purpose: the run is ``interrupted``.
+_INTERRUPT_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+class ParamsError(SessionLensError):
+    """``--params`` text that is not ``key=value`` (or ``key:value``) items."""
+
+
+# -- parameters ---------------------------------------------------------------------------
+def parse_param_value(text: str) -> Any:
+    """A JSON scalar when the text is one (``3``, ``1.5``, ``true``, ``null``, ``"x"``), else
+    the text itself."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return text  # json accepts NaN/Infinity; keep them as the words they are
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return text
+
+
+def parse_params(text: str) -> dict[str, Any]:
+    """Kedro's ``--params`` syntax: ``scale=3,offset=100`` or ``scale:3,offset:100``.
+
+    Items are split on commas, each at its first ``=`` or ``:``; values are JSON scalars where
+    possible. Raises ``ParamsError`` with a one-line message.
+    """
+    params: dict[str, Any] = {}
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        cut = min((i for i in (item.find("="), item.find(":")) if i >= 0), default=-1)
+        if cut < 0:
+            raise ParamsError(f"--params item {item!r} must look like key=value or key:value")
+        key = item[:cut].strip()
+        if not key:
+            raise ParamsError(f"--params item {item!r} has an empty key")
+        params[key] = parse_param_value(item[cut + 1 :].strip())
+    return params
+
+
+def format_params(params: Mapping[str, Any]) -> str:
+    """Back to ``--params`` text, as Kedro reads it (``k=v`` items, JSON for non-strings)."""
+    return ",".join(
+        f"{key}={value if isinstance(value, str) else json.dumps(value)}"
+        for key, value in params.items()
+    )
+
+
+def is_kedro_run(argv: Sequence[str]) -> bool:
+    return len(argv) >= 2 and Path(argv[0]).name == "kedro" and argv[1] == "run"
+
+
+def command_with_params(argv: Sequence[str], params: Mapping[str, Any]) -> list[str]:
+    """``argv``, plus ``--params`` when it is ``kedro run`` and there are parameters."""
+    argv = list(argv)
+    if params and is_kedro_run(argv):
+        argv += ["--params", format_params(params)]
+    return argv
+
+
+# -- terminal consumer ----------------------------------------------------------------------
+def echo_to_terminal(chunks: list[LogChunk]) -> None:
+    """Write a batch to this process's stdout/stderr as it came (the CLI's ``on_output``)."""
+    touched: set[IO[str]] = set()
+    for chunk in chunks:
+        stream = sys.stderr if chunk.stream == "stderr" else sys.stdout
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            buffer.write(chunk.text.encode(stream.encoding or "utf-8", "replace"))
+        else:
+            stream.write(chunk.text)
+        touched.add(stream)
+    for stream in touched:
+        stream.flush()
+
+
+# -- the running session --------------------------------------------------------------------
+class RunningSession:
+    """A child process run inside a :class:`~sessionlens.session.Session` (module docstring)."""
+
+    def __init__(
+        self,
+        session: Session,
+        argv: Sequence[str],
+        *,
+        on_output: OutputCallback | None = None,
+        queue_output: bool = False,
+        env: Mapping[str, str] | None = None,
+        cwd: str | Path | None = None,
+        stdin: int | IO[Any] | None = subprocess.DEVNULL,
+        flush_interval: float = FLUSH_INTERVAL_S,
+        flush_bytes: int = FLUSH_BYTES,
+        grace_period: float = GRACE_PERIOD_S,
+        kill_after: float = KILL_AFTER_S,
+    ) -> None:
+        if isinstance(argv, str | bytes) or not argv:
+            raise ParamsError("a run needs a command: a non-empty list of arguments")
+        self.session = session
+        self.argv = [str(a) for a in argv]
+        self.cwd = Path(cwd) if cwd is not None else session.project.root
+        self.stdin = stdin
+        self.flush_interval = flush_interval
+        self.flush_bytes = flush_bytes
+        self.grace_period = grace_period
+        self.kill_after = kill_after
+        self._on_output = on_output
+        self._queue: queue.Queue[list[LogChunk] | None] | None = (
+            queue.Queue(maxsize=64) if queue_output else None
+        )
+        self._extra_env = dict(env or {})
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._done = threading.Event()
+        self._start_error: BaseException | None = None
+        self._signal_lock = threading.Lock()
+        self._stage = 0
+        self._escalate_at: float | None = None
+        self._interrupted = False
+        self._callback_error: BaseException | None = None
+        self._pending: list[tuple[str, str]] = []
+        self._pending_size = 0
+        self._last_flush = 0.0
+        self._began = 0.0
+        self.exit_code: int | None = None
+        self.status: str | None = None
+        self.output_bytes = 0
+        self.log_error: BaseException | None = None
+
+    # -- public API -----------------------------------------------------------------------
+    @property
+    def session_id(self) -> str:
+        return self.session.session_id
+
+    @property
+    def pid(self) -> int | None:
+        """The child's pid once started (also its process group id)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def started(self) -> bool:
+        """``start`` was called (the child may still be starting)."""
+        return self._thread is not None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def interrupted(self) -> bool:
+        return self._interrupted
+
+    def start(self) -> RunningSession:
+        """Save the ``running`` record, start the child and return once it runs.
+
+        Raises ``SessionError`` when the session already ran. A command that cannot start does
+        not raise: the run is recorded ``failed`` (see :attr:`exit_code`).
+        """
+        if self._thread is not None:
+            raise SessionLensError("this RunningSession was already started")
+        self.session._set_child(self)
+        self._thread = threading.Thread(
+            target=self._pump, name=f"sessionlens-run-{self.session_id}", daemon=True
+        )
+        self._thread.start()
+        self._started.wait()
+        if self._start_error is not None:
+            self._thread.join()
+            raise self._start_error
+        return self
+
+    def wait(self, timeout: float | None = None) -> Record:
+        """Block until the run has ended and its record is saved; return that record.
+
+        Raises ``TimeoutError`` when ``timeout`` passes first. Interruptible by Ctrl-C in the
+        main thread (the caller decides to call :meth:`interrupt`).
+        """
+        if self._thread is None:
+            raise SessionLensError("this RunningSession was never started")
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"session {self.session_id} is still running")
+        self._thread.join()
+        return self.session.record
+
+    def interrupt(self) -> None:
+        """Stop the child: SIGINT first; each further call (or the grace timer) escalates."""
+        with self._signal_lock:
+            self._interrupted = True
+            proc = self._proc
+            if proc is None or proc.returncode is not None or self._stage >= len(_ESCALATION):
+                return
+            sig = _ESCALATION[self._stage]
+            self._stage += 1
+            self._killpg(sig)
+            delay = self.grace_period if sig == signal.SIGINT else self.kill_after
+            self._escalate_at = time.monotonic() + delay if self._stage < 3 else None
+
+    def iter_output(self, timeout: float | None = None) -> Iterator[list[LogChunk]]:
+        """Output batches until the run ends (needs ``queue_output=True``)."""
+        if self._queue is None:
+            raise SessionLensError("iter_output needs RunningSession(..., queue_output=True)")
+        while True:
+            batch = self._queue.get(timeout=timeout)
+            if batch is None:
+                return
+            yield batch
+
+    # -- the reader thread --------------------------------------------------------------------
+    def _pump(self) -> None:
+        try:
+            self.session._begin_run(command=self.argv, pid=os.getpid())
+        except BaseException as exc:
+            self._start_error = exc
+            self._started.set()
+            self._done.set()
+            return
+        self._began = time.monotonic()
+        try:
+            try:
+                self._spawn()
+            except OSError as exc:
+                self._started.set()
+                self._finish_unstartable(exc)
+                return
+            self._started.set()
+            if self._interrupted:  # interrupt() came while the child was being started
+                self._interrupted = False
+                self.interrupt()
+            self._read_until_eof()
+            self._reap()
+            self._finish()
+        except BaseException as exc:  # keep the record honest even when the store fails
+            self._started.set()
+            self._finish_after_error(exc)
+        finally:
+            if self._queue is not None:
+                self._queue.put(None)
+            self._done.set()
+
+    def _child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self._extra_env)
+        env["SESSIONLENS_SESSION_ID"] = self.session_id
+        env["SESSIONLENS_PARAMS"] = json.dumps(params_of(self.session.record), default=str)
+        location = getattr(self.session.store, "location", None)
+        if isinstance(location, str) and location:
+            env["SESSIONLENS_STORE"] = location
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def _spawn(self) -> None:
+        with self._signal_lock:
+            self._proc = subprocess.Popen(
+                self.argv,
+                cwd=str(self.cwd),
+                env=self._child_env(),
+                stdin=self.stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+                start_new_session=True,  # own process group: signals reach grandchildren
+                close_fds=True,
+            )
+
+    def _read_until_eof(self) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None and proc.stderr is not None
+        decoders = {
+            "stdout": codecs.getincrementaldecoder("utf-8")(errors="replace"),
+            "stderr": codecs.getincrementaldecoder("utf-8")(errors="replace"),
+        }
+        selector = selectors.DefaultSelector()
+        selector.register(proc.stdout.fileno(), selectors.EVENT_READ, "stdout")
+        selector.register(proc.stderr.fileno(), selectors.EVENT_READ, "stderr")
+        self._last_flush = time.monotonic()
+        exited_at: float | None = None
+        last_data = time.monotonic()
+        try:
+            while selector.get_map():
+                now = time.monotonic()
+                timeout = max(0.0, min(self._last_flush + self.flush_interval - now, POLL_S))
+                if self._escalate_at is not None:
+                    timeout = max(0.0, min(timeout, self._escalate_at - now))
+                batch: list[LogChunk] = []
+                for key, _ in selector.select(timeout):
+                    stream = key.data
+                    data = os.read(key.fd, READ_SIZE)
+                    if not data:
+                        selector.unregister(key.fd)
+                        text = decoders[stream].decode(b"", final=True)
+                    else:
+                        self.output_bytes += len(data)
+                        text = decoders[stream].decode(data)
+                    if text:
+                        batch.append(LogChunk(text, stream))
+                now = time.monotonic()
+                if batch:
+                    last_data = now
+                    self._deliver(batch)
+                self._maybe_flush(now)
+                self._maybe_escalate(now)
+                if proc.poll() is not None:
+                    # The child is gone; a grandchild may hold the pipes open. Read what is
+                    # there, then stop once they go quiet.
+                    exited_at = exited_at or now
+                    if now - max(last_data, exited_at) >= DRAIN_IDLE_S:
+                        break
+        finally:
+            selector.close()
+            proc.stdout.close()
+            proc.stderr.close()
+
+    def _deliver(self, batch: list[LogChunk]) -> None:
+        for chunk in batch:
+            self._pending.append((chunk.stream, chunk.text))
+            self._pending_size += len(chunk.text)
+        callback = self._on_output
+        if callback is not None:
+            try:
+                callback(batch)
+            except Exception as exc:  # e.g. a closed terminal: keep logging, stop echoing
+                self._callback_error = exc
+                self._on_output = None
+        if self._queue is not None:
+            self._queue.put(batch)
+
+    def _maybe_flush(self, now: float) -> None:
+        if self._pending and (
+            self._pending_size >= self.flush_bytes or now - self._last_flush >= self.flush_interval
+        ):
+            self._flush()
+        elif not self._pending:
+            self._last_flush = now
+
+    def _flush(self) -> None:
+        pending, self._pending, self._pending_size = self._pending, [], 0
+        self._last_flush = time.monotonic()
+        if not pending or self.log_error is not None:
+            return
+        store, session_id = self.session.store, self.session_id
+        try:
+            stream, parts = pending[0][0], [pending[0][1]]
+            for next_stream, text in pending[1:]:
+                if next_stream != stream:
+                    store.append_log(session_id, "".join(parts), stream)
+                    stream, parts = next_stream, []
+                parts.append(text)
+            store.append_log(session_id, "".join(parts), stream)
+        except Exception as exc:  # a full disk must not kill the run; the record says so
+            self.log_error = exc
+
+    def _maybe_escalate(self, now: float) -> None:
+        if self._escalate_at is not None and now >= self._escalate_at:
+            proc = self._proc
+            if proc is not None and proc.poll() is None:
+                self.interrupt()
+            else:
+                self._escalate_at = None
+
+    def _reap(self) -> None:
+        proc = self._proc
+        assert proc is not None
+        while True:
+            timeout = None
+            if self._escalate_at is not None:
+                timeout = max(0.0, self._escalate_at - time.monotonic())
+            try:
+                proc.wait(timeout)
+                break
+            except subprocess.TimeoutExpired:
+                self._maybe_escalate(time.monotonic())
+        with self._signal_lock:
+            self._escalate_at = None
+            if self._interrupted:
+                self._killpg(signal.SIGKILL)  # leave no orphans of an interrupted run
+
+    def _killpg(self, sig: int) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+    # -- recording the end -----------------------------------------------------------------------
+    def _finish(self) -> None:
+        self._flush()
+        proc = self._proc
+        assert proc is not None
+        code = proc.returncode
+        extra: dict[str, Any] = {"child_pid": proc.pid}
+        if code < 0:
+            sig = signal.Signals(-code)
+            extra["signal"] = sig.name
+            self.exit_code = 128 - code
+            interrupted = self._interrupted or sig in _INTERRUPT_SIGNALS
+        else:
+            self.exit_code = code
+            interrupted = self._interrupted
+        if self.log_error is not None:
+            extra["log_error"] = f"{type(self.log_error).__name__}: {self.log_error}"
+        if interrupted:
+            self.status = "interrupted"
+        else:
+            self.status = "success" if code == 0 else "failed"
+        self.session._end_run(self.status, self.exit_code, time.monotonic() - self._began, **extra)
+
+    def _finish_unstartable(self, exc: OSError) -> None:
+        self.exit_code = 127 if isinstance(exc, FileNotFoundError) else 126
+        self.status = "failed"
+        self.session._record_exception(type(exc), exc, None)
+        self.session._end_run("failed", self.exit_code, time.monotonic() - self._began)
+
+    def _finish_after_error(self, exc: BaseException) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            self._killpg(signal.SIGKILL)
+            proc.wait()
+        self.status = "failed"
+        self.exit_code = proc.returncode if proc is not None else None
+        with contextlib.suppress(Exception):
+            self.session._record_exception(type(exc), exc, exc.__traceback__)
+            self.session._end_run("failed", self.exit_code, time.monotonic() - self._began)
+
+
+# -- the record's ``cli`` ---------------------------------------------------------------------
+def cli_record(
+    command: Sequence[str],
+    params: Mapping[str, Any] | None = None,
+    *,
+    store: str | None = None,
+    env: str | None = None,
+    rerun_of: str | None = None,
+    command_path: str | None = None,
+) -> dict[str, Any]:
+    """Kedro's ``cli`` shape for a ``sessionlens run``: ``params.params`` holds the run
+    parameters (where :func:`sessionlens.record.params_of` finds them), ``args`` the command.
+
+    ``command_path`` defaults to the equivalent ``sessionlens run`` line, so a session launched
+    from the app records how to launch it again from a shell.
+    """
+    import shlex
+
+    params = dict(params or {})
+    if command_path is None:
+        line = ["sessionlens", "run"]
+        if store:
+            line += ["--store", store]
+        if params:
+            line += ["--params", format_params(params)]
+        if env:
+            line += ["--env", env]
+        if rerun_of:
+            line += ["--rerun-of", rerun_of]
+        command_path = shlex.join([*line, "--", *command])
+    return {
+        "command_name": "run",
+        "command_path": command_path,
+        "args": list(command),
+        "params": {"store": store, "env": env, "rerun_of": rerun_of, "params": params},
+    }

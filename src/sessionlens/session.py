@@ -1,0 +1,386 @@
+"""``Session``: the lifecycle of one run, after Kedro's ``KedroSession`` (DESIGN.md section 1).
+
+``create`` gathers everything about the run's context (id, project, user, git, CLI, Python),
+``run`` executes the run exactly once and records how it ended, ``close`` persists the record.
+A session is a context manager; an exception leaving the ``with`` block is recorded in the
+session (Kedro's ``exception`` shape) before it is closed::
+
+    with Session.create(project_path, store) as session:
+        session.run(["python", "pipeline.py"])      # a child process, see sessionlens.runner
+    with Session.create(project_path, store) as session:
+        session.run(train)                          # or a callable, in this process
+
+The single-run rule: a session and a run map 1-1. Any second ``run``/``start`` raises
+``SessionError``, whatever the first run's outcome (stricter than Kedro, which allows a retry
+after a failure). Create a new session for another run.
+
+No Textual, Rich or GitPython here: this module is on the ``sessionlens run`` path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import getpass
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sessionlens import gitinfo
+from sessionlens.errors import SessionError
+from sessionlens.project import ProjectConfig, load_project
+from sessionlens.record import Record, new_session_id, utc_now_iso
+
+if TYPE_CHECKING:
+    from sessionlens.runner import OutputCallback, RunningSession
+    from sessionlens.stores.base import SessionStore
+
+T = TypeVar("T")
+
+_last_id_lock = threading.Lock()
+_last_id = ""
+
+
+def _unique_session_id() -> str:
+    """A Kedro-format id, never the same twice in this process (ids have ms resolution)."""
+    global _last_id
+    with _last_id_lock:
+        session_id = new_session_id()
+        while session_id <= _last_id:
+            time.sleep(0.0005)
+            session_id = new_session_id()
+        _last_id = session_id
+        return session_id
+
+
+def environment_info() -> dict[str, Any]:
+    """The ``environment`` dict: which Python on which system ran the session."""
+    from sessionlens import __version__
+
+    uname = os.uname() if hasattr(os, "uname") else None
+    info: dict[str, Any] = {
+        "python": ".".join(str(v) for v in sys.version_info[:3]),
+        "implementation": sys.implementation.name,
+        "executable": sys.executable,
+        "platform": sys.platform,
+        "sessionlens": __version__,
+    }
+    if uname is not None:
+        info["system"] = f"{uname.sysname} {uname.release} {uname.machine}"
+    return info
+
+
+def exception_info(
+    exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None
+) -> dict[str, Any]:
+    """Kedro's ``__exit__`` shape: qualified type (no ``builtins.``), value, formatted frames."""
+    parts = [] if exc_type.__module__ == "builtins" else [exc_type.__module__]
+    parts.append(exc_type.__qualname__)
+    return {
+        "type": ".".join(parts),
+        "value": str(exc) if exc is not None else "",
+        "traceback": traceback.format_tb(tb),
+    }
+
+
+def _callable_name(func: Callable[..., Any]) -> str:
+    module = getattr(func, "__module__", None) or "?"
+    name = getattr(func, "__qualname__", None) or type(func).__qualname__
+    return f"{module}:{name}"
+
+
+class Session:
+    """One run's lifecycle. Build with :meth:`create`; see the module docstring."""
+
+    def __init__(
+        self,
+        record: Record,
+        store: SessionStore,
+        *,
+        project: ProjectConfig,
+        owns_store: bool = False,
+        save_on_close: bool = True,
+        rerun_of: str | None = None,
+    ) -> None:
+        self._record = record
+        self.store = store
+        self.project = project
+        self.save_on_close = save_on_close
+        self.rerun_of = rerun_of
+        self._owns_store = owns_store
+        self._lock = threading.RLock()
+        self._run_started = False
+        self._closed = False
+        self._unsaved = True
+        self._child: RunningSession | None = None
+
+    # -- creation -----------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        project_path: str | Path | None = None,
+        store: SessionStore | str | None = None,
+        *,
+        cli: Mapping[str, Any] | None = None,
+        env: str | None = None,
+        runtime_params: Mapping[str, Any] | None = None,
+        session_id: str | None = None,
+        rerun_of: str | None = None,
+        save_on_close: bool = True,
+        project: ProjectConfig | None = None,
+    ) -> Session:
+        """Collect the context of a new run; nothing is written until the run starts or closes.
+
+        ``store``: a ``SessionStore``, a store URI/path (opened for writing, created when
+        missing), or None for the project's store. ``cli``: Kedro's ``cli`` dict when launched
+        from a command line (run parameters in ``cli["params"]["params"]``).
+        """
+        if project is None:
+            project = load_project(project_path, search_parents=project_path is None)
+        root = project.root
+        record: Record = {
+            "session_id": session_id or _unique_session_id(),
+            "package_name": project.package_name,
+            "project_path": str(root),
+        }
+        # no passwd entry in some containers: Kedro skips the username the same way
+        with contextlib.suppress(Exception):
+            record["username"] = getpass.getuser()
+        if cli is not None:
+            record["cli"] = copy.deepcopy(dict(cli))
+        if env:
+            record["env"] = env
+        if runtime_params:
+            record["runtime_params"] = copy.deepcopy(dict(runtime_params))
+        git = gitinfo.describe_record(root)
+        if git is not None:
+            record["git"] = git
+        record["environment"] = environment_info()
+
+        owns = not _is_store(store)
+        resolved = open_session_store(store, project) if owns else store
+        return cls(
+            record,
+            resolved,  # type: ignore[arg-type]
+            project=project,
+            owns_store=owns,
+            save_on_close=save_on_close,
+            rerun_of=rerun_of,
+        )
+
+    # -- reading ------------------------------------------------------------------------
+    @property
+    def session_id(self) -> str:
+        return str(self._record["session_id"])
+
+    @property
+    def record(self) -> Record:
+        """A copy of the record as it stands."""
+        with self._lock:
+            return copy.deepcopy(self._record)
+
+    @property
+    def run_started(self) -> bool:
+        return self._run_started
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- running ------------------------------------------------------------------------
+    def run(
+        self,
+        target: Sequence[str] | Callable[[], T],
+        *,
+        echo: bool = True,
+        on_output: OutputCallback | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | Path | None = None,
+    ) -> int | T:
+        """Run ``target`` as this session's one run and record how it ended.
+
+        An argv list runs as a child process (:class:`sessionlens.runner.RunningSession`):
+        its output goes to the store's log (and to this process's stdout/stderr when ``echo``)
+        and the child's exit code is returned. A callable runs in this process: its result is
+        returned, its exception recorded and re-raised. A second call raises ``SessionError``.
+        """
+        if callable(target):
+            return self._run_callable(target)
+        running = self.start(target, echo=echo, on_output=on_output, env=env, cwd=cwd)
+        try:
+            running.wait()
+        except BaseException:
+            running.interrupt()
+            running.wait()
+            raise
+        return running.exit_code if running.exit_code is not None else 1
+
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        echo: bool = False,
+        on_output: OutputCallback | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | Path | None = None,
+        **options: Any,
+    ) -> RunningSession:
+        """Start ``argv`` as this session's run and return at once (for UIs); see ``runner``."""
+        from sessionlens.runner import RunningSession, echo_to_terminal
+
+        if isinstance(argv, str | bytes) or not argv:
+            raise SessionError("a run needs a command: a non-empty list of arguments")
+        callback = on_output
+        if echo:
+            callback = echo_to_terminal if on_output is None else _both(on_output)
+        running = RunningSession(self, list(argv), on_output=callback, env=env, cwd=cwd, **options)
+        running.start()
+        return running
+
+    def _run_callable(self, func: Callable[[], T]) -> T:
+        self._begin_run(callable_name=_callable_name(func), pid=os.getpid())
+        started = time.monotonic()
+        try:
+            result = func()
+        except KeyboardInterrupt as exc:
+            self._record_exception(type(exc), exc, exc.__traceback__)
+            self._end_run("interrupted", None, time.monotonic() - started)
+            raise
+        except BaseException as exc:
+            self._record_exception(type(exc), exc, exc.__traceback__)
+            self._end_run("failed", None, time.monotonic() - started)
+            raise
+        self._end_run("success", None, time.monotonic() - started)
+        return result
+
+    # -- used by the runner ---------------------------------------------------------------
+    def _begin_run(
+        self,
+        *,
+        command: list[str] | None = None,
+        callable_name: str | None = None,
+        pid: int | None = None,
+    ) -> None:
+        """Claim the session's one run and save it as ``running`` (before any child starts)."""
+        with self._lock:
+            if self._closed:
+                raise SessionError(
+                    f"session {self.session_id} is closed; create a new session to run again"
+                )
+            if self._run_started:
+                status = (self._record.get("run") or {}).get("status", "started")
+                raise SessionError(
+                    f"session {self.session_id} has already run (status: {status}); a session "
+                    "maps 1-1 to a run, so only one run is allowed per session. Create a new "
+                    "session (Session.create) to run again."
+                )
+            self._run_started = True
+            run: dict[str, Any] = {
+                "status": "running",
+                "started_at": utc_now_iso(),
+                "finished_at": None,
+                "duration_s": None,
+                "exit_code": None,
+                "pid": pid if pid is not None else os.getpid(),
+                "hostname": socket.gethostname(),
+                "command": command,
+                "rerun_of": self.rerun_of,
+            }
+            if callable_name is not None:
+                run["callable"] = callable_name
+            self._record["run"] = run
+            self._save_locked()
+
+    def _end_run(self, status: str, exit_code: int | None, duration_s: float, **extra: Any) -> None:
+        with self._lock:
+            run = self._record.setdefault("run", {})
+            run.update(
+                status=status,
+                finished_at=utc_now_iso(),
+                duration_s=round(duration_s, 6),
+                exit_code=exit_code,
+                **extra,
+            )
+            self._save_locked()
+
+    def _set_child(self, child: RunningSession) -> None:
+        self._child = child
+
+    def _record_exception(
+        self, exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with self._lock:
+            self._record["exception"] = exception_info(exc_type, exc, tb)
+            self._unsaved = True
+
+    def _save_locked(self) -> None:
+        self.store.save(copy.deepcopy(self._record))
+        self._unsaved = False
+
+    # -- closing ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Wait for a child still running, save the record if it changed, release the store."""
+        if self._closed:
+            return
+        child = self._child
+        if child is not None and not child.done:
+            child.wait()
+        with self._lock:
+            self._closed = True
+            try:
+                if self.save_on_close and self._unsaved:
+                    self._save_locked()
+            finally:
+                if self._owns_store:
+                    self.store.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self._record_exception(exc_type, exc, tb)
+            child = self._child
+            if child is not None and not child.done:
+                child.interrupt()
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Session({self.session_id!r}, store={self.store.describe()!r})"
+
+
+def _is_store(value: Any) -> bool:
+    from sessionlens.stores.base import SessionStore
+
+    return isinstance(value, SessionStore)
+
+
+def open_session_store(spec: str | None, project: ProjectConfig) -> SessionStore:
+    """The store a new session writes to: ``spec``, else the project's, created when missing."""
+    from sessionlens.stores import open_store
+
+    if spec is None:
+        spec = project.store or str(project.root)
+    return open_store(spec, read_only=False, create=True)
+
+
+def _both(first: OutputCallback) -> OutputCallback:
+    from sessionlens.runner import echo_to_terminal
+
+    def callback(chunks: Any) -> None:
+        first(chunks)
+        echo_to_terminal(chunks)
+
+    return callback
