@@ -1,0 +1,112 @@
+"""``SessionLensApp``: the screens on top of one store, and ``run_app`` for the CLI.
+
+The app holds the store (through a thread-safe ``StoreClient``), the clock, and the actions that
+work on every screen: open another store, keys, theme, quit. Screens live in ``screens/``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from sessionlens.stores.base import SessionStore
+from sessionlens.tui.client import StoreClient
+from sessionlens.tui.commands import SessionLensCommands
+from sessionlens.tui.screens.sessions import SessionsScreen
+from sessionlens.tui.text import Clock
+
+DARK, LIGHT = "textual-dark", "textual-light"
+
+
+class SessionLensApp(App[int]):
+    """Browse, inspect and compare the sessions of a store."""
+
+    TITLE = "sessionlens"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {SessionLensCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", tooltip="Quit sessionlens"),
+        Binding("question_mark", "help", "Keys", tooltip="Show the keys of this screen"),
+        Binding("o", "open_store", "Open", tooltip="Open another session store"),
+        Binding("t", "toggle_theme", "Theme", tooltip="Toggle the light and the dark theme"),
+    ]
+
+    def __init__(
+        self,
+        store: SessionStore,
+        *,
+        now: datetime | None = None,
+        tz: tzinfo | None = None,
+        poll_interval: float = 1.0,
+        theme: str = DARK,
+    ) -> None:
+        """``now``/``tz`` freeze the clock (snapshots); ``poll_interval``: seconds between
+        checks for sessions written by other processes."""
+        super().__init__()
+        self.client = StoreClient(store)
+        self.clock = Clock(now, tz)
+        self.poll_interval = poll_interval
+        self.theme = theme
+        #: stores this app opened itself (with ``o``), closed when replaced or on exit
+        self._opened: list[SessionStore] = []
+
+    @property
+    def store(self) -> SessionStore:
+        return self.client.store
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def on_mount(self) -> None:
+        self.push_screen(SessionsScreen(self.client, self.clock, self.poll_interval))
+
+    @property
+    def sessions_screen(self) -> SessionsScreen:
+        return next(s for s in self.screen_stack if isinstance(s, SessionsScreen))
+
+    def action_help(self) -> None:
+        from sessionlens.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.theme == DARK else DARK
+
+    def action_open_store(self) -> None:
+        from sessionlens.tui.screens.open_store import OpenStoreScreen
+
+        if not isinstance(self.screen, OpenStoreScreen):
+            self.push_screen(OpenStoreScreen(), self.use_store)
+
+    def use_store(self, store: SessionStore | None) -> None:
+        """Show ``store`` instead of the current one (None: the user cancelled)."""
+        if store is None:
+            return
+        old = self.client
+        self.client = StoreClient(store)
+        self._opened.append(store)
+        while not isinstance(self.screen, SessionsScreen):
+            self.pop_screen()
+        self.sessions_screen.bind_client(self.client)
+        if old.store in self._opened:
+            self._opened.remove(old.store)
+            old.close()
+        self.notify(f"Opened {store.describe()}", markup=False)
+
+    def on_unmount(self) -> None:
+        for store in self._opened:
+            store.close()
+        self._opened.clear()
+
+
+def run_app(store: SessionStore) -> int:
+    """Run the app on ``store`` until the user quits; the exit code for the CLI.
+
+    The caller owns ``store`` (and closes it); stores opened inside the app with ``o`` are
+    closed by the app.
+    """
+    return SessionLensApp(store).run() or 0

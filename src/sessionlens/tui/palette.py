@@ -1,0 +1,36 @@
+"""Theme-aware colours for Rich text built in Python (detail panel, compare, help).
+
+Rich ``Text`` needs concrete styles; taking them from component classes styled with theme
+variables (``$text-success``...) in ``app.tcss`` keeps both light and dark themes readable.
+Widgets list ``PALETTE_CLASSES`` in their ``COMPONENT_CLASSES`` and rebuild on theme change.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.style import Style
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+PALETTE = ("success", "error", "warning", "accent", "primary", "muted", "label", "changed")
+PALETTE_CLASSES = {f"palette--{name}" for name in PALETTE}
+
+#: palette colour of each session status
+STATUS_COLOURS = {
+    "success": "success",
+    "completed": "success",
+    "failed": "error",
+    "interrupted": "warning",
+    "running": "primary",
+}
+
+
+def palette_of(widget: Widget) -> dict[str, Style]:
+    """The palette's styles as resolved for ``widget`` under the current theme."""
+    return {name: widget.get_component_rich_style(f"palette--{name}") for name in PALETTE}
+
+
+def status_style(palette: dict[str, Style], status: str) -> Style:
+    return palette.get(STATUS_COLOURS.get(status, "muted"), Style())

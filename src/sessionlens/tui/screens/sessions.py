@@ -1,0 +1,280 @@
+"""The sessions screen: the store's sessions, a filter, sort, marks for compare, a detail panel.
+
+The table pages through the store itself; this screen owns the query (filter text + sort), the
+compare mark, polling for new sessions and the detail panel of the selected session. A run pane
+(``r``/``R``/``e``) will be mounted into ``#sessions-body`` below the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input
+from textual.worker import get_current_worker
+
+from sessionlens.errors import UnknownSessionError
+from sessionlens.query import Query, parse_query
+from sessionlens.record import Record, SessionSummary
+from sessionlens.tui.client import StoreClient
+from sessionlens.tui.text import Clock
+from sessionlens.tui.widgets.filter_bar import FilterBar
+from sessionlens.tui.widgets.session_detail import SessionDetailPanel
+from sessionlens.tui.widgets.session_table import SORTABLE, SessionTable
+from sessionlens.tui.widgets.store_header import StoreHeader
+from sessionlens.tui.workers import ReportsWorkerErrors
+
+#: sorts that read best newest/largest first
+DESCENDING_FIRST = {"started", "duration", "id"}
+DETAIL_DELAY = 0.08
+LOG_TAIL_LINES = 12
+
+
+class SessionsScreen(ReportsWorkerErrors, Screen[None]):
+    """Browse the sessions of the app's store."""
+
+    CSS_PATH = "sessions.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash",
+            "focus_filter",
+            "Filter",
+            tooltip="Filter sessions: words and field:value terms",
+        ),
+        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column"),
+        Binding("S", "reverse_sort", "Reverse", tooltip="Reverse the sort order"),
+        Binding("space", "mark", "Mark", tooltip="Mark the selected session for compare"),
+        Binding(
+            "c", "compare", "Compare", tooltip="Compare the marked session with the selected one"
+        ),
+        Binding(
+            "ctrl+r,f5", "reload", "Reload", show=False, tooltip="Reload sessions from the store"
+        ),
+        Binding("escape", "focus_table", "Table", show=False, tooltip="Back to the session table"),
+    ]
+
+    class StoreChanged(Message):
+        def __init__(self, token: Any, first: bool) -> None:
+            super().__init__()
+            self.token = token
+            self.first = first
+
+    class DetailLoaded(Message):
+        def __init__(
+            self,
+            summary: SessionSummary,
+            record: Record | None,
+            details: dict[str, Any],
+            tail: list[str],
+        ) -> None:
+            super().__init__()
+            self.summary = summary
+            self.record = record
+            self.details = details
+            self.tail = tail
+
+    def __init__(self, client: StoreClient, clock: Clock, poll_interval: float = 1.0) -> None:
+        super().__init__()
+        self.client = client
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.filter_query: Query = parse_query("")
+        self.sort = "started"
+        self.descending = True
+        #: the session marked with space, compared with the selected one on ``c``
+        self.marked_id: str | None = None
+        self._token: Any = None
+        self._token_known = False
+        self._detail_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StoreHeader(id="store-header")
+        yield FilterBar(id="filter-bar")
+        with Vertical(id="sessions-body"):
+            yield SessionTable(clock=self.clock, id="sessions-table")
+            yield SessionDetailPanel(clock=self.clock, id="session-detail")
+        yield Footer()
+
+    @property
+    def table(self) -> SessionTable:
+        return self.query_one(SessionTable)
+
+    @property
+    def current_query(self) -> Query:
+        """The query shown: filter terms with the chosen sort."""
+        return self.filter_query.sorted_by(self.sort, self.descending)
+
+    def on_mount(self) -> None:
+        self._poll_changes(self.client, None)
+        self.set_interval(self.poll_interval, self._poll)
+        self.bind_client(self.client)
+
+    # -- store ----------------------------------------------------------------------------
+    def bind_client(self, client: StoreClient) -> None:
+        """Show ``client``'s store (on mount and after ``o`` opened another one)."""
+        if client is not self.client:
+            self._token_known = False
+            self._poll_changes(client, None)
+        self.client = client
+        self.marked_id = None
+        self.query_one(StoreHeader).set_store(client.kind, client.location)
+        self.query_one(SessionDetailPanel).show_empty("Loading…")
+        self.table.bind_client(client)
+        self.table.show_query(self.current_query)
+        self.table.focus()
+
+    def _poll(self) -> None:
+        self._poll_changes(self.client, self._token if self._token_known else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def _poll_changes(self, client: StoreClient, known: Any) -> None:
+        token = client.change_token()
+        if client is self.client and (token != known or not self._token_known):
+            self.post_message(self.StoreChanged(token, first=not self._token_known))
+
+    def on_sessions_screen_store_changed(self, message: StoreChanged) -> None:
+        first = not self._token_known
+        self._token, self._token_known = message.token, True
+        if not first:
+            self.table.reload()
+
+    # -- table ---------------------------------------------------------------------------
+    def on_session_table_loaded(self, message: SessionTable.Loaded) -> None:
+        self.query_one(StoreHeader).set_counts(message.count, message.total, self.table.query)
+        if not message.count:
+            self.query_one(SessionDetailPanel).show_empty(
+                "No sessions match the filter" if message.total else "No sessions in this store"
+            )
+        elif self.table.selected is not None:
+            self._schedule_detail(self.table.selected)
+
+    def on_session_table_highlighted(self, message: SessionTable.Highlighted) -> None:
+        if message.summary is None:
+            return
+        panel = self.query_one(SessionDetailPanel)
+        if panel.session_id != message.summary.session_id:
+            panel.show(message.summary)
+        self._schedule_detail(message.summary)
+
+    def on_session_table_activated(self, message: SessionTable.Activated) -> None:
+        self.open_detail(message.summary.session_id)
+
+    def on_session_table_sort_requested(self, message: SessionTable.SortRequested) -> None:
+        if message.sort == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort = message.sort
+            self.descending = message.sort in DESCENDING_FIRST
+        self.table.show_query(self.current_query)
+
+    def _schedule_detail(self, summary: SessionSummary) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(
+            DETAIL_DELAY, lambda: self._load_detail(self.client, summary)
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    def _load_detail(self, client: StoreClient, summary: SessionSummary) -> None:
+        try:
+            record: Record | None = client.get(summary.session_id)
+        except UnknownSessionError:
+            record = None
+        if get_current_worker().is_cancelled:
+            return
+        details = client.user_details(summary.session_id) if client.has_user_details else {}
+        tail = client.log_tail(summary.session_id, LOG_TAIL_LINES) if record is not None else []
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.DetailLoaded(summary, record, details, tail))
+
+    def on_sessions_screen_detail_loaded(self, message: DetailLoaded) -> None:
+        selected = self.table.selected
+        if selected is None or selected.session_id != message.summary.session_id:
+            return
+        self.query_one(SessionDetailPanel).show(
+            selected, message.record, message.details, message.tail
+        )
+
+    # -- filter ---------------------------------------------------------------------------
+    @on(FilterBar.Changed)
+    def _filter_changed(self, message: FilterBar.Changed) -> None:
+        self.filter_query = message.query
+        self.table.show_query(self.current_query)
+
+    @on(FilterBar.Done)
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def set_filter(self, text: str) -> None:
+        """Put ``text`` in the filter box (palette, tests); applied like typing."""
+        self.query_one("#filter-input", Input).value = text
+
+    # -- actions -------------------------------------------------------------------------
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter-input", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def action_reload(self) -> None:
+        self.table.reload()
+
+    def action_cycle_sort(self) -> None:
+        columns = [s for s in SORTABLE if s != "title" or self.table.show_title]
+        nxt = (
+            columns[(columns.index(self.sort) + 1) % len(columns)]
+            if self.sort in columns
+            else "started"
+        )
+        self.sort_by(nxt)
+
+    def sort_by(self, sort: str, descending: bool | None = None) -> None:
+        self.sort = sort
+        self.descending = sort in DESCENDING_FIRST if descending is None else descending
+        self.table.show_query(self.current_query)
+
+    def action_reverse_sort(self) -> None:
+        self.descending = not self.descending
+        self.table.show_query(self.current_query)
+
+    def action_mark(self) -> None:
+        selected = self.table.selected
+        if selected is None:
+            return
+        old = self.marked_id
+        self.marked_id = None if old == selected.session_id else selected.session_id
+        self.table.marked = {self.marked_id} if self.marked_id else set()
+        for session_id in (old, selected.session_id):
+            if session_id:
+                self.table.refresh_row_of(session_id)
+        if self.marked_id:
+            self.notify(
+                f"Marked {self.marked_id}; select another session and press c to compare",
+                markup=False,
+            )
+
+    def action_compare(self) -> None:
+        selected = self.table.selected
+        if self.marked_id is None:
+            self.notify(
+                "Mark a session with space first, then press c on another one", severity="warning"
+            )
+            return
+        if selected is None or selected.session_id == self.marked_id:
+            self.notify("Select a session other than the marked one to compare", severity="warning")
+            return
+        from sessionlens.tui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(self.client, self.marked_id, selected.session_id))
+
+    def open_detail(self, session_id: str) -> None:
+        from sessionlens.tui.screens.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(self.client, session_id, self.clock))

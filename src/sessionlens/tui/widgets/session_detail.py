@@ -1,0 +1,181 @@
+"""The detail panel under the session table: what a person asks first about the selected run.
+
+Git, the command and its parameters, how it ended (exception), kedro-viz title/bookmark/notes and
+the last lines of the log. Every store value goes in as ``Text`` (shown literally).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from sessionlens.record import Record, SessionSummary, command_line, params_of
+from sessionlens.tui.css import css_beside
+from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
+from sessionlens.tui.text import (
+    Clock,
+    absolute_time,
+    format_duration,
+    literal,
+    parse_time,
+    relative_time,
+)
+
+
+def _get(mapping: Any, key: str) -> Any:
+    return mapping.get(key) if isinstance(mapping, Mapping) else None
+
+
+def params_text(params: Mapping[str, Any], key_style: Style | str = "bold") -> Text:
+    """``scale=3  mode=fast`` with the values as stored."""
+    text = Text()
+    for i, (key, value) in enumerate(params.items()):
+        if i:
+            text.append("  ")
+        text.append_text(literal(key, key_style))
+        text.append("=")
+        text.append_text(literal(value if isinstance(value, str) else repr(value)))
+    return text
+
+
+def describe_session(
+    summary: SessionSummary,
+    record: Record | None,
+    details: Mapping[str, Any],
+    tail: Sequence[str],
+    clock: Clock,
+    palette: Mapping[str, Style],
+) -> RenderableType:
+    """The panel's content for one session (``record`` None: not loaded yet)."""
+    muted, warning = palette["muted"], palette["warning"]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style=palette["label"], no_wrap=True)
+    grid.add_column(overflow="fold")
+
+    head = Text()
+    head.append_text(literal(summary.session_id, "bold"))
+    head.append("  ")
+    head.append(summary.status, status_style(dict(palette), summary.status))
+    if summary.bookmark or details.get("bookmark"):
+        head.append("  ★ bookmarked", warning)
+    title = details.get("title") or summary.title
+    if title:
+        head.append("  ")
+        head.append_text(literal(title, "italic"))
+    rows: list[tuple[str, Text]] = []
+
+    started = parse_time(summary.started_at)
+    when = Text(f"{absolute_time(started, clock.tz)}  ({relative_time(started, clock.now())})")
+    if summary.duration_s is not None:
+        when.append(f"  took {format_duration(summary.duration_s)}")
+    if summary.exit_code is not None:
+        when.append(f"  exit {summary.exit_code}")
+    rows.append(("Started", when))
+
+    git = _get(record, "git") if record is not None else None
+    git_text = Text()
+    branch = _get(git, "branch") if git else summary.branch
+    sha = _get(git, "commit_sha_full") or _get(git, "commit_sha") if git else summary.commit_sha
+    git_text.append_text(literal(branch or "(no branch recorded)", "" if branch else muted))
+    if sha:
+        git_text.append(" @ ")
+        git_text.append_text(literal(sha, palette["accent"]))
+    dirty = _get(git, "dirty") if git else summary.dirty
+    if dirty:
+        git_text.append("  dirty", warning)
+    elif dirty is False:
+        git_text.append("  clean", muted)
+    rows.append(("Git", git_text))
+
+    command = (command_line(record) if record else None) or summary.command
+    rows.append(("Command", literal(command or "(none recorded)", "" if command else muted)))
+    if record is not None:
+        params = params_of(record)
+        if params:
+            rows.append(("Params", params_text(params, palette["accent"])))
+        env = record.get("env")
+        if env:
+            rows.append(("Env", literal(env)))
+    who = Text()
+    who.append_text(literal(summary.username or "?"))
+    if summary.hostname:
+        who.append(" on ")
+        who.append_text(literal(summary.hostname))
+    rows.append(("User", who))
+    if record is not None:
+        project = record.get("project_path")
+        if project:
+            rows.append(("Project", literal(project)))
+        exception = record.get("exception")
+        if isinstance(exception, Mapping):
+            exc = Text()
+            exc.append_text(literal(exception.get("type") or "Exception", palette["error"]))
+            exc.append(": ")
+            exc.append_text(literal(exception.get("value") or "", keep_newlines=True))
+            rows.append(("Exception", exc))
+    notes = details.get("notes") or summary.notes
+    if notes:
+        rows.append(("Notes", literal(notes, keep_newlines=True)))
+    if summary.rerun_of:
+        rows.append(("Re-run of", literal(summary.rerun_of)))
+    for label, value in rows:
+        grid.add_row(label, value)
+
+    parts: list[RenderableType] = [head, grid]
+    if tail:
+        parts.append(Text("Log tail", style=palette["label"]))
+        parts.append(literal("\n".join(tail), muted, keep_newlines=True))
+    elif record is not None:
+        parts.append(Text("(no log stored)", style=muted))
+    return Group(*parts)
+
+
+class SessionDetailPanel(VerticalScroll, can_focus=False):
+    """Scrollable summary of the selected session; rebuilt when the theme changes."""
+
+    DEFAULT_CSS = css_beside(__file__)
+    COMPONENT_CLASSES: ClassVar[set[str]] = PALETTE_CLASSES
+
+    def __init__(self, *, clock: Clock | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock or Clock()
+        self.session_id: str | None = None
+        self._shown: tuple[Any, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("No session selected"), id="detail-body")
+
+    def show_empty(self, message: str = "No session selected") -> None:
+        self.session_id = None
+        self._shown = None
+        self.query_one("#detail-body", Static).update(Text(message))
+
+    def show(
+        self,
+        summary: SessionSummary,
+        record: Record | None = None,
+        details: Mapping[str, Any] | None = None,
+        tail: Sequence[str] = (),
+    ) -> None:
+        self.session_id = summary.session_id
+        self._shown = (summary, record, details or {}, tail)
+        self._render_shown()
+
+    def _render_shown(self) -> None:
+        if self._shown is None or not self.is_mounted:
+            return
+        summary, record, details, tail = self._shown
+        body = describe_session(summary, record, details, tail, self.clock, palette_of(self))
+        self.query_one("#detail-body", Static).update(body)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.call_later(self._render_shown)  # component styles are updated after this call

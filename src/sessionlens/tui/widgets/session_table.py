@@ -1,0 +1,593 @@
+"""A virtual session table: it renders the visible rows and fetches pages of them on demand.
+
+Textual's ``DataTable`` keeps every row (12 s to show 100k). This table knows only the row count
+and a small LRU cache of pages from ``store.list_summaries(query, offset, limit)``; the cost of a
+screen does not grow with the store. Store calls run in thread workers and post results back.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, work
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from sessionlens.query import Query, parse_query
+from sessionlens.record import SessionSummary
+from sessionlens.tui.client import StoreClient
+from sessionlens.tui.css import css_beside
+from sessionlens.tui.text import Clock, absolute_time, format_duration, parse_time, relative_time
+from sessionlens.tui.text import visible as make_visible
+
+PAGE_SIZE = 100
+MAX_PAGES = 40
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column; ``sort`` is the query sort key it sorts by (None: not sortable)."""
+
+    name: str
+    label: str
+    width: int  # 0: takes the width that is left
+    sort: str | None
+    align: Literal["left", "right"] = "left"
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("mark", "", 2, None),
+    Column("started", "Started", 29, "started"),
+    Column("id", "Session", 24, "id"),
+    Column("status", "Status", 11, "status"),
+    Column("duration", "Duration", 10, "duration", "right"),
+    Column("branch", "Branch", 18, "branch"),
+    Column("sha", "Sha", 8, "sha"),
+    Column("dirty", "Dirty", 7, "dirty"),
+    Column("command", "Command", 0, "command"),
+    Column("user", "User", 10, "user"),
+    Column("title", "Title", 24, "title"),
+)
+#: Columns ``s`` cycles through, in table order.
+SORTABLE: tuple[str, ...] = tuple(c.sort for c in COLUMNS if c.sort)
+MIN_FLEX = 24
+MAX_FLEX = 80
+
+
+class PageCache:
+    """Pages of summaries for one query generation, least recently used dropped first."""
+
+    def __init__(self, page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES) -> None:
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self._pages: OrderedDict[int, list[SessionSummary]] = OrderedDict()
+
+    def clear(self) -> None:
+        self._pages.clear()
+
+    def __contains__(self, page: int) -> bool:
+        return page in self._pages
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def row(self, index: int) -> SessionSummary | None:
+        page, slot = divmod(index, self.page_size)
+        rows = self._pages.get(page)
+        if rows is None:
+            return None
+        self._pages.move_to_end(page)
+        return rows[slot] if slot < len(rows) else None
+
+    def put(self, page: int, rows: list[SessionSummary], keep: range = range(0)) -> None:
+        self._pages[page] = rows
+        self._pages.move_to_end(page)
+        for old in list(self._pages):
+            if len(self._pages) <= self.max_pages:
+                break
+            if old not in keep:
+                del self._pages[old]
+
+    def put_rows(self, offset: int, rows: list[SessionSummary]) -> None:
+        """Store rows fetched from a page-aligned ``offset`` as whole pages."""
+        size = self.page_size
+        for start in range(0, len(rows), size):
+            self.put((offset + start) // size, rows[start : start + size])
+        if not rows:
+            self.put(offset // size, [])
+
+    def find(self, session_id: str) -> int | None:
+        for page, rows in self._pages.items():
+            for slot, row in enumerate(rows):
+                if row.session_id == session_id:
+                    return page * self.page_size + slot
+        return None
+
+
+class SessionTable(ScrollView, can_focus=True):
+    """Sessions of one query, newest first by default; only visible rows are rendered."""
+
+    DEFAULT_CSS = css_beside(__file__)
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "session-table--header",
+        "session-table--header-sorted",
+        "session-table--cursor",
+        "session-table--cursor-blurred",
+        "session-table--muted",
+        "session-table--mark",
+        "session-table--dirty",
+        "session-table--placeholder",
+        "session-table--status-running",
+        "session-table--status-success",
+        "session-table--status-failed",
+        "session-table--status-interrupted",
+        "session-table--status-completed",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, tooltip="Previous session"),
+        Binding("down,j", "cursor_down", "Down", show=False, tooltip="Next session"),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip="Up one screen of sessions"),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip="Down one screen"),
+        Binding("home,g", "first", "First", show=False, tooltip="First session"),
+        Binding("end,G", "last", "Last", show=False, tooltip="Last session"),
+        Binding(
+            "enter", "activate", "Details", tooltip="Open the selected session: record, JSON, log"
+        ),
+    ]
+
+    class Highlighted(Message):
+        """The cursor moved, or the row under it was loaded or changed."""
+
+        def __init__(self, table: SessionTable, index: int, summary: SessionSummary | None):
+            super().__init__()
+            self.table = table
+            self.index = index
+            self.summary = summary
+
+        @property
+        def control(self) -> SessionTable:
+            return self.table
+
+    class Activated(Message):
+        """Enter or a double click on a row."""
+
+        def __init__(self, table: SessionTable, summary: SessionSummary) -> None:
+            super().__init__()
+            self.table = table
+            self.summary = summary
+
+        @property
+        def control(self) -> SessionTable:
+            return self.table
+
+    class Loaded(Message):
+        """A query finished loading: ``count`` rows match, ``total`` in the store."""
+
+        def __init__(self, table: SessionTable, count: int, total: int) -> None:
+            super().__init__()
+            self.table = table
+            self.count = count
+            self.total = total
+
+        @property
+        def control(self) -> SessionTable:
+            return self.table
+
+    class SortRequested(Message):
+        """A column header was clicked."""
+
+        def __init__(self, table: SessionTable, sort: str) -> None:
+            super().__init__()
+            self.table = table
+            self.sort = sort
+
+        @property
+        def control(self) -> SessionTable:
+            return self.table
+
+    class _QueryLoaded(Message):
+        def __init__(
+            self,
+            generation: int,
+            query: Query,
+            count: int,
+            total: int,
+            offset: int,
+            rows: list[SessionSummary],
+            cursor: int,
+            shift: int,
+        ) -> None:
+            super().__init__()
+            self.generation = generation
+            self.query = query
+            self.count = count
+            self.total = total
+            self.offset = offset
+            self.rows = rows
+            self.cursor = cursor
+            self.shift = shift
+
+    class _PageLoaded(Message):
+        def __init__(self, generation: int, page: int, rows: list[SessionSummary]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.page = page
+            self.rows = rows
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.clock = clock or Clock()
+        self.client: StoreClient | None = None
+        self.query: Query = parse_query("")
+        self.count = 0
+        self.total = 0
+        self.cursor_row = 0
+        self.show_title = False
+        #: session ids marked for compare
+        self.marked: set[str] = set()
+        self.pages = PageCache()
+        self._generation = 0
+        self._loaded_generation = 0
+        self._pending: set[int] = set()
+        self._fetch_scheduled = False
+        self._last_highlight: tuple[int, str | None] | None = None
+        #: set when rows (not placeholders) are first painted, and per paint; for benchmarks
+        self.paint_listener: Callable[[int, int], None] | None = None
+
+    # -- public API -------------------------------------------------------------------
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in COLUMNS if self.show_title or c.name != "title")
+
+    @property
+    def selected(self) -> SessionSummary | None:
+        return self.pages.row(self.cursor_row) if self.count else None
+
+    @property
+    def is_loading(self) -> bool:
+        """A query is being loaded; the rows shown are still those of the previous one."""
+        return self._generation != self._loaded_generation
+
+    def bind_client(self, client: StoreClient) -> None:
+        """Show another store: forget everything cached for the previous one."""
+        self.client = client
+        self.show_title = client.has_user_details
+        self.pages.clear()
+        self._pending.clear()
+        self.count = self.total = self.cursor_row = 0
+        self.marked.clear()
+        self._last_highlight = None
+        self._update_virtual_size()
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh()
+
+    def show_query(self, query: Query) -> None:
+        """Load ``query`` from the first row; the old rows stay until the new ones arrive."""
+        self._start_load(query, reload=False)
+
+    def reload(self) -> None:
+        """Load the same query again (the store changed), keeping the selected session."""
+        self._start_load(self.query, reload=True)
+
+    def move_cursor(self, index: int) -> None:
+        if not self.count:
+            return
+        index = max(0, min(index, self.count - 1))
+        old = self.cursor_row
+        self.cursor_row = index
+        self.refresh_line(old + 1)
+        self.refresh_line(index + 1)
+        self._scroll_cursor_into_view()
+        self._post_highlight()
+
+    def refresh_row_of(self, session_id: str) -> None:
+        index = self.pages.find(session_id)
+        if index is not None:
+            self.refresh_line(index + 1)
+
+    # -- loading ----------------------------------------------------------------------
+    def _start_load(self, query: Query, *, reload: bool) -> None:
+        if self.client is None:
+            return
+        self._generation += 1
+        selected = self.selected
+        visible_row = self.cursor_row - int(self.scroll_y)
+        self._load(
+            self.client,
+            self._generation,
+            query,
+            selected.session_id if selected else None,
+            self.cursor_row if reload else 0,
+            self.count if reload else 0,
+            visible_row,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session-table-load")
+    def _load(
+        self,
+        client: StoreClient,
+        generation: int,
+        query: Query,
+        keep_id: str | None,
+        anchor: int,
+        old_count: int,
+        visible_row: int,
+    ) -> None:
+        page_size = self.pages.page_size
+        total = client.count(None)
+        count = total if query.is_empty else client.count(query)
+        grown = max(0, count - old_count)
+        # the selected session can only have moved down by as many rows as were added
+        offset = max(0, (anchor // page_size - 1) * page_size)
+        limit = (anchor // page_size + 2) * page_size + grown - offset
+        limit = max(page_size, -(-limit // page_size) * page_size)
+        rows = client.list_summaries(query, offset, limit)
+        cursor = 0
+        if keep_id is not None:
+            found = next((i for i, r in enumerate(rows) if r.session_id == keep_id), None)
+            cursor = offset + found if found is not None else min(anchor, max(0, count - 1))
+        shift = cursor - anchor if keep_id is not None and visible_row >= 0 else 0
+        self.post_message(
+            self._QueryLoaded(generation, query, count, total, offset, rows, cursor, shift)
+        )
+
+    def on_session_table__query_loaded(self, message: _QueryLoaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        was_at_top = self.scroll_y == 0
+        self._loaded_generation = message.generation
+        self.query = message.query
+        self.count = message.count
+        self.total = message.total
+        self.pages.clear()
+        self._pending.clear()
+        self.pages.put_rows(message.offset, message.rows)
+        self.cursor_row = max(0, min(message.cursor, self.count - 1))
+        self._update_virtual_size()
+        if message.shift and not (was_at_top and self._cursor_visible(0)):
+            # keep the selected row where it was on screen
+            self.scroll_to(y=self.scroll_y + message.shift, animate=False, immediate=True)
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self.post_message(self.Loaded(self, self.count, self.total))
+        self._last_highlight = None
+        self._post_highlight()
+
+    def _want(self, page: int) -> None:
+        if page in self._pending or self.is_loading:
+            return
+        self._pending.add(page)
+        if not self._fetch_scheduled:
+            self._fetch_scheduled = True
+            self.call_later(self._fetch_wanted)
+
+    def _fetch_wanted(self) -> None:
+        self._fetch_scheduled = False
+        wanted = sorted(p for p in self._pending if p not in self.pages)
+        if wanted and self.client is not None:
+            self._fetch_pages(self.client, self._generation, self.query, wanted)
+
+    def _visible_pages(self) -> range:
+        top = int(self.scroll_y)
+        size = self.pages.page_size
+        return range(max(0, top // size - 1), (top + self.size.height) // size + 2)
+
+    @work(thread=True, exit_on_error=False, group="session-table-pages")
+    def _fetch_pages(
+        self, client: StoreClient, generation: int, query: Query, pages: list[int]
+    ) -> None:
+        size = self.pages.page_size
+        for page in pages:
+            if generation != self._generation or page not in self._visible_pages():
+                # scrolled past it already: forget it, it is asked for again when needed
+                self.post_message(self._PageLoaded(generation, page, []))
+                continue
+            rows = client.list_summaries(query, page * size, size)
+            self.post_message(self._PageLoaded(generation, page, rows))
+
+    def on_session_table__page_loaded(self, message: _PageLoaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._pending.discard(message.page)
+        if not message.rows and message.page * self.pages.page_size < self.count:
+            return  # skipped, not empty
+        self.pages.put(message.page, message.rows, keep=self._visible_pages())
+        self.refresh()
+        self._post_highlight()
+
+    # -- cursor and scrolling ------------------------------------------------------------
+    @property
+    def _visible_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _cursor_visible(self, top: int) -> bool:
+        return top <= self.cursor_row < top + self._visible_rows
+
+    def _scroll_cursor_into_view(self) -> None:
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + self._visible_rows:
+            self.scroll_to(
+                y=self.cursor_row - self._visible_rows + 1, animate=False, immediate=True
+            )
+
+    def _post_highlight(self) -> None:
+        summary = self.selected
+        key = (self.cursor_row, summary.session_id if summary else None)
+        if key != self._last_highlight:
+            self._last_highlight = key
+            self.post_message(self.Highlighted(self, self.cursor_row, summary))
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self.cursor_row - self._visible_rows)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self.cursor_row + self._visible_rows)
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(self.count - 1)
+
+    def action_activate(self) -> None:
+        summary = self.selected
+        if summary is not None:
+            self.post_message(self.Activated(self, summary))
+
+    def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            column = self._column_at(offset.x + int(self.scroll_x))
+            if column is not None and column.sort:
+                self.post_message(self.SortRequested(self, column.sort))
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if 0 <= index < self.count:
+            self.move_cursor(index)
+            if event.chain >= 2:
+                self.action_activate()
+
+    def on_focus(self) -> None:
+        self.refresh_line(self.cursor_row + 1)
+
+    def on_blur(self) -> None:
+        self.refresh_line(self.cursor_row + 1)
+
+    def on_resize(self) -> None:
+        self._update_virtual_size()
+
+    # -- rendering --------------------------------------------------------------------
+    def _widths(self) -> list[int]:
+        columns = self.columns
+        fixed = sum(c.width for c in columns) + len(columns)
+        flex = max(MIN_FLEX, min(MAX_FLEX, self.scrollable_content_region.width - fixed))
+        return [c.width or flex for c in columns]
+
+    def _update_virtual_size(self) -> None:
+        widths = self._widths()
+        self.virtual_size = Size(sum(widths) + len(widths), self.count + 1)
+
+    def _column_at(self, x: int) -> Column | None:
+        left = 0
+        for column, width in zip(self.columns, self._widths(), strict=True):
+            if left <= x < left + width + 1:
+                return column
+            left += width + 1
+        return None
+
+    def _cell(self, text: str, width: int, align: str = "left") -> str:
+        text = make_visible(text)
+        if cell_len(text) > width:
+            return set_cell_size(text[: width * 2], width - 1) + "\u2026"
+        pad = " " * (width - cell_len(text))
+        return pad + text if align == "right" else text + pad
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"session-table--{name}")
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            strip = self._header_strip(base)
+        else:
+            index = scroll_y + y - 1
+            strip = self._row_strip(index, base) if index < self.count else Strip.blank(0)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _header_strip(self, base: Style) -> Strip:
+        header = base + self._style("header")
+        sorted_style = header + self._style("header-sorted")
+        segments = []
+        for column, width in zip(self.columns, self._widths(), strict=True):
+            label = column.label
+            style = header
+            if column.sort and column.sort == self.query.sort:
+                label = f"{label} {'▼' if self.query.descending else '▲'}"
+                style = sorted_style
+            segments.append(Segment(self._cell(label, width, column.align) + " ", style))
+        return Strip(segments)
+
+    def _row_strip(self, index: int, base: Style) -> Strip:
+        summary = self.pages.row(index)
+        cursor = None
+        if index == self.cursor_row:
+            cursor = self._style("cursor" if self.has_focus else "cursor-blurred")
+        widths = self._widths()
+        if summary is None:
+            self._want(index // self.pages.page_size)
+            text = self._cell("\u2026", sum(widths) + len(widths))
+            style = base + self._style("placeholder")
+            return Strip([Segment(text, style + cursor if cursor else style)])
+        if self.paint_listener is not None:
+            self.paint_listener(index, self._generation)
+        gap = Segment(" ", base + cursor if cursor else base)
+        segments = []
+        for column, width in zip(self.columns, widths, strict=True):
+            text, style = self._cell_of(column.name, summary)
+            style = base + style if style else base
+            if cursor:
+                style += cursor
+            segments.append(Segment(self._cell(text, width, column.align), style))
+            segments.append(gap)
+        return Strip(segments)
+
+    def _cell_of(self, name: str, s: SessionSummary) -> tuple[str, Style | None]:
+        """The text of one cell and its style on top of the row's."""
+        if name == "mark":
+            mark = "●" if s.session_id in self.marked else ("★" if s.bookmark else "")
+            return mark, self._style("mark")
+        if name == "started":
+            moment = parse_time(s.started_at)
+            rel = relative_time(moment, self.clock.now())
+            return f"{rel:>9} {absolute_time(moment, self.clock.tz)}", None
+        if name == "id":
+            return s.session_id, None
+        if name == "status":
+            return s.status, self._style(f"status-{s.status}")
+        if name == "duration":
+            return format_duration(s.duration_s), None
+        if name == "branch":
+            return s.branch or "", None
+        if name == "sha":
+            return (s.commit_sha or "")[:7], self._style("muted")
+        if name == "dirty":
+            return ("dirty" if s.dirty else ""), self._style("dirty")
+        if name == "command":
+            return s.command or "", None
+        if name == "user":
+            return s.username or "", None
+        if name == "title":
+            return s.title or "", None
+        return "", None

@@ -1,0 +1,67 @@
+"""One line on top of the sessions screen: which store, how many sessions match, the order."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.widgets import Static
+
+from sessionlens.query import Query
+from sessionlens.tui.css import css_beside
+from sessionlens.tui.palette import PALETTE_CLASSES, palette_of
+from sessionlens.tui.text import literal
+
+
+class StoreHeader(Static):
+    """``sessionlens  sqlite /path/session_store.db  8 of 10 sessions  sorted by started ▼``."""
+
+    DEFAULT_CSS = css_beside(__file__)
+    COMPONENT_CLASSES: ClassVar[set[str]] = PALETTE_CLASSES
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.kind = ""
+        self.location = ""
+        self.count: int | None = None
+        self.total: int | None = None
+        self.query: Query | None = None
+        self.loading = False
+
+    def set_store(self, kind: str, location: str) -> None:
+        self.kind, self.location = kind, location
+        self.count = self.total = None
+        self._redraw()
+
+    def set_counts(self, count: int, total: int, query: Query) -> None:
+        self.count, self.total, self.query = count, total, query
+        self._redraw()
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.call_later(self._redraw)
+
+    def _redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        palette = palette_of(self)
+        text = Text()
+        text.append("sessionlens ", palette["label"])
+        text.append_text(literal(self.kind, palette["accent"]))
+        text.append(" ")
+        text.append_text(literal(self.location))
+        text.append("  ")
+        if self.count is None:
+            text.append("loading…", palette["muted"])
+        else:
+            if self.query is not None and not self.query.is_empty:
+                text.append(f"{self.count:,} of {self.total:,} sessions", palette["label"])
+            else:
+                text.append(f"{self.count:,} sessions", palette["label"])
+            if self.query is not None:
+                arrow = "▼" if self.query.descending else "▲"
+                text.append(f"  sorted by {self.query.sort} {arrow}", palette["muted"])
+        self.update(text)
