@@ -1,0 +1,387 @@
+"""The runner: real child processes, real SQLite logs, real signals."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sessionlens.runner import (
+    ParamsError,
+    RunningSession,
+    cli_record,
+    command_with_params,
+    format_params,
+    parse_params,
+)
+from sessionlens.session import Session
+from sessionlens.stores.base import LogChunk
+from sessionlens.stores.sqlite_store import SQLiteSessionStore
+from sessiontools import make_repo, pid_alive
+
+PY = sys.executable
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "proj")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "sessions.db"
+
+
+@pytest.fixture
+def store(db: Path) -> SQLiteSessionStore:
+    s = SQLiteSessionStore(db, create=True)
+    yield s
+    s.close()
+
+
+def script(repo: Path, name: str, body: str) -> list[str]:
+    path = repo / name
+    path.write_text(textwrap.dedent(body))
+    return [PY, str(path)]
+
+
+def reread(db: Path, session_id: str) -> tuple[dict, list[LogChunk]]:
+    with SQLiteSessionStore(db, read_only=True) as again:
+        return again.get(session_id), list(again.iter_log(session_id))
+
+
+# -- parameters ------------------------------------------------------------------------------
+def test_parse_params_both_forms_and_json_scalars() -> None:
+    assert parse_params("scale=3,offset=100") == {"scale": 3, "offset": 100}
+    assert parse_params("scale:3, fail:true,name:abc,ratio=0.5,none=null") == {
+        "scale": 3,
+        "fail": True,
+        "name": "abc",
+        "ratio": 0.5,
+        "none": None,
+    }
+    assert parse_params('url=http://x:8080/a,when:12:30,q="3"') == {
+        "url": "http://x:8080/a",
+        "when": "12:30",
+        "q": "3",
+    }
+    assert parse_params("x=NaN,y=[1],z=") == {"x": "NaN", "y": "[1]", "z": ""}
+    assert parse_params("") == {}
+
+
+@pytest.mark.parametrize("text", ["scale", "=3", "a=1,oops"])
+def test_parse_params_errors_are_one_line(text: str) -> None:
+    with pytest.raises(ParamsError) as info:
+        parse_params(text)
+    assert "\n" not in str(info.value)
+
+
+def test_kedro_run_gets_params_other_commands_do_not() -> None:
+    params = {"scale": 3, "fail": True, "name": "a b"}
+    assert format_params(params) == "scale=3,fail=true,name=a b"
+    assert command_with_params(["kedro", "run"], params) == [
+        "kedro",
+        "run",
+        "--params",
+        "scale=3,fail=true,name=a b",
+    ]
+    assert command_with_params(["python", "main.py"], params) == ["python", "main.py"]
+    assert command_with_params(["kedro", "run"], {}) == ["kedro", "run"]
+
+
+# -- streaming and logging ---------------------------------------------------------------------
+def test_streams_both_streams_to_log_and_callback(
+    repo: Path, store: SQLiteSessionStore, db: Path
+) -> None:
+    argv = script(
+        repo,
+        "both.py",
+        """
+        import sys
+        for i in range(5):
+            print(f"out {i}")
+            print(f"err {i}", file=sys.stderr)
+        print("unicode: é ✓")
+        """,
+    )
+    seen: list[LogChunk] = []
+    session = Session.create(repo, store)
+    running = session.start(argv, on_output=seen.extend)
+    record = running.wait()
+    session.close()
+    assert record["run"]["status"] == "success"
+    assert record["run"]["exit_code"] == 0
+    _, log = reread(db, session.session_id)
+    stdout = "".join(c.text for c in log if c.stream == "stdout")
+    stderr = "".join(c.text for c in log if c.stream == "stderr")
+    assert stdout == "".join(f"out {i}\n" for i in range(5)) + "unicode: é ✓\n"
+    assert stderr == "".join(f"err {i}\n" for i in range(5))
+    assert "".join(c.text for c in seen if c.stream == "stdout") == stdout
+    assert "".join(c.text for c in seen if c.stream == "stderr") == stderr
+
+
+def test_running_status_saved_before_child_starts(
+    repo: Path, store: SQLiteSessionStore, db: Path
+) -> None:
+    """The child reads the store through sessionlens and checks its own record says running."""
+    argv = script(
+        repo,
+        "check.py",
+        f"""
+        import os, sys
+        from sessionlens.stores.sqlite_store import SQLiteSessionStore
+        with SQLiteSessionStore({str(db)!r}, read_only=True) as store:
+            record = store.get(os.environ["SESSIONLENS_SESSION_ID"])
+        run = record["run"]
+        print("my status:", run["status"], "pid", run["pid"])
+        ok = run["status"] == "running" and run["finished_at"] is None
+        ok = ok and run["command"][-1].endswith("check.py")
+        sys.exit(0 if ok else 3)
+        """,
+    )
+    session = Session.create(repo, store)
+    running = session.start(argv)
+    record = running.wait()
+    session.close()
+    saved, log = reread(db, session.session_id)
+    text = "".join(c.text for c in log)
+    assert "my status: running" in text, text
+    assert record["run"]["exit_code"] == 0
+    assert saved["run"]["status"] == "success"
+
+
+def test_exit_code_passes_through(repo: Path, store: SQLiteSessionStore, db: Path) -> None:
+    session = Session.create(repo, store)
+    assert session.run([PY, "-c", "import sys; sys.exit(7)"], echo=False) == 7
+    session.close()
+    saved, _ = reread(db, session.session_id)
+    assert saved["run"]["status"] == "failed"
+    assert saved["run"]["exit_code"] == 7
+    assert saved["run"]["command"] == [PY, "-c", "import sys; sys.exit(7)"]
+    assert saved["run"]["finished_at"] >= saved["run"]["started_at"]
+
+
+def test_child_environment(repo: Path, store: SQLiteSessionStore) -> None:
+    params = {"scale": 3, "fail": False, "name": "x"}
+    session = Session.create(repo, store, cli=cli_record(["child"], params))
+    out: list[LogChunk] = []
+    code = session.run(
+        [
+            PY,
+            "-c",
+            "import os, json; print(json.dumps({k: v for k, v in os.environ.items() "
+            "if k.startswith(('SESSIONLENS_', 'PYTHONUNBUFFERED', 'EXTRA'))}))",
+        ],
+        echo=False,
+        on_output=out.extend,
+        env={"EXTRA": "1"},
+    )
+    session.close()
+    assert code == 0
+    env = json.loads("".join(c.text for c in out))
+    assert env["SESSIONLENS_SESSION_ID"] == session.session_id
+    assert json.loads(env["SESSIONLENS_PARAMS"]) == params
+    assert env["SESSIONLENS_STORE"] == store.location
+    assert env["PYTHONUNBUFFERED"] == "1"
+    assert env["EXTRA"] == "1"
+
+
+def test_command_that_cannot_start(repo: Path, store: SQLiteSessionStore, db: Path) -> None:
+    session = Session.create(repo, store)
+    running = session.start(["definitely-not-a-command-xyz"])
+    record = running.wait()
+    session.close()
+    assert running.exit_code == 127
+    assert record["run"]["status"] == "failed"
+    saved, _ = reread(db, session.session_id)
+    assert saved["run"]["exit_code"] == 127
+    assert saved["exception"]["type"] == "FileNotFoundError"
+
+
+def test_flood_every_line_logged(repo: Path, store: SQLiteSessionStore, db: Path) -> None:
+    lines = 200_000
+    argv = script(
+        repo,
+        "flood.py",
+        f"""
+        import sys
+        w = sys.stdout.write
+        for i in range({lines}):
+            w(f"line {{i}} of the flood\\n")
+        print("tail", file=sys.stderr)
+        """,
+    )
+    batches = []
+    session = Session.create(repo, store)
+    running = session.start(argv, on_output=batches.append, env={"PYTHONUNBUFFERED": "0"})
+    running.wait()
+    session.close()
+    _, log = reread(db, session.session_id)
+    stdout = "".join(c.text for c in log if c.stream == "stdout").splitlines()
+    assert len(stdout) == lines
+    assert stdout[0] == "line 0 of the flood" and stdout[-1] == f"line {lines - 1} of the flood"
+    assert stdout == [f"line {i} of the flood" for i in range(lines)]
+    assert "".join(c.text for c in log if c.stream == "stderr") == "tail\n"
+    # read in big chunks: far fewer batches than lines, and far fewer log rows than batches
+    assert len(batches) < lines / 50
+    assert len(log) <= len(batches) + 2
+
+
+def test_log_flushed_while_child_runs(repo: Path, store: SQLiteSessionStore, db: Path) -> None:
+    """A quiet child's early output reaches the store within about a second (crash safety)."""
+    argv = script(
+        repo,
+        "slow.py",
+        """
+        import time
+        print("early line")
+        time.sleep(30)
+        """,
+    )
+    session = Session.create(repo, store)
+    running = session.start(argv, grace_period=1.0)
+    try:
+        deadline = time.monotonic() + 10
+        seen = ""
+        while time.monotonic() < deadline and "early line" not in seen:
+            time.sleep(0.1)
+            seen = "".join(c.text for c in reread(db, session.session_id)[1])
+        assert "early line" in seen
+        assert not running.done
+    finally:
+        running.interrupt()
+        running.wait()
+        session.close()
+
+
+def test_split_multibyte_characters_are_kept_whole(repo: Path, store: SQLiteSessionStore) -> None:
+    argv = script(
+        repo,
+        "split.py",
+        """
+        import os, time
+        data = "héllo ✓\\n".encode()
+        os.write(1, data[:2]); time.sleep(0.15); os.write(1, data[2:8]); time.sleep(0.15)
+        os.write(1, data[8:])
+        """,
+    )
+    out: list[LogChunk] = []
+    with Session.create(repo, store) as session:
+        session.run(argv, echo=False, on_output=out.extend)
+    assert "".join(c.text for c in out) == "héllo ✓\n"
+    assert store.read_log(session.session_id) == "héllo ✓\n"
+
+
+def test_iter_output_queue(repo: Path, store: SQLiteSessionStore) -> None:
+    session = Session.create(repo, store)
+    running = RunningSession(
+        session, [PY, "-c", "print('a'); print('b')"], queue_output=True
+    ).start()
+    text = "".join(chunk.text for batch in running.iter_output(timeout=10) for chunk in batch)
+    assert text == "a\nb\n"
+    assert running.wait()["run"]["status"] == "success"
+    session.close()
+
+
+# -- interrupting -------------------------------------------------------------------------------
+GRANDCHILD = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+print("grandchild", child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _wait_for(running: RunningSession, needle: str, out: list[LogChunk]) -> str:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        text = "".join(c.text for c in out)
+        if needle in text:
+            return text
+        time.sleep(0.02)
+    raise AssertionError(f"{needle!r} never printed")
+
+
+def test_interrupt_sigint_records_interrupted_and_leaves_no_orphan(
+    repo: Path, store: SQLiteSessionStore, db: Path
+) -> None:
+    argv = script(repo, "gc.py", GRANDCHILD)
+    out: list[LogChunk] = []
+    session = Session.create(repo, store)
+    running = session.start(argv, on_output=out.extend)
+    text = _wait_for(running, "grandchild", out)
+    grandchild = int(text.split()[1])
+    child = running.pid
+    assert child is not None and pid_alive(grandchild)
+    running.interrupt()
+    record = running.wait(timeout=20)
+    session.close()
+    assert record["run"]["status"] == "interrupted"
+    assert record["run"]["signal"] == "SIGINT" or record["run"]["exit_code"] != 0
+    saved, log = reread(db, session.session_id)
+    assert saved["run"]["status"] == "interrupted"
+    assert "KeyboardInterrupt" in "".join(c.text for c in log)  # SIGINT reached the child
+    deadline = time.monotonic() + 5
+    while pid_alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(grandchild)
+    assert not pid_alive(child)
+
+
+def test_interrupt_escalates_to_sigterm_and_sigkill(repo: Path, store: SQLiteSessionStore) -> None:
+    argv = script(
+        repo,
+        "stubborn.py",
+        """
+        import signal, time
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("ignoring", flush=True)
+        time.sleep(60)
+        """,
+    )
+    out: list[LogChunk] = []
+    session = Session.create(repo, store)
+    running = session.start(argv, on_output=out.extend, grace_period=0.3, kill_after=0.3)
+    _wait_for(running, "ignoring", out)
+    started = time.monotonic()
+    running.interrupt()
+    record = running.wait(timeout=20)
+    session.close()
+    assert record["run"]["status"] == "interrupted"
+    assert record["run"]["signal"] == "SIGKILL"
+    assert record["run"]["exit_code"] == 128 + 9
+    assert time.monotonic() - started < 10
+
+
+def test_interrupt_from_another_thread_while_waiting(repo: Path, store: SQLiteSessionStore) -> None:
+    session = Session.create(repo, store)
+    running = session.start([PY, "-c", "import time; print('up', flush=True); time.sleep(60)"])
+    threading.Timer(0.3, running.interrupt).start()
+    record = running.wait(timeout=20)
+    session.close()
+    assert record["run"]["status"] == "interrupted"
+
+
+def test_callback_errors_do_not_lose_the_log(repo: Path, store: SQLiteSessionStore) -> None:
+    def broken(_chunks: list[LogChunk]) -> None:
+        raise BrokenPipeError("terminal went away")
+
+    with Session.create(repo, store) as session:
+        code = session.run([PY, "-c", "print('kept')"], echo=False, on_output=broken)
+    assert code == 0
+    assert store.read_log(session.session_id) == "kept\n"
+
+
+def test_rerun_of_is_recorded(repo: Path, store: SQLiteSessionStore) -> None:
+    with Session.create(repo, store) as first:
+        first.run([PY, "-c", "pass"], echo=False)
+    with Session.create(repo, store, rerun_of=first.session_id) as again:
+        again.run([PY, "-c", "pass"], echo=False)
+    assert store.get(again.session_id)["run"]["rerun_of"] == first.session_id
+    assert store.get(first.session_id)["run"]["rerun_of"] is None

@@ -1,0 +1,298 @@
+"""Session core: what ``Session.create`` collects, the single-run rule, exception recording."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from sessionlens.errors import SessionError
+from sessionlens.project import ProjectError, load_project
+from sessionlens.session import Session
+from sessionlens.stores.memory import MemoryStore
+from sessionlens.stores.sqlite_store import SQLiteSessionStore
+from sessiontools import commit_all, git, make_repo
+
+ID_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z$")
+PY = sys.executable
+
+
+class PipelineError(Exception):
+    """A project's own exception type (module-qualified in the record, as Kedro writes it)."""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.sessionlens]\npackage_name = "demo_pkg"\n',
+            "src/a.py": "x = 1\n",
+            "a.txt": "a\n",
+        },
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteSessionStore:
+    s = SQLiteSessionStore(tmp_path / "store.db", create=True)
+    yield s
+    s.close()
+
+
+def reopen(store: SQLiteSessionStore, session_id: str) -> dict:
+    """The record as another process would read it: a new read-only connection."""
+    with SQLiteSessionStore(store.path, read_only=True) as again:
+        return again.get(session_id)
+
+
+def test_create_collects_context(repo: Path, store: SQLiteSessionStore) -> None:
+    full_sha = git(repo, "rev-parse", "HEAD")
+    with Session.create(repo, store, env="local", runtime_params={"scale": 2}) as session:
+        pass
+    record = reopen(store, session.session_id)
+    assert ID_FORMAT.match(record["session_id"])
+    assert record["project_path"] == str(repo.resolve())
+    assert Path(record["project_path"]).is_absolute()
+    assert record["package_name"] == "demo_pkg"
+    assert record["username"]
+    assert record["env"] == "local"
+    assert record["runtime_params"] == {"scale": 2}
+    assert record["git"] == {
+        "commit_sha": full_sha[:7],
+        "commit_sha_full": full_sha,
+        "branch": "main",
+        "dirty": False,
+    }
+    assert record["environment"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert record["environment"]["platform"] == sys.platform
+    assert "run" not in record  # closed without a run: Kedro's shape, status "completed"
+    assert "cli" not in record  # a Python-API session has no cli
+
+
+def test_session_ids_are_unique_and_sortable(repo: Path) -> None:
+    store = MemoryStore()
+    ids = [Session.create(repo, store).session_id for _ in range(30)]
+    assert len(set(ids)) == 30
+    assert ids == sorted(ids)
+
+
+def test_package_name_from_kedro_section(tmp_path: Path) -> None:
+    project = make_repo(
+        tmp_path / "k",
+        {"pyproject.toml": '[tool.kedro]\npackage_name = "spaceflights"\nproject_name = "x"\n'},
+    )
+    config = load_project(project)
+    assert config.package_name == "spaceflights"
+    assert config.is_kedro
+    assert config.default_command() == ["kedro", "run"]
+    session = Session.create(project, MemoryStore())
+    assert session.record["package_name"] == "spaceflights"
+
+
+def test_sessionlens_section_wins_and_is_found_from_a_subfolder(tmp_path: Path) -> None:
+    project = make_repo(
+        tmp_path / "both",
+        {
+            "pyproject.toml": '[tool.sessionlens]\npackage_name = "ours"\nrun = "python main.py"\n'
+            'store = "runs/s.db"\n[tool.kedro]\npackage_name = "theirs"\n',
+            "sub/deeper/x.txt": "x",
+        },
+    )
+    config = load_project(project / "sub" / "deeper")
+    assert config.root == project.resolve()
+    assert config.package_name == "ours"
+    assert config.default_command() == ["python", "main.py"]
+    assert config.store == str(project.resolve() / "runs" / "s.db")
+
+
+def test_bad_pyproject_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.sessionlens\nrun = 3")
+    with pytest.raises(ProjectError, match=r"pyproject\.toml: not valid TOML"):
+        load_project(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.sessionlens]\nrun = 3\n")
+    with pytest.raises(ProjectError, match="run must be a list of strings"):
+        load_project(tmp_path)
+
+
+def test_no_git_repo_still_gets_a_session(tmp_path: Path, store: SQLiteSessionStore) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with Session.create(plain, store) as session:
+        assert session.run([PY, "-c", "print('hi')"], echo=False) == 0
+    record = reopen(store, session.session_id)
+    assert "git" not in record
+    assert record["run"]["status"] == "success"
+
+
+def test_git_missing_from_path_still_gets_a_session(
+    repo: Path, store: SQLiteSessionStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty_bin = tmp_path / "empty-bin"
+    empty_bin.mkdir()
+    monkeypatch.setenv("PATH", str(empty_bin))
+    with Session.create(repo, store) as session:
+        assert session.run([PY, "-c", "pass"], echo=False) == 0
+    record = reopen(store, session.session_id)
+    assert "git" not in record
+    assert record["run"]["status"] == "success"
+
+
+def test_detached_head_has_no_branch(repo: Path) -> None:
+    (repo / "a.txt").write_text("second\n")
+    commit_all(repo, "second")
+    first = git(repo, "rev-parse", "HEAD~1")
+    git(repo, "checkout", "-q", "--detach", first)
+    record = Session.create(repo, MemoryStore()).record
+    assert "branch" not in record["git"]
+    assert record["git"]["commit_sha_full"] == first
+    assert record["git"]["commit_sha"] == first[:7]
+
+
+def test_branch_name_with_slash(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature/offset-20")
+    assert Session.create(repo, MemoryStore()).record["git"]["branch"] == "feature/offset-20"
+
+
+@pytest.mark.parametrize(
+    ("change", "dirty"),
+    [
+        ("modify", True),
+        ("stage", True),
+        ("delete", True),
+        ("untracked", True),  # Kedro's `git status --short` counts untracked files
+        ("ignored", False),
+        ("nothing", False),
+    ],
+)
+def test_dirty_detection(repo: Path, change: str, dirty: bool) -> None:
+    if change == "modify":
+        (repo / "a.txt").write_text("changed\n")
+    elif change == "stage":
+        (repo / "new.txt").write_text("n\n")
+        git(repo, "add", "new.txt")
+    elif change == "delete":
+        (repo / "a.txt").unlink()
+    elif change == "untracked":
+        (repo / "scratch.txt").write_text("s\n")
+    elif change == "ignored":
+        (repo / "ignored.txt").write_text("i\n")
+    assert Session.create(repo, MemoryStore()).record["git"]["dirty"] is dirty
+
+
+def test_repo_without_commits_has_no_git_info(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    git(fresh, "init", "-q")
+    assert "git" not in Session.create(fresh, MemoryStore()).record
+
+
+# -- the single-run rule ------------------------------------------------------------------------
+def _first_run(session: Session, kind: str) -> None:
+    if kind == "argv-success":
+        assert session.run([PY, "-c", "pass"], echo=False) == 0
+    elif kind == "argv-failure":
+        assert session.run([PY, "-c", "raise SystemExit(4)"], echo=False) == 4
+    elif kind == "callable-success":
+        assert session.run(lambda: 42) == 42
+    elif kind == "callable-failure":
+        with pytest.raises(ZeroDivisionError):
+            session.run(lambda: 1 / 0)
+    elif kind == "unstartable":
+        assert session.run([str(Path("/nonexistent/cmd"))], echo=False) == 127
+
+
+@pytest.mark.parametrize(
+    "first", ["argv-success", "argv-failure", "callable-success", "callable-failure", "unstartable"]
+)
+@pytest.mark.parametrize("second", ["argv", "callable"])
+def test_second_run_raises(repo: Path, store: SQLiteSessionStore, first: str, second: str) -> None:
+    ran = []
+    session = Session.create(repo, store)
+    _first_run(session, first)
+    status_before = session.record["run"]["status"]
+    with pytest.raises(SessionError) as info:
+        if second == "argv":
+            session.run([PY, "-c", "open('ran-twice', 'w')"], echo=False)
+        else:
+            session.run(lambda: ran.append(1))
+    message = str(info.value)
+    assert "1-1" in message
+    assert "new session" in message
+    assert session.session_id in message
+    assert not ran and not (repo / "ran-twice").exists()
+    # the refused run changed nothing
+    assert session.record["run"]["status"] == status_before
+    session.close()
+    assert reopen(store, session.session_id)["run"]["status"] == status_before
+
+
+def test_run_after_close_raises(repo: Path) -> None:
+    session = Session.create(repo, MemoryStore())
+    session.close()
+    with pytest.raises(SessionError, match="closed"):
+        session.run(lambda: None)
+
+
+def test_callable_run_records_status_and_result(repo: Path, store: SQLiteSessionStore) -> None:
+    def train() -> str:
+        return "model"
+
+    with Session.create(repo, store) as session:
+        assert session.run(train) == "model"
+    run = reopen(store, session.session_id)["run"]
+    assert run["status"] == "success"
+    assert run["callable"].endswith(":test_callable_run_records_status_and_result.<locals>.train")
+    assert run["pid"] == os.getpid()
+    assert run["finished_at"] >= run["started_at"]
+    assert run["duration_s"] >= 0
+
+
+def test_callable_keyboard_interrupt_is_interrupted(repo: Path, store: SQLiteSessionStore) -> None:
+    def stopped() -> None:
+        raise KeyboardInterrupt
+
+    session = Session.create(repo, store)
+    with pytest.raises(KeyboardInterrupt):
+        session.run(stopped)
+    session.close()
+    record = reopen(store, session.session_id)
+    assert record["run"]["status"] == "interrupted"
+    assert record["exception"]["type"] == "KeyboardInterrupt"
+
+
+# -- exceptions leaving the with block ---------------------------------------------------------
+def test_exception_in_with_block_is_recorded_and_session_saved(
+    repo: Path, store: SQLiteSessionStore
+) -> None:
+    with pytest.raises(PipelineError), Session.create(repo, store) as session:
+        raise PipelineError("node 'split' failed: bad row 7")
+    record = reopen(store, session.session_id)
+    exc = record["exception"]
+    assert exc["type"] == f"{PipelineError.__module__}.PipelineError"
+    assert exc["value"] == "node 'split' failed: bad row 7"
+    assert isinstance(exc["traceback"], list) and exc["traceback"]
+    assert all(isinstance(line, str) for line in exc["traceback"])
+    assert "raise PipelineError" in "".join(exc["traceback"])
+    assert session.closed
+
+
+def test_builtin_exception_type_has_no_module(repo: Path, store: SQLiteSessionStore) -> None:
+    with pytest.raises(ValueError), Session.create(repo, store) as session:
+        session.run(lambda: int("x"))
+    record = reopen(store, session.session_id)
+    assert record["exception"]["type"] == "ValueError"
+    assert record["run"]["status"] == "failed"
+
+
+def test_second_run_error_inside_with_is_recorded(repo: Path, store: SQLiteSessionStore) -> None:
+    """Like the Kedro fixture's run-twice session: the SessionError ends up in the record."""
+    with pytest.raises(SessionError), Session.create(repo, store) as session:
+        session.run(lambda: None)
+        session.run(lambda: None)
+    record = reopen(store, session.session_id)
+    assert record["exception"]["type"] == "sessionlens.errors.SessionError"
+    assert record["run"]["status"] == "success"
