@@ -123,11 +123,13 @@ class Query:
         return True
 
     def sort_key(self, summary: SessionSummary) -> tuple:
-        """Key for ``sorted``: None sorts last ascending; ties broken by session id."""
+        """Key for ``sorted(..., key=q.sort_key, reverse=q.descending)``: sessions without a
+        value sort last in both directions; ties are broken by session id (same direction)."""
         value = getattr(summary, SORT_KEYS[self.sort])
         if isinstance(value, str):
             value = value.lower()
-        return (value is not None, value if value is not None else 0, summary.session_id)
+        missing_last = (value is None) != self.descending
+        return (missing_last, value if value is not None else 0, summary.session_id)
 
 
 def parse_query(text: str, sort: str = "started", descending: bool = True) -> Query:

@@ -1,0 +1,79 @@
+"""Session stores: one interface (``SessionStore``), several backends, one way to open them.
+
+``open_store(spec)`` is what the CLI, the app and the runner call; ``detect_store(spec)`` says what
+a spec names without opening it (the app shows the kind first). Spec forms and the places a
+project's store is looked for are in :mod:`sessionlens.stores.locate`. Backends:
+
+==========  ==========================================  ==========================
+kind        class                                       on disk
+==========  ==========================================  ==========================
+memory      :class:`~.memory.MemoryStore`               nothing
+shelve      :class:`~.shelve_store.ShelveSessionStore`  ``<dir>/<session_id>/store*``
+sqlite      :class:`~.sqlite_store.SQLiteSessionStore`  one kedro-viz ``.db`` file
+postgresql  not available yet                           -
+==========  ==========================================  ==========================
+
+Browsing opens read-only (the default here) and never writes; pass ``read_only=False`` to record.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sessionlens.errors import StoreError
+from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.locate import (
+    StoreSpec,
+    default_store_path,
+    detect_store,
+    is_kedro_project,
+)
+
+__all__ = [
+    "LogChunk",
+    "SessionStore",
+    "StoreCapabilities",
+    "StoreSpec",
+    "default_store_path",
+    "detect_store",
+    "is_kedro_project",
+    "open_store",
+]
+
+
+def open_store(
+    spec: str | os.PathLike[str] | StoreSpec,
+    *,
+    read_only: bool = True,
+    create: bool = False,
+    busy_timeout: float | None = None,
+) -> SessionStore:
+    """Open the store ``spec`` names (URI, path or project folder; see ``locate``).
+
+    ``create=True`` (with ``read_only=False``) makes the store when it does not exist yet: an
+    SQLite file, or a folder for ``shelve:`` URIs. ``busy_timeout`` (seconds, SQLite only) is how
+    long a write waits for another writer before a one-line ``StoreError``; default 30 s.
+    """
+    create = create and not read_only
+    found = detect_store(spec, create=create)
+    if found.kind == "memory":
+        from sessionlens.stores.memory import MemoryStore
+
+        return MemoryStore(read_only=read_only)
+    if found.kind == "postgresql":
+        raise StoreError(
+            f"{found.location}: the PostgreSQL store is not available yet; "
+            "use an SQLite store (sqlite:///path/to/sessions.db) for now"
+        )
+    if found.kind == "shelve":
+        from sessionlens.stores.shelve_store import ShelveSessionStore
+
+        return ShelveSessionStore(found.location, read_only=read_only, create=create)
+    if found.kind == "sqlite":
+        from sessionlens.stores.sqlite_store import SQLiteSessionStore
+
+        timeout = 30.0 if busy_timeout is None else busy_timeout
+        return SQLiteSessionStore(
+            found.location, read_only=read_only, create=create, busy_timeout=timeout
+        )
+    raise StoreError(f"{found.location}: unknown store kind {found.kind!r}")  # pragma: no cover

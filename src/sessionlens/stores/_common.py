@@ -1,0 +1,131 @@
+"""Helpers shared by the store backends: one-line messages and the in-Python listing.
+
+Backends without an index (memory, shelve) filter and sort in Python with exactly the reference
+semantics of :meth:`Query.matches` and :meth:`Query.sort_key`; the SQLite backend translates the
+same semantics to SQL and is tested against this code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sessionlens.query import Query
+from sessionlens.record import Record, SessionSummary, derive_status, params_of, to_jsonable
+
+
+def one_line(text: object) -> str:
+    """Collapse any whitespace run (newlines included) so a message stays on one line."""
+    return " ".join(str(text).split())
+
+
+def require_session_id(record: Mapping[str, Any], location: str) -> str:
+    """The record's ``session_id`` as str; a record without one cannot be stored."""
+    from sessionlens.errors import StoreError
+
+    session_id = record.get("session_id")
+    if not isinstance(session_id, str) or not session_id:
+        raise StoreError(f"{location}: cannot save a record without a session_id string")
+    return session_id
+
+
+def plain_record(record: Mapping[str, Any]) -> Record:
+    """A deep, JSON-shaped copy: what every backend hands back from ``get``."""
+    return to_jsonable(record)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What a Python-side listing needs per session, derived once from the record."""
+
+    summary: SessionSummary  # status as recorded (``check_pid=False``)
+    params: dict[str, Any]
+    pid: int | None
+
+    @classmethod
+    def from_record(
+        cls, record: Mapping[str, Any], details: Mapping[str, Any] | None = None
+    ) -> IndexEntry:
+        run = record.get("run")
+        pid = run.get("pid") if isinstance(run, Mapping) else None
+        return cls(
+            SessionSummary.from_record(record, details, check_pid=False),
+            params_of(record),
+            pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
+        )
+
+    def current(self) -> SessionSummary:
+        """The summary with a dead ``running`` session shown as ``interrupted``."""
+        s = self.summary
+        if s.status != "running":
+            return s
+        run = {"status": "running", "pid": self.pid, "hostname": s.hostname}
+        status = derive_status({"run": run})
+        return s if status == s.status else dataclasses.replace(s, status=status)
+
+
+def select(
+    entries: Iterable[IndexEntry], query: Query | None, offset: int, limit: int | None
+) -> list[SessionSummary]:
+    """Filter, sort and page in Python: the reference every indexed backend must agree with."""
+    query = query or Query()
+    hits = [s for s in _matching(entries, query)]
+    hits.sort(key=query.sort_key, reverse=query.descending)
+    offset = max(0, offset)
+    return hits[offset:] if limit is None else hits[offset : offset + max(0, limit)]
+
+
+def count(entries: Iterable[IndexEntry], query: Query | None) -> int:
+    query = query or Query()
+    return sum(1 for _ in _matching(entries, query))
+
+
+def _matching(entries: Iterable[IndexEntry], query: Query) -> Iterable[SessionSummary]:
+    for entry in entries:
+        summary = entry.current()
+        if query.is_empty or query.matches(summary, entry.params):
+            yield summary
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_sqlite_file(path: str | os.PathLike[str]) -> bool:
+    """Whether the file starts with SQLite's 16-byte header (no SQLite call, no lock)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def connect_sqlite(
+    path: Path, *, read_only: bool, create: bool = False, timeout: float = 30.0
+) -> sqlite3.Connection:
+    """Open an SQLite file by URI: ``mode=ro`` for browsing (never writes, works on read-only
+    files), ``mode=rw``/``rwc`` otherwise. Autocommit: callers issue ``BEGIN IMMEDIATE``."""
+    uri = path.absolute().as_uri()
+    mode = "ro" if read_only else ("rwc" if create else "rw")
+    return sqlite3.connect(
+        f"{uri}?mode={mode}",
+        uri=True,
+        timeout=timeout,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+
+
+def connect_sqlite_immutable(path: Path) -> sqlite3.Connection:
+    """Last resort for a WAL database in a directory we cannot write (no ``-shm`` possible):
+    nobody can be writing it there, so reading it as immutable is exact."""
+    return sqlite3.connect(
+        f"{path.absolute().as_uri()}?mode=ro&immutable=1",
+        uri=True,
+        isolation_level=None,
+        check_same_thread=False,
+    )

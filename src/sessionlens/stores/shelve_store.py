@@ -1,0 +1,479 @@
+"""``ShelveSessionStore``: Kedro's ShelveStore layout, ``<dir>/<session_id>/store``.
+
+One shelve database per session (kedro 0.17.0-0.19.8); keys are the record's top-level keys,
+values are pickles (protocol 4). Which files make up ``store`` depends on the dbm backend of the
+*writer's* Python: ``dbm.dumb`` -> ``store.dat``/``.dir``/``.bak``; ``dbm.gnu`` -> one ``store``;
+``dbm.ndbm`` -> ``store.db`` (or ``.pag``+``.dir``); ``dbm.sqlite3`` (Python 3.13+) -> one
+``store`` that is an SQLite file. Reading detects the backend with ``dbm.whichdb`` (plus checks it
+cannot make, e.g. ``store.db`` when this Python has no ``_dbm``); ``dbm.sqlite3`` files are read
+with plain ``sqlite3`` on any Python. A backend this Python lacks is a one-line ``StoreError``.
+
+Safety: values are loaded with :mod:`sessionlens.stores.safe_pickle` (plain data and paths only;
+nothing named by the pickle is ever called). Read-only opens use flag ``r`` and never write.
+
+Writing (sessionlens as the writer): a record is written as a new shelve, with this Python's
+default dbm, into a temporary folder beside the others, then renamed into place, so readers see
+the old record or the new one, never half of one. Replacing an existing session renames the old
+folder aside first (``.old-<id>-*``), which a read-write open puts back if a crash left it there.
+Logs: ``<dir>/.sessionlens/logs/<session_id>.jsonl``, one JSON object per appended chunk
+(``{"stream": ..., "text": ...}``), appended with ``O_APPEND`` so concurrent appends never mix.
+
+Listing at scale: session ids are folder names. Summaries are cached in memory per session,
+keyed by the folder's and its files' mtimes; a listing only stats the top folder (plus sessions
+written in the last seconds) when nothing was added. Limit: the first listing reads every
+session's database (about 0.1-0.3 ms each, so ~0.2 s per 1,000 sessions) and filtering/sorting
+runs in Python; for tens of thousands of sessions use the SQLite store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dbm
+import dbm.dumb
+import errno
+import json
+import os
+import shelve
+import shutil
+import sqlite3
+import struct
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sessionlens.errors import StoreError, UnknownSessionError
+from sessionlens.query import Query
+from sessionlens.record import Record, SessionSummary
+from sessionlens.stores import _common
+from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.safe_pickle import safe_loads
+
+#: Files a shelve named ``store`` may consist of, whatever the backend.
+STORE_FILE_NAMES = ("store", "store.db", "store.dat", "store.dir", "store.bak", "store.pag")
+#: Sessions whose files changed this recently are re-checked on every listing.
+_SETTLE_NS = 2_000_000_000
+_GDBM_MAGICS = {0x13579ACE, 0x13579ACD, 0x13579ACF}
+
+
+class BackendMissingError(StoreError):
+    """The session was written with a dbm backend this Python was built without."""
+
+
+def which_backend(session_dir: Path) -> str | None:
+    """The dbm backend that wrote ``<session_dir>/store``: ``dbm.dumb``, ``dbm.gnu``,
+    ``dbm.ndbm``, ``dbm.sqlite3``, ``""`` for unrecognised files, None when there are none."""
+    base = session_dir / "store"
+    if _common.is_sqlite_file(base):
+        return "dbm.sqlite3"  # whichdb knows it only on Python 3.13+
+    try:
+        kind = dbm.whichdb(str(base))
+    except OSError:
+        kind = None
+    if kind:
+        return kind
+    # whichdb only names ndbm when this Python can open it; tell the user what wrote it anyway
+    if (session_dir / "store.db").is_file() or (
+        (session_dir / "store.pag").is_file() and (session_dir / "store.dir").is_file()
+    ):
+        return "dbm.ndbm"
+    if base.is_file():
+        try:
+            with open(base, "rb") as fh:
+                head = fh.read(4)
+        except OSError:
+            head = b""
+        if len(head) == 4 and {struct.unpack("<I", head)[0], struct.unpack(">I", head)[0]} & (
+            _GDBM_MAGICS
+        ):
+            return "dbm.gnu"
+        return ""
+    return kind
+
+
+def _backend_file(session_dir: Path, backend: str) -> Path:
+    """The file to name in messages for a backend."""
+    if backend == "dbm.dumb":
+        return session_dir / "store.dat"
+    if backend == "dbm.ndbm" and (session_dir / "store.db").exists():
+        return session_dir / "store.db"
+    return session_dir / "store"
+
+
+def read_shelve(session_dir: Path) -> Record:
+    """Read one Kedro shelve session read-only, whatever backend wrote it, without running code."""
+    backend = which_backend(session_dir)
+    if backend is None:
+        raise StoreError(f"{session_dir}: no shelve store files (store, store.dat, store.db)")
+    source = _backend_file(session_dir, backend)
+    if backend == "":
+        raise StoreError(f"{source}: not a dbm file this reader recognises")
+    raw: dict[bytes, bytes] = {}
+    try:
+        if backend == "dbm.sqlite3":
+            raw = _read_dbm_sqlite(session_dir / "store")
+        else:
+            with _open_dbm(backend, session_dir / "store", source) as db:
+                for key in db.keys():  # noqa: SIM118 - gdbm/ndbm objects are not iterable
+                    raw[key] = db[key]
+    except StoreError:
+        raise
+    except (OSError, ValueError, SyntaxError, KeyError, sqlite3.Error) as exc:
+        raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
+    except Exception as exc:  # dbm modules raise their own ``error`` classes
+        raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
+    record: Record = {}
+    for key, value in raw.items():
+        name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+        record[name] = safe_loads(bytes(value), f"{source} (key {name!r})")
+    return _common.plain_record(record)
+
+
+@contextlib.contextmanager
+def _open_dbm(backend: str, base: Path, source: Path) -> Iterator[Any]:
+    if backend == "dbm.dumb":
+        module: Any = dbm.dumb
+    else:
+        try:
+            module = __import__(backend, fromlist=["open"])
+        except ImportError:
+            raise BackendMissingError(_missing_backend(backend, source)) from None
+    db = module.open(str(base), "r")
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def _missing_backend(backend: str, source: Path) -> str:
+    lib = {"dbm.gnu": "_gdbm", "dbm.ndbm": "_dbm"}.get(backend, backend)
+    return (
+        f"{source}: written with {backend}, which this Python lacks (no {lib} module); "
+        f"read it with a Python that has {backend}"
+    )
+
+
+def _read_dbm_sqlite(path: Path) -> dict[bytes, bytes]:
+    """Python 3.13's ``dbm.sqlite3`` layout (table ``Dict(key, value)``), read with ``mode=ro``."""
+    try:
+        conn = _common.connect_sqlite(path, read_only=True)
+        rows = conn.execute("SELECT key, value FROM Dict").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "unable to open" not in str(exc):
+            raise
+        conn = _common.connect_sqlite_immutable(path)
+        rows = conn.execute("SELECT key, value FROM Dict").fetchall()
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+    return {_as_bytes(k): _as_bytes(v) for k, v in rows}
+
+
+def _as_bytes(value: Any) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+def _read_chunks(fh: Iterable[bytes], start: int, path: Path) -> Iterator[LogChunk]:
+    for number, line in enumerate(fh):
+        if not line.endswith(b"\n"):
+            return  # a chunk being appended right now
+        if number < start:
+            continue
+        try:
+            chunk = json.loads(line)
+            yield LogChunk(str(chunk["text"]), str(chunk.get("stream", "stdout")))
+        except (ValueError, KeyError, TypeError):
+            raise StoreError(f"{path}: line {number + 1} is not a log chunk") from None
+
+
+def _check_session_id(session_id: str, location: str) -> None:
+    """Session ids become folder names: refuse anything that could escape the store."""
+    bad = (
+        not session_id
+        or session_id.startswith(".")
+        or "/" in session_id
+        or "\\" in session_id
+        or "\x00" in session_id
+    )
+    if bad:
+        raise StoreError(f"{location}: {session_id!r} cannot be a session folder name")
+
+
+@dataclass
+class _Cached:
+    dir_sig: tuple[int, int]
+    files_sig: tuple[tuple[str, int, int], ...]
+    entry: _common.IndexEntry | None
+    error: str | None
+    settling: bool
+
+
+class ShelveSessionStore(SessionStore):
+    """Kedro ShelveStore folders: read any dbm backend, write atomically with the default one."""
+
+    kind: ClassVar[str] = "shelve"
+    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
+        persistent=True, logs=True, user_details=False, concurrent_writers=True
+    )
+
+    def __init__(
+        self, location: str | os.PathLike[str], *, read_only: bool = False, create: bool = False
+    ) -> None:
+        self.root = Path(location).absolute()
+        super().__init__(str(self.root), read_only=read_only)
+        if not self.root.exists():
+            if not create or read_only:
+                raise StoreError(f"{self.root}: no such folder")
+            try:
+                self.root.mkdir(parents=True)
+            except OSError as exc:
+                raise StoreError(f"{self.root}: cannot create ({exc.strerror})") from None
+        if not self.root.is_dir():
+            raise StoreError(f"{self.root}: not a folder of shelve sessions")
+        if not os.access(self.root, os.R_OK | os.X_OK):
+            raise StoreError(f"{self.root}: cannot read (permission denied)")
+        self._lock = threading.RLock()
+        self._cache: dict[str, _Cached] = {}
+        self._pending: set[str] = set()  # folders without store files yet
+        self._top_mtime: int | None = None
+        self._top_settling = True
+        #: sessions that could not be read: id -> one-line reason (the app may show these)
+        self.problems: dict[str, str] = {}
+        if not read_only:
+            self._recover()
+        self._check_backend()
+
+    # -- opening ----------------------------------------------------------------------
+    def _session_names(self) -> set[str]:
+        try:
+            with os.scandir(self.root) as it:
+                return {e.name for e in it if not e.name.startswith(".") and e.is_dir()}
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot list ({exc.strerror})") from None
+
+    def _check_backend(self) -> None:
+        """Fail at open, in one line, when the newest session needs a dbm this Python lacks."""
+        for name in sorted(self._session_names(), reverse=True)[:5]:
+            backend = which_backend(self.root / name)
+            if backend is None:
+                continue  # a folder still being written
+            if backend in ("dbm.gnu", "dbm.ndbm"):
+                try:
+                    __import__(backend)
+                except ImportError:
+                    source = _backend_file(self.root / name, backend)
+                    raise BackendMissingError(_missing_backend(backend, source)) from None
+            return
+
+    def _recover(self) -> None:
+        """Put back a session folder a crash left renamed aside; drop stale temporaries."""
+        now = time.time()
+        for entry in os.scandir(self.root):
+            if not entry.is_dir() or not entry.name.startswith((".old-", ".tmp-")):
+                continue
+            with contextlib.suppress(OSError):
+                if now - entry.stat().st_mtime < 60:
+                    continue  # may belong to a writer at work right now
+                if entry.name.startswith(".old-"):
+                    session_id = entry.name[len(".old-") :].rsplit("-", 1)[0]
+                    final = self.root / session_id
+                    if not final.exists():
+                        os.rename(entry.path, final)
+                        continue
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+    # -- the cache --------------------------------------------------------------------
+    def _files_sig(self, session_dir: Path) -> tuple[tuple[str, int, int], ...]:
+        sig = []
+        for name in STORE_FILE_NAMES:
+            with contextlib.suppress(OSError):
+                st = os.stat(session_dir / name)
+                sig.append((name, st.st_size, st.st_mtime_ns))
+        return tuple(sig)
+
+    def _refresh(self) -> list[_common.IndexEntry]:
+        with self._lock:
+            try:
+                top = os.stat(self.root).st_mtime_ns
+            except OSError as exc:
+                raise StoreError(f"{self.root}: cannot read ({exc.strerror})") from None
+            now = time.time_ns()
+            if top != self._top_mtime or self._top_settling:
+                names = self._session_names()
+                for gone in set(self._cache) - names:
+                    del self._cache[gone]
+                self._pending &= names
+                check: Iterable[str] = names
+                self._top_mtime = top
+                self._top_settling = now - top < _SETTLE_NS
+            else:
+                check = {n for n, c in self._cache.items() if c.settling} | self._pending
+            for name in check:
+                self._revalidate(name, now)
+            self.problems = {n: c.error for n, c in self._cache.items() if c.error}
+            entries = [c.entry for c in self._cache.values() if c.entry is not None]
+            if not entries and self.problems:
+                raise StoreError(next(iter(self.problems.values())))
+            return entries
+
+    def _revalidate(self, name: str, now: int) -> None:
+        session_dir = self.root / name
+        try:
+            st = os.stat(session_dir)
+        except OSError:
+            self._cache.pop(name, None)
+            self._pending.discard(name)
+            return
+        dir_sig = (st.st_ino, st.st_mtime_ns)
+        cached = self._cache.get(name)
+        if cached and cached.dir_sig == dir_sig and not cached.settling:
+            return
+        files_sig = self._files_sig(session_dir)
+        if not files_sig:
+            self._cache.pop(name, None)
+            self._pending.add(name)
+            return
+        self._pending.discard(name)
+        settling = any(now - m < _SETTLE_NS for _, _, m in files_sig) or (
+            now - st.st_mtime_ns < _SETTLE_NS
+        )
+        if cached and cached.dir_sig == dir_sig and cached.files_sig == files_sig:
+            cached.settling = settling
+            return
+        entry, error = None, None
+        try:
+            record = read_shelve(session_dir)
+            record.setdefault("session_id", name)
+            entry = _common.IndexEntry.from_record(record)
+        except BackendMissingError:
+            raise
+        except StoreError as exc:
+            error = str(exc)
+        self._cache[name] = _Cached(dir_sig, files_sig, entry, error, settling)
+
+    # -- reading ----------------------------------------------------------------------
+    def count(self, query: Query | None = None) -> int:
+        return _common.count(self._refresh(), query)
+
+    def list_summaries(
+        self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
+    ) -> list[SessionSummary]:
+        return _common.select(self._refresh(), query, offset, limit)
+
+    def _session_dir(self, session_id: str) -> Path:
+        try:
+            _check_session_id(session_id, self.location)
+        except StoreError:
+            raise UnknownSessionError(session_id, self.location) from None
+        final = self.root / session_id
+        if final.is_dir():
+            return final
+        # a writer is swapping this session right now (or crashed doing it): read the old copy
+        for aside in sorted(self.root.glob(f".old-{session_id}-*")):
+            if aside.is_dir():
+                return aside
+        raise UnknownSessionError(session_id, self.location)
+
+    def get(self, session_id: str) -> Record:
+        session_dir = self._session_dir(session_id)
+        if which_backend(session_dir) is None:
+            raise UnknownSessionError(session_id, self.location)
+        record = read_shelve(session_dir)
+        record.setdefault("session_id", session_id)
+        return record
+
+    def _log_path(self, session_id: str) -> Path:
+        return self.root / ".sessionlens" / "logs" / f"{session_id}.jsonl"
+
+    def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
+        try:
+            _check_session_id(session_id, self.location)
+        except StoreError:
+            return
+        path = self._log_path(session_id)
+        try:
+            with open(path, "rb") as fh:
+                yield from _read_chunks(fh, start, path)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot read ({exc.strerror})") from None
+
+    def change_token(self) -> Any:
+        with self._lock:
+            try:
+                parts: list[Any] = [os.stat(self.root).st_mtime_ns]
+            except OSError:
+                return None
+            watch = sorted({n for n, c in self._cache.items() if c.settling} | self._pending)
+            parts.extend((name, self._files_sig(self.root / name)) for name in watch)
+            return tuple(parts)
+
+    # -- writing ----------------------------------------------------------------------
+    def save(self, record: Mapping[str, Any]) -> None:
+        self._check_writable()
+        session_id = _common.require_session_id(record, self.location)
+        _check_session_id(session_id, self.location)
+        plain = _common.plain_record(record)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{session_id}-", dir=self.root))
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot write ({exc.strerror})") from None
+        try:
+            with shelve.open(str(tmp / "store"), flag="n", protocol=4) as shelf:
+                for key, value in plain.items():
+                    shelf[key] = value
+            for path in tmp.iterdir():
+                with open(path, "rb+") as fh:
+                    os.fsync(fh.fileno())
+            self._install(tmp, self.root / session_id)
+        except OSError as exc:
+            raise StoreError(
+                _common.one_line(f"{self.root}: cannot save session {session_id} ({exc})")
+            ) from None
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def save_many(self, records: Iterable[Mapping[str, Any]]) -> None:
+        for record in records:
+            self.save(record)
+
+    def _install(self, tmp: Path, final: Path) -> None:
+        try:
+            os.rename(tmp, final)  # atomic when no older copy exists (or it is empty)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR):
+                raise
+        aside = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+        os.rename(final, aside)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            os.rename(aside, final)  # put the old record back: nothing lost
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
+
+    def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
+        self._check_writable()
+        _check_session_id(session_id, self.location)
+        path = self._log_path(session_id)
+        line = (json.dumps({"stream": stream, "text": text}) + "\n").encode("utf-8")
+        try:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            except FileNotFoundError:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                while line:  # one write in practice; a short write is finished, never lost
+                    line = line[os.write(fd, line) :]
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot append ({exc.strerror})") from None
