@@ -1,6 +1,7 @@
 """Find a project's root and read what sessionlens needs from its ``pyproject.toml``.
 
-A project is the folder holding ``pyproject.toml``. sessionlens reads two tables:
+A project is the folder holding ``pyproject.toml`` (or, without one, the top of the git work
+tree). sessionlens reads two tables:
 
 ``[tool.sessionlens]``
     ``package_name`` (str), ``run`` (the command a plain ``sessionlens run`` launches: a list of
@@ -57,10 +58,11 @@ class ProjectConfig:
 
 
 def find_project_root(start: str | Path | None = None) -> Path | None:
-    """The nearest folder at or above ``start`` (default: the current one) with a pyproject.toml."""
+    """The nearest folder at or above ``start`` (default: the current one) that holds a
+    pyproject.toml or is the top of a git work tree (a project without pyproject.toml)."""
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / PYPROJECT).is_file():
+        if (folder / PYPROJECT).is_file() or (folder / ".git").exists():
             return folder
     return None
 

@@ -368,12 +368,23 @@ def _is_store(value: Any) -> bool:
 
 
 def open_session_store(spec: str | None, project: ProjectConfig) -> SessionStore:
-    """The store a new session writes to: ``spec``, else the project's, created when missing."""
-    from sessionlens.stores import open_store
+    """The store a new session writes to: ``spec``, else the project's (found as
+    :mod:`sessionlens.stores.locate` says), created when missing.
 
-    if spec is None:
-        spec = project.store or str(project.root)
-    return open_store(spec, read_only=False, create=True)
+    A store sessionlens creates in its own ``<project>/.sessionlens/`` folder gets a
+    ``.gitignore`` of ``*`` there (as pytest and ruff do for their caches), so recording a run
+    never makes the project's git tree dirty for the next one.
+    """
+    from sessionlens.stores import detect_store, open_store
+
+    found = detect_store(spec if spec is not None else str(project.root), create=True)
+    store = open_store(found, read_only=False, create=True)
+    if not found.exists and found.found_by == "default":
+        folder = Path(found.location).parent
+        if folder.name == ".sessionlens" and not (folder / ".gitignore").exists():
+            with contextlib.suppress(OSError):
+                (folder / ".gitignore").write_text("# written by sessionlens\n*\n")
+    return store
 
 
 def _both(first: OutputCallback) -> OutputCallback:

@@ -192,17 +192,27 @@ def open_app(spec: str | None) -> int:
 def default_store_spec() -> str:
     """The current folder's project (found upwards): its configured store, else its folder, in
     which the store is found in sessionlens's and Kedro's usual places."""
-    from sessionlens.project import load_project
+    from sessionlens.project import find_project_root
 
-    project = load_project()
-    return project.store or str(project.root)
+    return str(find_project_root() or os.getcwd())
 
 
 def open_read_store(spec: str | None) -> SessionStore:
     """Open a store for browsing (read-only); StoreError with one line when it cannot."""
-    from sessionlens.stores import open_store
+    from sessionlens.errors import StoreError
+    from sessionlens.stores import default_store_path, open_store
 
-    return open_store(spec or default_store_spec(), read_only=True)
+    if spec:
+        return open_store(spec, read_only=True)
+    root = default_store_spec()
+    try:
+        return open_store(root, read_only=True)
+    except StoreError:
+        # where `sessionlens run` creates a project's first store, if the search missed it
+        fallback = default_store_path(root)
+        if fallback.is_file():
+            return open_store(str(fallback), read_only=True)
+        raise
 
 
 def _error(message: str) -> None:
