@@ -241,6 +241,7 @@ class ShelveSessionStore(SessionStore):
         self._pending: set[str] = set()  # folders without store files yet
         self._top_mtime: int | None = None
         self._top_settling = True
+        self._writes = 0  # own saves, for change_token
         #: sessions that could not be read: id -> one-line reason (the app may show these)
         self.problems: dict[str, str] = {}
         if not read_only:
@@ -404,11 +405,18 @@ class ShelveSessionStore(SessionStore):
             raise StoreError(f"{path}: cannot read ({exc.strerror})") from None
 
     def change_token(self) -> Any:
+        """Top folder mtime, own writes, and - while the folder changed in the last seconds,
+        where mtime ticks are too coarse to tell two writes apart - each session folder's inode
+        (a replaced session gets a new folder) and the files of sessions still being written."""
         with self._lock:
             try:
-                parts: list[Any] = [os.stat(self.root).st_mtime_ns]
+                top = os.stat(self.root).st_mtime_ns
             except OSError:
                 return None
+            parts: list[Any] = [top, self._writes]
+            if time.time_ns() - top < _SETTLE_NS:
+                with contextlib.suppress(OSError), os.scandir(self.root) as it:
+                    parts.append(hash(frozenset((e.name, e.inode()) for e in it)))
             watch = sorted({n for n, c in self._cache.items() if c.settling} | self._pending)
             parts.extend((name, self._files_sig(self.root / name)) for name in watch)
             return tuple(parts)
@@ -431,6 +439,8 @@ class ShelveSessionStore(SessionStore):
                 with open(path, "rb+") as fh:
                     os.fsync(fh.fileno())
             self._install(tmp, self.root / session_id)
+            with self._lock:
+                self._writes += 1
         except OSError as exc:
             raise StoreError(
                 _common.one_line(f"{self.root}: cannot save session {session_id} ({exc})")

@@ -406,6 +406,8 @@ class SQLiteSessionStore(SessionStore):
     @contextlib.contextmanager
     def _errors(self, action: str) -> Iterator[None]:
         with self._lock:
+            if self._conn is None:
+                raise StoreError(f"{self.path}: the store was closed ({action})")
             try:
                 yield
             except sqlite3.Error as exc:

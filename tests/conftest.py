@@ -1,0 +1,62 @@
+"""Shared fixtures: the real Kedro/kedro-viz fixture stores, and a store of every kind.
+
+Others may append fixtures here; keep each one small and documented.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sessionlens.stores import SessionStore, open_store
+from storetools import STORE_KINDS, store_location
+
+DATA = Path(__file__).parent / "data"
+KEDRO_DATA = DATA / "kedro"
+SHELVE_FIXTURE = "kedro-0.18.14-shelvestore-dbm-dumb"
+SQLITE_FIXTURE = "kedro-0.19.15-kedro-viz-10.2.0-sqlitestore"
+
+
+@pytest.fixture(scope="session")
+def kedro_data() -> Path:
+    """``tests/data/kedro``: stores written by real kedro 0.18.14 and kedro-viz 10.2.0 runs."""
+    return KEDRO_DATA
+
+
+@pytest.fixture(scope="session")
+def kedro_expected() -> dict[str, Any]:
+    """``expected.json`` of the Kedro fixtures, keyed by fixture name."""
+    data = json.loads((KEDRO_DATA / "expected.json").read_text(encoding="utf-8"))
+    return {fixture["name"]: fixture for fixture in data["fixtures"]}
+
+
+@pytest.fixture
+def kedro_copy(tmp_path: Path) -> Callable[[str], Path]:
+    """Copy one fixture project folder (dotted ``.viz`` included) into tmp_path, writable."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(KEDRO_DATA / name, target)
+        for path in [target, *target.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+        return target
+
+    return copy
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def new_store(store_kind: str, tmp_path: Path) -> Iterator[SessionStore]:
+    """An empty, writable store of each kind (memory, shelve, sqlite) in turn."""
+    store = open_store(store_location(store_kind, tmp_path), read_only=False, create=True)
+    yield store
+    store.close()

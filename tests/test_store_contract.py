@@ -1,0 +1,286 @@
+"""The ``SessionStore`` contract, run against every backend (memory, shelve, sqlite).
+
+Listing is checked against the reference semantics: each record read back with ``get`` (and
+``user_details``), summarised with ``SessionSummary.from_record``, filtered with
+``Query.matches`` and sorted with ``Query.sort_key`` in Python.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sessionlens.errors import ReadOnlyStoreError, StoreError, UnknownSessionError
+from sessionlens.query import SORT_KEYS, Query, Term, parse_query
+from sessionlens.record import SessionSummary, params_of, to_jsonable
+from sessionlens.stores import SessionStore, open_store
+from storetools import HOST, STORE_KINDS, add_user_details, make_records, store_location
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def filled(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SessionStore]:
+    """One store per kind with 64 varied sessions, shared by the read-only listing tests."""
+    kind, tmp_path = request.param, tmp_path_factory.mktemp(request.param)
+    store = open_store(store_location(kind, tmp_path), read_only=False, create=True)
+    records = make_records()
+    store.save_many(records[:40])
+    for record in records[40:]:
+        store.save(record)
+    if kind == "sqlite":
+        add_user_details(tmp_path / "sessions.db", records)
+    yield store
+    store.close()
+
+
+def reference(store: SessionStore, query: Query) -> list[SessionSummary]:
+    """What a listing must be, computed from the records alone."""
+    ids = [s.session_id for s in store.list_summaries(None, limit=None)]
+    rows = []
+    for sid in ids:
+        record = store.get(sid)
+        summary = SessionSummary.from_record(record, store.user_details(sid))
+        if query.matches(summary, params_of(record)):
+            rows.append(summary)
+    return sorted(rows, key=query.sort_key, reverse=query.descending)
+
+
+QUERIES = [
+    "",
+    "branch:main",
+    "-branch:main",
+    "branch:feature/ünïcode",
+    "status:failed",
+    "status:interrupted",
+    "status:running",
+    "status:completed",
+    "-status:success",
+    "dirty:yes",
+    "dirty:no",
+    "-dirty:yes",
+    "sha:b",
+    "-sha:b",
+    "user:ana",
+    "user:zoë",
+    "-user:ana",
+    "host:ws-2",
+    f"host:{HOST}",
+    "command:train",
+    "command:'two words'",
+    "-command:kedro",
+    "title:base",
+    "title:ünï",
+    "bookmark:yes",
+    "bookmark:no",
+    "exit:0",
+    "exit:-2",
+    "-exit:0",
+    "since:2026-11-03",
+    "until:2026-11-02",
+    "until:2026-11-02T11",
+    "since:2026-11-02 until:2026-11-04",
+    "rerun:2026-11",
+    "-rerun:2026",
+    "id:2026-11-01t1",
+    "id:legacy",
+    "param.scale:3",
+    "param.lr:0.1",
+    "param.flag:true",
+    "param.name:alice",
+    "param.model.depth:4",
+    "-param.scale:3",
+    'param.cfg:\'{"a": null, "b": [1, 2]}\'',
+    "train",
+    "TRAIN main",
+    "ünï",
+    "failed",
+    "baseline",
+    "zoë python",
+    "2026-11-01t",
+    "branch:main status:success train",
+    "kedro run --params",
+    "nothing-matches-this",
+]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_count_and_list_match_the_reference(filled: SessionStore, text: str) -> None:
+    query = parse_query(text)
+    expected = reference(filled, query)
+    assert filled.count(query) == len(expected)
+    assert filled.list_summaries(query, limit=None) == expected
+
+
+def test_param_names_json_paths_cannot_quote(filled: SessionStore) -> None:
+    for value, negate in (("1", False), ("2", False), ("1", True)):
+        query = Query(terms=(Term('param.odd"key', value, negate),))
+        expected = reference(filled, query)
+        assert expected
+        assert filled.list_summaries(query, limit=None) == expected
+
+
+@pytest.mark.parametrize("sort", sorted(SORT_KEYS))
+@pytest.mark.parametrize("descending", [True, False])
+def test_every_sort_order_with_missing_values_last(
+    filled: SessionStore, sort: str, descending: bool
+) -> None:
+    for text in ("", "-status:success"):
+        query = parse_query(text, sort=sort, descending=descending)
+        expected = reference(filled, query)
+        got = filled.list_summaries(query, limit=None)
+        assert [s.session_id for s in got] == [s.session_id for s in expected]
+        values = [getattr(s, SORT_KEYS[sort]) for s in got]
+        if None in values:  # missing values come last whatever the direction
+            assert all(v is None for v in values[values.index(None) :])
+
+
+def test_paging(filled: SessionStore) -> None:
+    query = parse_query("-status:success", sort="duration", descending=False)
+    whole = reference(filled, query)
+    assert len(whole) > 20
+    pages = [filled.list_summaries(query, offset=o, limit=7) for o in range(0, len(whole), 7)]
+    assert [s for page in pages for s in page] == whole
+    assert filled.list_summaries(query, offset=len(whole) + 5, limit=7) == []
+    assert filled.list_summaries(query, offset=3, limit=0) == []
+    assert filled.list_summaries(query, offset=3, limit=None) == whole[3:]
+    assert filled.list_summaries(limit=5) == reference(filled, Query())[:5]
+
+
+def test_newest_first_by_default(filled: SessionStore) -> None:
+    page = filled.list_summaries()
+    started = [s.started_at for s in page if s.started_at]
+    assert started == sorted(started, key=str.lower, reverse=True)
+    assert filled.count() == 64
+
+
+def test_status_shown_is_live(filled: SessionStore) -> None:
+    by_status: dict[str, set[str]] = {}
+    for s in filled.list_summaries(limit=None):
+        by_status.setdefault(s.status, set()).add(s.session_id)
+    assert set(by_status) == {"success", "failed", "running", "interrupted", "completed"}
+    records = make_records()
+    mine = {r["session_id"] for r in records if r.get("run", {}).get("pid") == os.getpid()}
+    assert mine and mine <= by_status["running"]  # this process is alive
+    dead = [r["session_id"] for r in records if r.get("run", {}).get("status") == "running"]
+    assert set(dead) - mine <= by_status["interrupted"]  # same host, process gone
+
+
+def test_round_trip(new_store: SessionStore) -> None:
+    record = make_records(3)[0]
+    record["environment"] = {"python": "3.11.7", "tuple": (1, 2), "path": Path("/a/b")}
+    record["unknown_key"] = {"kept": ["as", "is"]}
+    new_store.save(record)
+    got = new_store.get(record["session_id"])
+    assert got["environment"] == {"python": "3.11.7", "tuple": [1, 2], "path": "/a/b"}
+    assert got["unknown_key"] == {"kept": ["as", "is"]}
+    assert got["git"] == record["git"] and got["run"] == record["run"]
+    record["environment"]["python"] = "changed after save"
+    assert new_store.get(record["session_id"])["environment"]["python"] == "3.11.7"
+    # saving again replaces the record (a run that finished)
+    record["run"] = {**record["run"], "status": "failed", "exit_code": 3}
+    new_store.save(record)
+    assert new_store.get(record["session_id"])["run"]["exit_code"] == 3
+    assert new_store.count() == 1
+    summary = new_store.get_summary(record["session_id"])
+    assert summary == SessionSummary.from_record(new_store.get(record["session_id"]))
+    assert summary.status == "failed" and summary.exit_code == 3
+
+
+def test_unknown_session(new_store: SessionStore) -> None:
+    new_store.save(make_records(1)[0])
+    for sid in ("2099-01-01T00.00.00.000Z", "../etc", ""):
+        with pytest.raises(UnknownSessionError) as info:
+            new_store.get(sid)
+        assert isinstance(info.value, KeyError) and "\n" not in str(info.value)
+        with pytest.raises(UnknownSessionError):
+            new_store.get_summary(sid)
+
+
+def test_record_without_session_id_is_refused(new_store: SessionStore) -> None:
+    with pytest.raises(StoreError):
+        new_store.save({"git": {}})
+    assert new_store.count() == 0
+
+
+def test_logs(new_store: SessionStore) -> None:
+    sid = make_records(1)[0]["session_id"]
+    assert new_store.read_log(sid) == ""
+    assert list(new_store.iter_log(sid)) == []
+    chunks = [("line 1\n", "stdout"), ("oops ünï\n", "stderr"), ("partial", "stdout")]
+    chunks += [(f"{n}\n", "stdout") for n in range(2500)]  # more than one SQLite page
+    for text, stream in chunks:
+        new_store.append_log(sid, text, stream)
+    new_store.append_log("other", "elsewhere\n")
+    got = list(new_store.iter_log(sid))
+    assert [(c.text, c.stream) for c in got] == chunks
+    assert [c.text for c in new_store.iter_log(sid, start=2)] == [c[0] for c in chunks[2:]]
+    assert list(new_store.iter_log(sid, start=len(chunks))) == []
+    assert new_store.read_log(sid) == "".join(c[0] for c in chunks)
+    assert new_store.read_log("other") == "elsewhere\n"
+    assert [c.stream for c in new_store.iter_log(sid)][:2] == ["stdout", "stderr"]
+
+
+def test_change_token_changes_on_save(new_store: SessionStore) -> None:
+    records = make_records(4)
+    seen = {new_store.change_token()}
+    for record in records:
+        new_store.save(record)
+        token = new_store.change_token()
+        assert token not in seen
+        seen.add(token)
+        assert new_store.change_token() == token  # stable while nothing changes
+    records[0]["run"]["status"] = "success"
+    new_store.save(records[0])  # an update, not a new session
+    assert new_store.change_token() not in seen
+
+
+def test_read_only_store_refuses_writes_and_changes_nothing(
+    store_kind: str, tmp_path: Path
+) -> None:
+    spec = store_location(store_kind, tmp_path)
+    records = make_records(5)
+    with open_store(spec, read_only=False, create=True) as writer:
+        writer.save_many(records)
+        writer.append_log(records[0]["session_id"], "hello\n")
+        if store_kind == "memory":
+            reader = writer
+            writer.read_only = True  # a memory store is only reachable through its object
+    before = _snapshot(tmp_path)
+    if store_kind != "memory":
+        reader = open_store(spec)  # read-only by default
+    with reader:
+        assert reader.read_only
+        assert reader.count() == 5
+        assert reader.read_log(records[0]["session_id"]) == "hello\n"
+        with pytest.raises(ReadOnlyStoreError):
+            reader.save(records[0])
+        with pytest.raises(ReadOnlyStoreError):
+            reader.save_many(records)
+        with pytest.raises(ReadOnlyStoreError):
+            reader.append_log(records[0]["session_id"], "more\n")
+        assert reader.get(records[1]["session_id"]) == to_jsonable(records[1])
+        reader.list_summaries(parse_query("branch:main"), limit=None)
+    assert _snapshot(tmp_path) == before
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Bytes and mtime of every file under ``folder``: what 'changed nothing' means. SQLite's
+    ``-wal``/``-shm`` companions are left out: every reader of a WAL database maps them."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith(("-wal", "-shm"))
+    }
+
+
+def test_capabilities_say_what_the_backend_does(new_store: SessionStore, store_kind: str) -> None:
+    caps = new_store.capabilities
+    assert caps.persistent == (store_kind != "memory")
+    assert caps.logs
+    assert caps.user_details == (store_kind == "sqlite")
+    assert new_store.kind == store_kind
+    assert new_store.describe().startswith(f"{store_kind}: ")
