@@ -133,6 +133,7 @@ class KedroSessionStore(_Base):
         self._hook_exception = False
         self._git_enriched = False
         self._save_lock = threading.RLock()
+        self._log_capture: _LogCapture | None = None
         self._parent_checked = False
         self._parent_id: str | None = None
         super().__init__(str(path), str(session_id))
@@ -296,6 +297,7 @@ class KedroSessionStore(_Base):
             self.add_git_details()
             self.add_environment(run_params.get("kedro_version"))
             self._persist_quietly()
+            self._start_log_capture()
 
     def finish_run(self, status: str, error: BaseException | None = None) -> None:
         """The pipeline ended: record status, end time and duration (and the error) and save."""
@@ -305,6 +307,7 @@ class KedroSessionStore(_Base):
                 self._hook_exception = True
             if self.parent_session_id() is None:
                 self._end(status)
+            self._stop_log_capture()
             self._persist_quietly()
 
     def _end(self, status: str) -> None:
@@ -330,6 +333,7 @@ class KedroSessionStore(_Base):
     def _finish_on_close(self) -> None:
         """A run still ``running`` at close, or a session that failed before its pipeline
         started (unknown pipeline, bad config, a second run), gets its end recorded here."""
+        self._stop_log_capture()
         if self.parent_session_id() is not None:
             return
         run = self.data.get("run")
@@ -343,12 +347,88 @@ class KedroSessionStore(_Base):
             self._end("interrupted" if stopped else "failed")
             self.add_environment()
 
+    def append_log(self, text: str, stream: str = "stdout") -> None:
+        """Add to the session's log in the store (the run's log records, see ``_LogCapture``)."""
+        if not text:
+            return
+        with self.open_backend(read_only=False) as backend:
+            if backend.capabilities.logs:
+                backend.append_log(self._session_id, text, stream)
+
+    def _start_log_capture(self) -> None:
+        """Keep the run's log records with the session, as ``sessionlens run`` keeps a
+        command's output (a session launched by ``sessionlens run`` has its output already)."""
+        if self._log_capture is None and self.parent_session_id() is None:
+            self._log_capture = _LogCapture(self)
+            logging.getLogger().addHandler(self._log_capture)
+
+    def _stop_log_capture(self) -> None:
+        capture, self._log_capture = self._log_capture, None
+        if capture is not None:
+            logging.getLogger().removeHandler(capture)
+            capture.flush()
+
     def _persist_quietly(self) -> None:
         """Saves from hooks must not break the user's pipeline; close's save will retry."""
         try:
             self.persist()
         except Exception as exc:  # reported; save() at close tries again
             logger.warning("sessionlens: could not save session %s: %s", self._session_id, exc)
+
+
+class _LogCapture(logging.Handler):
+    """Log records of a running pipeline, written to the store in batches (at most one write a
+    second, or per 64 KiB) so logging stays cheap; failures to write are reported, not raised."""
+
+    FLUSH_BYTES = 64 * 1024
+    FLUSH_INTERVAL_S = 1.0
+
+    def __init__(self, store: KedroSessionStore) -> None:
+        super().__init__(level=logging.INFO)
+        self.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%H:%M:%S")
+        )
+        self._store = store
+        self._pending: list[str] = []
+        self._size = 0
+        self._last_flush = time.monotonic()
+        self._writing = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(self._writing, "active", False):
+            return  # a record logged while writing the log (the store's own warnings)
+        try:
+            text = self.format(record) + "\n"
+        except Exception:
+            self.handleError(record)
+            return
+        with self.lock:  # created by logging.Handler
+            self._pending.append(text)
+            self._size += len(text)
+            due = (
+                self._size >= self.FLUSH_BYTES
+                or time.monotonic() - self._last_flush >= self.FLUSH_INTERVAL_S
+            )
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._size = 0
+            self._last_flush = time.monotonic()
+        if not text:
+            return
+        self._writing.active = True
+        try:
+            self._store.append_log(text)
+        except Exception as exc:
+            logger.warning(
+                "sessionlens: could not save the log of %s: %s", self._store.session_id, exc
+            )
+        finally:
+            self._writing.active = False
 
 
 def _absolute(path: str, project_path: str | Path | None) -> Path:

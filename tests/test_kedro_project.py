@@ -1,0 +1,405 @@
+"""A real Kedro project (made by Kedro's own ``kedro new``) recording its runs with sessionlens.
+
+Kedro (newest 1.x) is installed from the package registry into a venv cached across test runs
+under ``~/.cache/sessionlens-tests/`` (keyed by a hash of pyproject.toml, the repository path and
+the Python version), with this repository installed editable beside it, as a user would with
+``pip install sessionlens[kedro]``. When pip cannot reach the registry the tests are skipped and
+say so. Building the venv takes about 20 s; each ``kedro run`` about 2 s.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.kedro
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("SESSIONLENS_TEST_CACHE", Path.home() / ".cache" / "sessionlens-tests"))
+KEDRO_REQUIREMENT = "kedro>=1.0,<2"
+PACKAGE = "lens_demo"
+
+#: pip's words for "the registry could not be reached" (as opposed to a broken package).
+NETWORK_ERRORS = (
+    "Could not find a version that satisfies",
+    "No matching distribution found",
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Network is unreachable",
+    "Connection refused",
+    "Read timed out",
+    "ConnectTimeoutError",
+    "ProxyError",
+    "Max retries exceeded",
+)
+
+
+def _venv_key() -> str:
+    digest = hashlib.sha256()
+    digest.update((REPO / "pyproject.toml").read_bytes())
+    digest.update(str(REPO).encode())
+    digest.update(sys.version.encode())
+    digest.update(KEDRO_REQUIREMENT.encode())
+    return digest.hexdigest()[:16]
+
+
+def _pip(venv: Path, *args: str) -> None:
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=_clean_env(),
+    )
+    if proc.returncode != 0:
+        output = proc.stdout + proc.stderr
+        if any(marker in output for marker in NETWORK_ERRORS):
+            pytest.skip(f"pip cannot reach the package registry to install {args[-1]}")
+        pytest.fail(f"pip install {' '.join(args)} failed:\n{output[-4000:]}")
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "VIRTUAL_ENV", "KEDRO", "SESSIONLENS_"))
+    }
+    # Kedro 1.x installs kedro-telemetry, which would ask for consent and call home.
+    env.update(KEDRO_DISABLE_TELEMETRY="true", DO_NOT_TRACK="1", COLUMNS="200", **extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def kedro_venv() -> Path:
+    """A venv with the newest Kedro 1.x and this repository (editable); built once, then reused."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    key = _venv_key()
+    venv = CACHE / f"kedro-venv-{key}"
+    done = venv / ".sessionlens-complete"
+    with open(CACHE / f"kedro-venv-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel workers build it once
+        if not done.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            started = time.monotonic()
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            _pip(venv, KEDRO_REQUIREMENT)
+            _pip(venv, "-e", str(REPO))
+            done.write_text(f"built in {time.monotonic() - started:.1f} s\n")
+    return venv
+
+
+def _run(
+    venv: Path, argv: list[str], cwd: Path, *, check: bool = True, **env: str
+) -> subprocess.CompletedProcess[str]:
+    path = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    proc = subprocess.run(
+        argv,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_clean_env(PATH=path, **env),
+        stdin=subprocess.DEVNULL,
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(
+            f"{argv} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
+    return proc
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+PIPELINE = '''
+"""Two nodes; ``factor: 0`` makes the second one fail."""
+from kedro.pipeline import Pipeline, node
+
+
+def scale(x, factor):
+    return float(x) * float(factor)
+
+
+def check(y):
+    if y == 0:
+        raise ValueError("y is zero: factor must not be 0")
+    return y
+
+
+def register_pipelines():
+    return {
+        "__default__": Pipeline(
+            [
+                node(scale, ["params:x", "params:factor"], "y", name="scale"),
+                node(check, "y", "z", name="check"),
+            ]
+        )
+    }
+'''
+
+SETTINGS = """
+
+# sessionlens (written by the test): where Kedro keeps its sessions. Not one of Kedro's default
+# places, so `sessionlens` must read it from here.
+from pathlib import Path
+
+from sessionlens.kedro import SQLiteStore
+
+SESSION_STORE_CLASS = SQLiteStore
+SESSION_STORE_ARGS = {"path": str(Path(__file__).parents[2] / "var" / "sessions")}
+"""
+
+SHELVE_SETTINGS = """
+
+from sessionlens.kedro import ShelveStore
+
+SESSION_STORE_CLASS = ShelveStore
+SESSION_STORE_ARGS = {"path": "kept"}  # relative: from the project root
+"""
+
+API_SCRIPT = """
+import json, sys
+from pathlib import Path
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+project = Path(sys.argv[1])
+bootstrap_project(project)
+session_id = error = None
+try:
+    with KedroSession.create(project_path=project) as session:
+        session_id = session.session_id
+        session.run()
+        session.run()
+except Exception as exc:
+    error = type(exc).__name__
+print(json.dumps({"session_id": session_id, "error": error}))
+"""
+
+
+class KedroProject:
+    """The project made once per module, and the ids of the sessions its runs recorded."""
+
+    def __init__(self, venv: Path, root: Path) -> None:
+        self.venv = venv
+        self.root = root
+        self.sessions: dict[str, str] = {}
+        self.timings: dict[str, float] = {}
+
+    def run(self, *argv: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+        return _run(self.venv, list(argv), self.root, check=check, **env)
+
+    @property
+    def db(self) -> Path:
+        return self.root / "var" / "sessions" / "session_store.db"
+
+    def viz_rows(self) -> dict[str, dict[str, Any]]:
+        """The store as kedro-viz reads it: plain sqlite3, blob JSON-decoded twice."""
+        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as conn:
+            rows = conn.execute("SELECT id, blob FROM runs").fetchall()
+        return {row_id: json.loads(json.loads(blob)) for row_id, blob in rows}
+
+    def new_ids(self, before: set[str]) -> list[str]:
+        return sorted(set(self.viz_rows()) - before)
+
+
+@pytest.fixture(scope="module")
+def project(kedro_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KedroProject]:
+    where = tmp_path_factory.mktemp("kedro")
+    started = time.monotonic()
+    _run(
+        kedro_venv,
+        [
+            "kedro",
+            "new",
+            "--name",
+            "lens-demo",
+            "--tools",
+            "none",
+            "--example",
+            "no",
+            "--telemetry",
+            "no",
+        ],
+        where,
+    )
+    root = where / "lens-demo"
+    package = root / "src" / PACKAGE
+    (package / "pipeline_registry.py").write_text(PIPELINE)
+    (root / "conf" / "base" / "parameters.yml").write_text("x: 2\nfactor: 3\n")
+    with (package / "settings.py").open("a") as fh:
+        fh.write(SETTINGS)
+    with (root / ".gitignore").open("a") as fh:
+        fh.write("var/\nkept/\n")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "config", "user.email", "test@example.com")
+    _git(root, "config", "user.name", "Test")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "kedro new")
+    kp = KedroProject(kedro_venv, root)
+    kp.timings["kedro new + git"] = time.monotonic() - started
+
+    started = time.monotonic()
+    kp.run("kedro", "run")
+    kp.timings["kedro run"] = time.monotonic() - started
+    (kp.sessions["success"],) = kp.new_ids(set())
+
+    before = set(kp.viz_rows())
+    failed = kp.run("kedro", "run", "--params", "factor=0", check=False)
+    assert failed.returncode != 0, failed.stdout
+    (kp.sessions["failed"],) = kp.new_ids(before)
+    yield kp
+
+
+# -- the runs `kedro run` recorded -------------------------------------------------------------
+def test_kedro_run_records_kedro_fields_and_sessionlens_run(project: KedroProject) -> None:
+    rows = project.viz_rows()
+    ok = rows[project.sessions["success"]]
+    full_sha = _git(project.root, "rev-parse", "HEAD")
+    short_sha = _git(project.root, "rev-parse", "--short", "HEAD")
+
+    # Kedro's own keys, as Kedro writes them
+    assert ok["session_id"] == project.sessions["success"]
+    assert ok["project_path"] == str(project.root)
+    assert ok["cli"]["command_name"] == "run"
+    assert ok["cli"]["command_path"] == "kedro run"
+    assert ok["git"]["commit_sha"] == short_sha
+    assert ok["git"]["dirty"] is False
+    assert "exception" not in ok
+    # what sessionlens adds
+    assert ok["git"]["commit_sha_full"] == full_sha
+    assert ok["git"]["branch"] == "main"
+    run = ok["run"]
+    assert run["status"] == "success"
+    assert run["command"] == ["kedro", "run"]
+    assert run["pid"] > 0 and run["hostname"]
+    assert run["started_at"] <= run["finished_at"]
+    assert 0 < run["duration_s"] < 60
+    assert ok["environment"]["kedro"].startswith("1.")
+
+
+def test_failed_kedro_run_records_exception_and_params(project: KedroProject) -> None:
+    bad = project.viz_rows()[project.sessions["failed"]]
+    assert bad["run"]["status"] == "failed"
+    assert bad["run"]["command"] == ["kedro", "run", "--params", "factor=0"]
+    assert bad["run"]["duration_s"] > 0
+    assert bad["exception"]["type"] == "ValueError"
+    assert "factor must not be 0" in bad["exception"]["value"]
+    assert any("check" in frame for frame in bad["exception"]["traceback"])
+    assert bad["cli"]["params"]["params"] == {"factor": 0}
+    assert bad["git"]["branch"] == "main"
+
+
+def test_kedro_viz_layout_one_row_per_session(project: KedroProject) -> None:
+    """kedro-viz's tables, JSON-encoded-twice blobs, and no session saved twice."""
+    with sqlite3.connect(f"file:{project.db}?mode=ro", uri=True) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        ids = [r[0] for r in conn.execute("SELECT id FROM runs")]
+        blob = conn.execute(
+            "SELECT blob FROM runs WHERE id = ?", (project.sessions["success"],)
+        ).fetchone()[0]
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(user_run_details)")]
+    assert {"runs", "user_run_details"} <= tables
+    assert columns[:5] == ["id", "run_id", "bookmark", "title", "notes"]
+    assert len(ids) == len(set(ids))
+    assert isinstance(json.loads(blob), str)  # encoded twice, as kedro-viz writes it
+
+
+# -- sessionlens reading the project --------------------------------------------------------------
+def _listed(project: KedroProject, *argv: str) -> dict[str, dict[str, Any]]:
+    out = project.run(*argv).stdout
+    # Kedro's own start-up log line goes to stdout before a project command runs.
+    lines = out.splitlines()
+    start = lines.index("[") if argv[0] == "kedro" else 0
+    items = json.loads("\n".join(lines[start:]))
+    return {item["session_id"]: item for item in items}
+
+
+def test_sessionlens_list_in_project_finds_store_from_settings(project: KedroProject) -> None:
+    listed = _listed(project, "sessionlens", "list", "--json")
+    ok, bad = listed[project.sessions["success"]], listed[project.sessions["failed"]]
+    assert ok["status"] == "success" and bad["status"] == "failed"
+    assert ok["branch"] == bad["branch"] == "main"
+    assert ok["commit_sha"] == _git(project.root, "rev-parse", "--short", "HEAD")
+    assert ok["duration_s"] > 0 and bad["duration_s"] > 0
+    assert ok["command"] == "kedro run"
+    assert bad["command"] == "kedro run --params factor=0"
+
+
+def test_kedro_sessions_command_opens_the_project_store(project: KedroProject) -> None:
+    listed = _listed(project, "kedro", "sessions", "list", "--json")
+    assert {project.sessions["success"], project.sessions["failed"]} <= set(listed)
+    assert listed[project.sessions["failed"]]["status"] == "failed"
+
+
+# -- the Python API: one session, one run ----------------------------------------------------------
+def test_second_run_in_a_session_raises_and_writes_nothing_twice(project: KedroProject) -> None:
+    before = project.viz_rows()
+    script = project.root / "api_run.py"
+    script.write_text(API_SCRIPT)
+    out = project.run("python", str(script), str(project.root)).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["error"] == "KedroSessionError"
+
+    after = project.viz_rows()
+    assert set(after) - set(before) == {result["session_id"]}  # one new session
+    assert all(after[k] == v for k, v in before.items())  # and nothing else touched
+    record = after[result["session_id"]]
+    assert record["run"]["status"] == "success"  # the one run succeeded
+    assert "attempt" not in record["run"]  # the refused second run left no trace in ``run``
+    assert record["exception"][
+        "type"
+    ] == "kedro.framework.session.abstract_session.KedroSessionError" or record["exception"][
+        "type"
+    ].endswith("KedroSessionError")
+    assert "cli" not in record  # a Python-API session, as in Kedro
+
+
+# -- Kedro's ShelveStore layout ----------------------------------------------------------------
+def test_shelve_store_records_kedro_run(project: KedroProject, tmp_path: Path) -> None:
+    """The same project with ShelveStore and a relative path, run from a sub-folder."""
+    root = tmp_path / "shelved"
+    shutil.copytree(project.root, root, ignore=shutil.ignore_patterns("var", "api_run.py"))
+    with (root / "src" / PACKAGE / "settings.py").open("a") as fh:
+        fh.write(SHELVE_SETTINGS)
+    _run(project.venv, ["kedro", "run"], root / "conf")  # Kedro finds the project upwards
+
+    (folder,) = [p for p in (root / "kept").iterdir() if not p.name.startswith(".")]
+    assert any(p.name.startswith("store") for p in folder.iterdir())  # <id>/store*
+    assert not (root / "conf" / "kept").exists()
+    out = _run(project.venv, ["sessionlens", "list", "--json"], root).stdout
+    (record,) = json.loads(out)
+    assert record["session_id"] == folder.name
+    assert record["status"] == "success"
+    assert record["branch"] == "main"
+    assert record["command"] == "kedro run"
+
+
+# -- `sessionlens run` in a Kedro project ----------------------------------------------------------
+def test_sessionlens_run_launches_kedro_run_and_records_one_session(project: KedroProject) -> None:
+    before = set(project.viz_rows())
+    done = project.run("sessionlens", "run", "--params", "factor=4")
+    assert "Pipeline execution completed" in done.stdout + done.stderr
+    (new_id,) = project.new_ids(before)  # sessionlens's session and Kedro's are one
+    record = project.viz_rows()[new_id]
+    assert record["run"]["status"] == "success"
+    assert record["run"]["exit_code"] == 0
+    assert record["run"]["command"] == ["kedro", "run", "--params", "factor=4"]
+    assert record["git"]["branch"] == "main"
+    log = project.run("sessionlens", "log", new_id).stdout
+    assert "Running node: scale" in log
