@@ -81,6 +81,13 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _remove_stale_venvs() -> None:
+    """Venvs built for an older pyproject.toml of this same checkout are of no use any more."""
+    for marker in CACHE.glob("kedro-venv-*/.sessionlens-complete"):
+        if marker.read_text().splitlines()[:1] == [str(REPO)]:
+            shutil.rmtree(marker.parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def kedro_venv() -> Path:
     """A venv with the newest Kedro 1.x and this repository (editable); built once, then reused."""
@@ -91,12 +98,13 @@ def kedro_venv() -> Path:
     with open(CACHE / f"kedro-venv-{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel workers build it once
         if not done.exists():
+            _remove_stale_venvs()
             shutil.rmtree(venv, ignore_errors=True)
             started = time.monotonic()
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
             _pip(venv, KEDRO_REQUIREMENT)
             _pip(venv, "-e", str(REPO))
-            done.write_text(f"built in {time.monotonic() - started:.1f} s\n")
+            done.write_text(f"{REPO}\nbuilt in {time.monotonic() - started:.1f} s\n")
     return venv
 
 
@@ -368,6 +376,8 @@ def test_second_run_in_a_session_raises_and_writes_nothing_twice(project: KedroP
         "type"
     ].endswith("KedroSessionError")
     assert "cli" not in record  # a Python-API session, as in Kedro
+    log = project.run("sessionlens", "log", result["session_id"]).stdout
+    assert log.count("Running node: scale") == 1  # its log kept once
 
 
 # -- Kedro's ShelveStore layout ----------------------------------------------------------------

@@ -10,6 +10,7 @@ whole thing against a real Kedro is in ``test_kedro_project.py``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -183,6 +184,27 @@ def test_running_record_is_saved_at_pipeline_start_then_completed_once(repo: Pat
     assert run["started_at"] <= run["finished_at"]
     assert run["duration_s"] >= 0
     assert "exception" not in rows[SID]
+
+
+def test_log_records_of_the_run_are_kept_once_with_the_session(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node_logger = logging.getLogger("lens_test.pipeline")
+    monkeypatch.setattr(node_logger, "level", logging.INFO)
+    store = SQLiteStore(str(repo / ".viz"), SID)
+    store.update(kedro_session_data(repo))
+    node_logger.info("before the run")
+    HOOKS.before_pipeline_run(run_params=run_params())
+    node_logger.info("Running node: scale")
+    node_logger.warning("slow dataset")
+    HOOKS.after_pipeline_run(run_params=run_params())
+    node_logger.info("after the run")
+    store.save()
+    with open_store(str(repo / ".viz" / "session_store.db")) as reader:
+        log = reader.read_log(SID)
+    assert log.count("Running node: scale") == 1
+    assert "WARNING  lens_test.pipeline: slow dataset" in log
+    assert "before the run" not in log and "after the run" not in log
 
 
 @pytest.mark.parametrize("key", ["run_id", "session_id"])

@@ -68,6 +68,8 @@ _INTERRUPT_TYPES = frozenset({"KeyboardInterrupt", "SystemExit", "GeneratorExit"
 
 _live: weakref.WeakValueDictionary[str, KedroSessionStore] = weakref.WeakValueDictionary()
 _live_lock = threading.Lock()
+#: One run's log is captured at a time in a process (Kedro runs one pipeline at a time).
+_active_capture: _LogCapture | None = None
 
 
 def live_store(session_id: str | None) -> KedroSessionStore | None:
@@ -358,12 +360,23 @@ class KedroSessionStore(_Base):
     def _start_log_capture(self) -> None:
         """Keep the run's log records with the session, as ``sessionlens run`` keeps a
         command's output (a session launched by ``sessionlens run`` has its output already)."""
-        if self._log_capture is None and self.parent_session_id() is None:
-            self._log_capture = _LogCapture(self)
-            logging.getLogger().addHandler(self._log_capture)
+        global _active_capture
+        if self._log_capture is not None or self.parent_session_id() is not None:
+            return
+        with _live_lock:
+            previous, _active_capture = _active_capture, _LogCapture(self)
+            self._log_capture = _active_capture
+        if previous is not None:  # a run left unfinished (a notebook's ctrl-c): its log ends
+            logging.getLogger().removeHandler(previous)
+            previous.flush()
+        logging.getLogger().addHandler(self._log_capture)
 
     def _stop_log_capture(self) -> None:
+        global _active_capture
         capture, self._log_capture = self._log_capture, None
+        with _live_lock:
+            if _active_capture is capture:
+                _active_capture = None
         if capture is not None:
             logging.getLogger().removeHandler(capture)
             capture.flush()
