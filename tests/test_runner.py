@@ -385,3 +385,32 @@ def test_rerun_of_is_recorded(repo: Path, store: SQLiteSessionStore) -> None:
         again.run([PY, "-c", "pass"], echo=False)
     assert store.get(again.session_id)["run"]["rerun_of"] == first.session_id
     assert store.get(first.session_id)["run"]["rerun_of"] is None
+
+
+def test_store_locked_at_the_end_keeps_the_outcome(repo: Path, db: Path) -> None:
+    """Another writer holds the database past the busy timeout when the run ends: the runner
+    reports it, the session still knows the outcome, and closing later saves it."""
+    import sqlite3
+
+    from sessionlens.errors import StoreError
+    from sessionlens.stores import open_store
+
+    store = open_store(str(db), read_only=False, create=True, busy_timeout=0.2)
+    session = Session.create(repo, store)
+    running = session.start([PY, "-c", "import time; time.sleep(0.5); print('finished')"])
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        record = running.wait(timeout=20)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert isinstance(running.error, StoreError)
+    assert running.status == "success" and running.exit_code == 0
+    assert record["run"]["status"] == "success"
+    session.close()
+    store.close()
+    saved, _ = reread(db, session.session_id)
+    assert saved["run"]["status"] == "success"
+    assert saved["run"]["exit_code"] == 0
+    assert "StoreError" in saved["exception"]["type"]

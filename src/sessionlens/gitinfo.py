@@ -66,29 +66,53 @@ def parse_porcelain_v2(output: str) -> GitInfo | None:
     return GitInfo(commit_sha_full=sha, branch=branch, dirty=dirty)
 
 
+class GitProbe:
+    """``git status`` started in the background, so it overlaps the rest of a run's start-up
+    (imports, opening the store); :meth:`result` collects it. Never raises."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._result: GitInfo | None = None
+        self._done = False
+        env = dict(os.environ)
+        # Never take index.lock: a run must not race with the user's own git commands.
+        env["GIT_OPTIONAL_LOCKS"] = "0"
+        for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+            env.pop(key, None)
+        try:
+            self._proc = subprocess.Popen(
+                ["git", "status", "--porcelain=v2", "--branch"],
+                cwd=self.path,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.SubprocessError):  # git missing, folder missing
+            self._done = True
+
+    def result(self) -> GitInfo | None:
+        """The git info, or None (no repo, no commit, no git, git failed or took too long)."""
+        if self._done:
+            return self._result
+        self._done = True
+        proc = self._proc
+        assert proc is not None
+        try:
+            out, _ = proc.communicate(timeout=GIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return None
+        if proc.returncode == 0:
+            self._result = parse_porcelain_v2(out.decode("utf-8", "replace"))
+        return self._result
+
+
 def describe(path: str | Path) -> GitInfo | None:
     """Git info for the repo holding ``path``, or None (no repo, no commit, no git, git failed)."""
-    env = dict(os.environ)
-    # Never take index.lock: a run must not race with the user's own git commands.
-    env["GIT_OPTIONAL_LOCKS"] = "0"
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    try:
-        proc = subprocess.run(
-            ["git", "status", "--porcelain=v2", "--branch"],
-            cwd=str(path),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):  # git missing, path missing, timeout
-        return None
-    if proc.returncode != 0:
-        return None
-    return parse_porcelain_v2(proc.stdout.decode("utf-8", "replace"))
+    return GitProbe(path).result()
 
 
 def describe_record(path: str | Path) -> dict[str, Any] | None:

@@ -76,7 +76,7 @@ DRAIN_IDLE_S = 0.25
 #: How often the reader looks at the child while its pipes stay open.
 POLL_S = 0.1
 
-_ESCALATION = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
+_ESCALATION = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM))
 #: Children that die of these were stopped on purpose: the run is ``interrupted``.
 _INTERRUPT_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
@@ -208,7 +208,10 @@ class RunningSession:
         self.exit_code: int | None = None
         self.status: str | None = None
         self.output_bytes = 0
+        #: the first failed log append (the run goes on; the record notes it)
         self.log_error: BaseException | None = None
+        #: an error of the runner itself, e.g. the store refused the final record
+        self.error: BaseException | None = None
 
     # -- public API -----------------------------------------------------------------------
     @property
@@ -455,14 +458,17 @@ class RunningSession:
         with self._signal_lock:
             self._escalate_at = None
             if self._interrupted:
-                self._killpg(signal.SIGKILL)  # leave no orphans of an interrupted run
+                self._killpg(_ESCALATION[-1])  # leave no orphans of an interrupted run
 
     def _killpg(self, sig: int) -> None:
         proc = self._proc
         if proc is None:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, sig)
+            else:  # pragma: no cover - no process groups (Windows)
+                proc.send_signal(sig)
 
     # -- recording the end -----------------------------------------------------------------------
     def _finish(self) -> None:
@@ -494,15 +500,19 @@ class RunningSession:
         self.session._end_run("failed", self.exit_code, time.monotonic() - self._began)
 
     def _finish_after_error(self, exc: BaseException) -> None:
+        """Something broke in here (most likely the store): stop the child, keep what we know."""
+        self.error = exc
         proc = self._proc
         if proc is not None and proc.poll() is None:
-            self._killpg(signal.SIGKILL)
+            self._killpg(_ESCALATION[-1])
             proc.wait()
-        self.status = "failed"
-        self.exit_code = proc.returncode if proc is not None else None
+        if self.status is None:
+            code = proc.returncode if proc is not None else None
+            self.exit_code = 128 - code if code is not None and code < 0 else code
+            self.status = "failed"
         with contextlib.suppress(Exception):
             self.session._record_exception(type(exc), exc, exc.__traceback__)
-            self.session._end_run("failed", self.exit_code, time.monotonic() - self._began)
+            self.session._end_run(self.status, self.exit_code, time.monotonic() - self._began)
 
 
 # -- the record's ``cli`` ---------------------------------------------------------------------

@@ -27,7 +27,6 @@ import socket
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -81,6 +80,8 @@ def exception_info(
     exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None
 ) -> dict[str, Any]:
     """Kedro's ``__exit__`` shape: qualified type (no ``builtins.``), value, formatted frames."""
+    import traceback
+
     parts = [] if exc_type.__module__ == "builtins" else [exc_type.__module__]
     parts.append(exc_type.__qualname__)
     return {
@@ -135,12 +136,15 @@ class Session:
         rerun_of: str | None = None,
         save_on_close: bool = True,
         project: ProjectConfig | None = None,
+        git_probe: gitinfo.GitProbe | None = None,
     ) -> Session:
         """Collect the context of a new run; nothing is written until the run starts or closes.
 
         ``store``: a ``SessionStore``, a store URI/path (opened for writing, created when
         missing), or None for the project's store. ``cli``: Kedro's ``cli`` dict when launched
-        from a command line (run parameters in ``cli["params"]["params"]``).
+        from a command line (run parameters in ``cli["params"]["params"]``). ``git_probe``: a
+        :class:`~sessionlens.gitinfo.GitProbe` started earlier on the project root, so the
+        ``git status`` call overlaps other start-up work (the CLI does this).
         """
         if project is None:
             project = load_project(project_path, search_parents=project_path is None)
@@ -159,9 +163,10 @@ class Session:
             record["env"] = env
         if runtime_params:
             record["runtime_params"] = copy.deepcopy(dict(runtime_params))
-        git = gitinfo.describe_record(root)
+        probe = git_probe if git_probe is not None else gitinfo.GitProbe(root)
+        git = probe.result()
         if git is not None:
-            record["git"] = git
+            record["git"] = git.to_record()
         record["environment"] = environment_info()
 
         owns = not _is_store(store)

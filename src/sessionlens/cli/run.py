@@ -19,7 +19,12 @@ from sessionlens.cli.main import PROG, UsageError
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sessionlens.gitinfo import GitProbe
     from sessionlens.project import load_project
+
+    project = load_project()
+    # git status runs while the rest is imported and the store opened (DESIGN.md section 6)
+    probe = GitProbe(project.root)
     from sessionlens.runner import (
         RunningSession,
         cli_record,
@@ -29,7 +34,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     from sessionlens.session import Session, open_session_store
 
-    project = load_project()
     params: dict[str, Any] = {}
     for text in args.params:
         params.update(parse_params(text))
@@ -61,6 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             cli=cli,
             env=args.env,
             rerun_of=args.rerun_of,
+            git_probe=probe,
         )
         running = RunningSession(session, argv, on_output=echo_to_terminal, stdin=None)
         with _forward_signals(running):
@@ -91,6 +96,9 @@ def _report(running: Any, session_id: str, *, quiet: bool) -> int:
     if running.status == "failed" and record.get("exception") and code in (126, 127):
         exc = record["exception"]
         _line(f"cannot run {shlex.join(running.argv)!r}: {exc.get('value')}")
+    if running.error is not None:
+        _line(f"could not record session {session_id}: {running.error}")
+        return code if code else 2
     if running.log_error is not None:
         _line(f"the log of session {session_id} is incomplete: {running.log_error}")
     if not quiet:
