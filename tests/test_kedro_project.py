@@ -83,9 +83,9 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _remove_stale_venvs() -> None:
-    """Venvs built for an older pyproject.toml of this same checkout are of no use any more."""
+    """Venvs built for an older pyproject.toml of this checkout and Kedro are of no use now."""
     for marker in CACHE.glob("kedro-venv-*/.sessionlens-complete"):
-        if marker.read_text().splitlines()[:1] == [str(REPO)]:
+        if marker.read_text().splitlines()[:2] == [str(REPO), KEDRO_REQUIREMENT]:
             shutil.rmtree(marker.parent, ignore_errors=True)
 
 
@@ -105,7 +105,8 @@ def kedro_venv() -> Path:
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
             _pip(venv, KEDRO_REQUIREMENT)
             _pip(venv, "-e", str(REPO))
-            done.write_text(f"{REPO}\nbuilt in {time.monotonic() - started:.1f} s\n")
+            took = time.monotonic() - started
+            done.write_text(f"{REPO}\n{KEDRO_REQUIREMENT}\nbuilt in {took:.1f} s\n")
     return venv
 
 
