@@ -15,7 +15,8 @@ Spec forms (DESIGN.md section 2):
   ``src/<package>/settings.py``, read with ``ast`` only - the project's code is never imported
   or run, and expressions other than literals and simple ``Path(__file__).parents[2] / "data"``
   shapes are skipped; ``.viz/session_store.db``; ``sessions/session_store.db``;
-  ``data/session_store.db``; a ``sessions/`` folder of shelve stores.
+  ``data/session_store.db``; sessionlens's own ``.sessionlens/session_store.db``; a
+  ``sessions/`` folder of shelve stores.
 
 A new store (``create=True`` and nothing found) goes to :func:`default_store_path`:
 ``<project>/.viz/session_store.db`` in a Kedro project (``[tool.kedro]`` in pyproject.toml), where
@@ -39,11 +40,13 @@ from sessionlens.stores._common import is_sqlite_file, one_line
 
 KINDS = ("memory", "shelve", "sqlite", "postgresql")
 
-#: Kedro's places, in the order they are tried (after pyproject and settings.py).
-KEDRO_SQLITE_PLACES = (
+#: Kedro's places, in the order they are tried (after pyproject and settings.py), then the
+#: place sessionlens creates a store in a project that is not Kedro's.
+SQLITE_PLACES = (
     ".viz/session_store.db",
     "sessions/session_store.db",
     "data/session_store.db",
+    ".sessionlens/session_store.db",
 )
 KEDRO_SHELVE_PLACE = "sessions"
 _SHELVE_FILES = ("store", "store.dat", "store.dir", "store.db")
@@ -216,7 +219,7 @@ def _detect_project(project: Path, *, create: bool) -> StoreSpec:
             return StoreSpec("sqlite", str(db), source, exists=db.is_file())
         if looks_like_shelve_folder(folder) or (kind == "shelve" and create):
             return StoreSpec("shelve", str(folder), source, exists=folder.is_dir())
-    for place in KEDRO_SQLITE_PLACES:
+    for place in SQLITE_PLACES:
         candidate = project / place
         if candidate.is_file():
             return StoreSpec("sqlite", str(candidate), place)
@@ -228,7 +231,8 @@ def _detect_project(project: Path, *, create: bool) -> StoreSpec:
     raise StoreError(
         f"{project}: no session store found (looked at [tool.sessionlens] store, "
         "SESSION_STORE_ARGS, .viz/session_store.db, sessions/session_store.db, "
-        "data/session_store.db, sessions/); pass --store or record a run first"
+        "data/session_store.db, .sessionlens/session_store.db, sessions/); "
+        "pass --store or record a run first"
     )
 
 

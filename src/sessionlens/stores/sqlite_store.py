@@ -328,16 +328,27 @@ class SQLiteSessionStore(SessionStore):
                     f"this version reads up to {SCHEMA_VERSION}); upgrade sessionlens"
                 )
             if not self.read_only:
-                self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.execute("PRAGMA foreign_keys=OFF")
-                with self._write():
-                    self._create_tables(new, version)
-                    self._sync_main()
+                if new or self._needs_setup(version):
+                    with self._write():
+                        self._create_tables(new, version)
+                        self._sync_main()
                 self._idx, self._mode = f"main.{INDEX_TABLE}", "main"
             tables = self._tables()
             self._has_details = "user_run_details" in tables
             self._has_logs = LOG_TABLE in tables
+
+    def _needs_setup(self, version: int | None) -> bool:
+        """Whether opening read-write must write (tables, indexes, rows to index); a store in
+        order is opened without taking the write lock."""
+        if version != SCHEMA_VERSION:
+            return True
+        names = {r[0] for r in self._conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
+        wanted = {INDEX_TABLE, LOG_TABLE} | {f"ix_{INDEX_TABLE}_{n}" for n, _ in _SORT_INDEXES}
+        return not wanted <= names or self._max_rowid() > self._meta_rowid()
 
     def _tables(self) -> set[str]:
         rows = self._conn.execute("SELECT name FROM main.sqlite_master WHERE type='table'")

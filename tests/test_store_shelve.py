@@ -1,0 +1,299 @@
+"""Kedro ShelveStore folders: every dbm backend a writer may have used, safe unpickling, atomic
+writes that Kedro's own reader (``shelve``) reads back, and the listing cache."""
+
+from __future__ import annotations
+
+import dbm.dumb
+import glob
+import json
+import os
+import pickle
+import shelve
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path, PosixPath
+from typing import Any
+
+import pytest
+
+from sessionlens.errors import StoreError
+from sessionlens.query import parse_query
+from sessionlens.stores import open_store
+from sessionlens.stores.shelve_store import (
+    BackendMissingError,
+    ShelveSessionStore,
+    which_backend,
+)
+from storetools import make_records
+
+KEDRO_017_RECORD: dict[str, Any] = {  # kedro 0.17: no username, package_name, tuples in cli
+    "session_id": "2021-03-02T10.11.12.345Z",
+    "package_name": "iris017",
+    "project_path": PosixPath("/home/ana/iris017"),
+    "git": {"commit_sha": "abc1234", "dirty": True},
+    "cli": {
+        "args": (),
+        "params": {"tag": ("a", "b"), "params": {"scale": 3}, "node_names": ()},
+        "command_name": "run",
+        "command_path": "kedro run --params scale:3",
+    },
+}
+
+
+def write_kedro_shelve(folder: Path, record: dict[str, Any]) -> Path:
+    """What Kedro's ShelveStore does on a Python whose only dbm is ``dbm.dumb``."""
+    session_dir = folder / record["session_id"]
+    session_dir.mkdir(parents=True)
+    with shelve.Shelf(dbm.dumb.open(str(session_dir / "store"), "c"), protocol=4) as shelf:
+        shelf.update(record)
+    return session_dir
+
+
+def test_kedro_017_record_without_username(tmp_path: Path) -> None:
+    write_kedro_shelve(tmp_path / "sessions", KEDRO_017_RECORD)
+    with open_store(tmp_path) as store:  # the project folder: finds sessions/
+        assert store.kind == "shelve"
+        record = store.get(KEDRO_017_RECORD["session_id"])
+        assert "username" not in record
+        assert record["project_path"] == "/home/ana/iris017"
+        assert record["cli"]["params"]["tag"] == ["a", "b"]
+        assert record["cli"]["args"] == []
+        [summary] = store.list_summaries()
+        assert summary.username is None and summary.status == "completed"
+        assert summary.dirty is True and summary.package_name == "iris017"
+        assert store.count(parse_query("param.scale:3")) == 1
+        assert store.count(parse_query("user:ana")) == 0
+
+
+# -- other dbm backends, written by a real Python that has them ---------------------------
+WRITER = """
+import json, pathlib, shelve, sys
+module = __import__(sys.argv[1], fromlist=["open"])
+record = json.loads(sys.argv[3])
+record["project_path"] = pathlib.PosixPath(record["project_path"])
+record["cli"]["params"]["tag"] = tuple(record["cli"]["params"]["tag"])
+with shelve.Shelf(module.open(sys.argv[2], "c"), protocol=4) as shelf:
+    shelf.update(record)
+"""
+
+
+def python_with(module: str) -> str | None:
+    """An interpreter on this machine that has ``module`` (this one first)."""
+    candidates = [sys.executable, "/usr/bin/python3", shutil.which("python3") or ""]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3")))
+    for python in dict.fromkeys(c for c in candidates if c and os.path.exists(c)):
+        probe = subprocess.run([python, "-c", f"import {module}"], capture_output=True)
+        if probe.returncode == 0:
+            return python
+    return None
+
+
+@pytest.mark.parametrize(
+    ("module", "files"),
+    [("dbm.gnu", ["store"]), ("dbm.ndbm", None), ("dbm.sqlite3", ["store"])],
+)
+def test_shelve_written_by_another_dbm_backend(
+    tmp_path: Path, module: str, files: list[str] | None
+) -> None:
+    python = python_with(module)
+    if python is None:
+        pytest.skip(f"no Python on this machine has {module} to write the test store")
+    record = json.loads(json.dumps(KEDRO_017_RECORD, default=str))
+    session_dir = tmp_path / "sessions" / record["session_id"]
+    session_dir.mkdir(parents=True)
+    subprocess.run(
+        [python, "-c", WRITER, module, str(session_dir / "store"), json.dumps(record)],
+        check=True,
+    )
+    if files is not None:
+        assert sorted(os.listdir(session_dir)) == files
+    assert which_backend(session_dir) == module
+    try:
+        __import__(module)
+        readable = True
+    except ImportError:
+        readable = module == "dbm.sqlite3"  # read with plain sqlite3 on any Python
+    if not readable:
+        with pytest.raises(BackendMissingError) as info:
+            open_store(tmp_path / "sessions")
+        message = str(info.value)
+        assert module in message and str(session_dir) in message and "\n" not in message
+        return
+    with open_store(tmp_path / "sessions") as store:
+        got = store.get(record["session_id"])
+        assert got["project_path"] == record["project_path"]
+        assert got["cli"] == record["cli"]
+        assert store.count() == 1
+
+
+def test_gdbm_file_on_a_python_without_gdbm_names_file_and_backend(tmp_path: Path) -> None:
+    try:
+        import dbm.gnu  # noqa: F401
+
+        pytest.skip("this Python has dbm.gnu; the missing-backend path cannot happen here")
+    except ImportError:
+        pass
+    session_dir = tmp_path / "2026-01-01T00.00.00.000Z"
+    session_dir.mkdir()
+    # a GDBM header (magic 0x13579ace, little-endian) - what whichdb looks at
+    (session_dir / "store").write_bytes(bytes.fromhex("ce9a5713") + bytes(508))
+    with pytest.raises(BackendMissingError) as info:
+        ShelveSessionStore(tmp_path, read_only=True)
+    assert str(info.value) == (
+        f"{session_dir / 'store'}: written with dbm.gnu, which this Python lacks "
+        "(no _gdbm module); read it with a Python that has dbm.gnu"
+    )
+
+
+# -- safe unpickling ------------------------------------------------------------------------
+class CreatesAFile:
+    """Unpickling this with plain ``pickle`` would create ``target``."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.target), "w"))
+
+
+class RunsAShellCommand:
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, (f"touch {self.target}",))
+
+
+@pytest.mark.parametrize("payload", [CreatesAFile, RunsAShellCommand])
+def test_a_malicious_pickle_is_refused_and_nothing_runs(tmp_path: Path, payload: type) -> None:
+    target = tmp_path / "pwned"
+    sessions = tmp_path / "sessions"
+    good = write_kedro_shelve(sessions, {**KEDRO_017_RECORD})
+    bad = write_kedro_shelve(
+        sessions, {"session_id": "2021-03-02T10.11.13.000Z", "git": payload(target)}
+    )
+    assert pickle.loads(pickle.dumps(payload(tmp_path / "proof"))) is not None  # it really runs
+    assert (tmp_path / "proof").exists()
+    with open_store(sessions) as store:
+        with pytest.raises(StoreError) as info:
+            store.get(bad.name)
+        message = str(info.value)
+        assert "refused to unpickle" in message and str(bad / "store.dat") in message
+        assert "\n" not in message
+        # browsing goes on: the bad session is reported, the good one listed
+        assert [s.session_id for s in store.list_summaries()] == [good.name]
+        assert "refused to unpickle" in store.problems[bad.name]
+    assert not target.exists()
+
+
+def test_truncated_pickle_is_a_one_line_error(tmp_path: Path) -> None:
+    session_dir = write_kedro_shelve(tmp_path, KEDRO_017_RECORD)
+    with dbm.dumb.open(str(session_dir / "store"), "w") as db:
+        db[b"git"] = pickle.dumps({"commit_sha": "x" * 50}, protocol=4)[:20]
+    with open_store(tmp_path) as store:
+        with pytest.raises(StoreError) as info:
+            store.get(session_dir.name)
+        assert "unreadable pickle" in str(info.value) and "\n" not in str(info.value)
+        with pytest.raises(StoreError):  # the only session is unreadable: say why
+            store.list_summaries()
+
+
+# -- writing -------------------------------------------------------------------------------
+def test_written_sessions_read_back_with_kedros_reader(tmp_path: Path) -> None:
+    records = make_records(6)
+    with open_store(f"shelve://{tmp_path / 's'}", read_only=False, create=True) as store:
+        store.save_many(records)
+        records[0]["run"]["status"] = "success"
+        store.save(records[0])  # replace: a finished run
+    for record in records:
+        # Kedro's ShelveStore.read(): shelve.open on <dir>/<id>/store with the default dbm
+        with shelve.open(str(tmp_path / "s" / record["session_id"] / "store"), "r") as shelf:
+            assert dict(shelf) == json.loads(json.dumps(record))
+    leftovers = [p.name for p in (tmp_path / "s").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+    assert which_backend(tmp_path / "s" / records[0]["session_id"]) in (
+        "dbm.dumb",
+        "dbm.gnu",
+        "dbm.ndbm",
+        "dbm.sqlite3",
+    )
+
+
+def test_crash_between_renames_is_recovered(tmp_path: Path) -> None:
+    record = make_records(1)[0]
+    with ShelveSessionStore(tmp_path, read_only=False) as store:
+        store.save(record)
+    # a writer died after moving the old copy aside and before moving the new one in
+    final = tmp_path / record["session_id"]
+    aside = tmp_path / f".old-{record['session_id']}-deadbeef"
+    final.rename(aside)
+    with ShelveSessionStore(tmp_path, read_only=True) as reader:  # browsing: still readable
+        assert reader.get(record["session_id"])["git"] == record["git"]
+    old = time.time() - 3600
+    os.utime(aside, (old, old))
+    with ShelveSessionStore(tmp_path, read_only=False) as store:  # a writer puts it back
+        assert final.is_dir() and not aside.exists()
+        assert store.count() == 1
+
+
+def test_a_failing_write_keeps_the_old_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = make_records(1)[0]
+    with ShelveSessionStore(tmp_path, read_only=False) as store:
+        store.save(record)
+        real_setitem = shelve.Shelf.__setitem__
+
+        def disk_full(self: shelve.Shelf, key: str, value: Any) -> None:
+            if key == "run":
+                raise OSError(28, "No space left on device")
+            real_setitem(self, key, value)
+
+        monkeypatch.setattr(shelve.Shelf, "__setitem__", disk_full)
+        with pytest.raises(StoreError) as info:
+            store.save({**record, "git": {"changed": True}})
+        assert "No space left" in str(info.value) and "\n" not in str(info.value)
+        monkeypatch.undo()
+        assert store.get(record["session_id"])["git"] == record["git"]
+        assert [p.name for p in tmp_path.iterdir()] == [record["session_id"]]
+
+
+def test_listing_sees_sessions_written_in_place_by_kedro(tmp_path: Path) -> None:
+    store = ShelveSessionStore(tmp_path, read_only=True)
+    assert store.count() == 0
+    token = store.change_token()
+    first = write_kedro_shelve(tmp_path, KEDRO_017_RECORD)
+    assert store.change_token() != token
+    assert [s.session_id for s in store.list_summaries()] == [first.name]
+    # Kedro creates the folder first and fills the store after: list in between
+    second = tmp_path / "2021-03-02T10.11.14.000Z"
+    second.mkdir()
+    assert store.count() == 1
+    token = store.change_token()
+    with shelve.Shelf(dbm.dumb.open(str(second / "store"), "c"), protocol=4) as shelf:
+        shelf.update({"session_id": second.name, "username": "bob"})
+    assert store.change_token() != token
+    assert [s.session_id for s in store.list_summaries()] == [second.name, first.name]
+    assert store.list_summaries()[0].username == "bob"
+    shutil.rmtree(first)
+    assert store.count() == 1
+
+
+def test_not_a_folder_or_missing(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    for path, problem in ((tmp_path / "file", "not a folder"), (tmp_path / "nope", "no such")):
+        with pytest.raises(StoreError) as info:
+            ShelveSessionStore(path, read_only=True)
+        assert problem in str(info.value) and str(path) in str(info.value)
+
+
+def test_session_ids_cannot_escape_the_folder(tmp_path: Path) -> None:
+    with ShelveSessionStore(tmp_path, read_only=False) as store:
+        for sid in ("../x", ".hidden", "a/b"):
+            with pytest.raises(StoreError):
+                store.save({"session_id": sid})
+            with pytest.raises(StoreError):
+                store.append_log(sid, "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -1,0 +1,442 @@
+"""The kedro-viz SQLite store: exact layout, interop both ways, index upkeep, errors, concurrency
+and crashes. Every store here is a real file in tmp_path; other writers are real connections or
+real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import SQLITE_FIXTURE
+from sessionlens.errors import StoreError
+from sessionlens.query import parse_query
+from sessionlens.record import SessionSummary
+from sessionlens.stores import open_store
+from sessionlens.stores.sqlite_store import SCHEMA_VERSION, SQLiteSessionStore
+from storetools import make_records
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+# -- a minimal kedro-viz, written from its layout ------------------------------------------
+def kedro_viz_create(path: Path) -> None:
+    """The tables as kedro-viz 10.2 (SQLAlchemy) creates them, in journal_mode=delete."""
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        CREATE TABLE runs (id VARCHAR NOT NULL, blob JSON, PRIMARY KEY (id));
+        CREATE INDEX ix_runs_id ON runs (id);
+        CREATE TABLE user_run_details (id INTEGER NOT NULL, run_id VARCHAR, bookmark BOOLEAN,
+            title VARCHAR, notes VARCHAR, PRIMARY KEY (id), UNIQUE (run_id),
+            FOREIGN KEY(run_id) REFERENCES runs (id));
+        CREATE INDEX ix_user_run_details_id ON user_run_details (id);
+        """
+    )
+    conn.close()
+
+
+def kedro_viz_save(path: Path, record: dict[str, Any]) -> None:
+    """kedro-viz's SQLiteStore.save(): one INSERT of the record's JSON, encoded again."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT INTO runs (id, blob) VALUES (?, ?)",
+            (record["session_id"], json.dumps(json.dumps(record))),
+        )
+    conn.close()
+
+
+def kedro_viz_read(path: Path) -> dict[str, dict[str, Any]]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = conn.execute("SELECT id, blob FROM runs").fetchall()
+    conn.close()
+    return {run_id: json.loads(json.loads(blob)) for run_id, blob in rows}
+
+
+def kedro_record(i: int) -> dict[str, Any]:
+    return {
+        "session_id": f"2026-11-25T09.{i // 60:02d}.{i % 60:02d}.000Z",
+        "project_path": "/p",
+        "username": "viz",
+        "git": {"commit_sha": f"{i:07x}", "dirty": False, "branch": "viz-branch"},
+        "cli": {"command_path": f"kedro run --params n={i}", "params": {"params": {"n": i}}},
+    }
+
+
+def _schema(path: Path) -> dict[str, str | None]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = conn.execute("SELECT name, sql FROM sqlite_master").fetchall()
+    conn.close()
+    return dict(rows)
+
+
+# -- layout and interop ---------------------------------------------------------------------
+def test_layout_is_kedro_vizs_exactly(tmp_path: Path, kedro_data: Path) -> None:
+    ours = tmp_path / "s.db"
+    with open_store(ours, read_only=False, create=True) as store:
+        store.save(make_records(1)[0])
+    theirs = _schema(kedro_data / SQLITE_FIXTURE / ".viz" / "session_store.db")
+    mine = _schema(ours)
+    for name, sql in theirs.items():
+        assert mine[name] == sql, name
+    extra = {n for n in mine if n not in theirs}
+    assert extra and all(n.startswith(("sessionlens_", "ix_sessionlens", "sqlite_")) for n in extra)
+
+
+def test_blob_is_json_encoded_twice_and_kedro_viz_reads_our_store(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    records = make_records(12)
+    with open_store(path, read_only=False, create=True) as store:
+        store.save_many(records[:6])
+        for record in records[6:]:
+            store.save(record)
+    conn = sqlite3.connect(path)
+    blob = conn.execute("SELECT blob FROM runs LIMIT 1").fetchone()[0]
+    conn.close()
+    assert isinstance(json.loads(blob), str)
+    assert kedro_viz_read(path) == {r["session_id"]: json.loads(json.dumps(r)) for r in records}
+
+
+def test_sessionlens_reads_a_kedro_viz_store_and_sees_new_rows(tmp_path: Path) -> None:
+    path = tmp_path / "session_store.db"
+    kedro_viz_create(path)
+    for i in range(5):
+        kedro_viz_save(path, kedro_record(i))
+    before = path.read_bytes()
+    with open_store(path) as store:  # read-only: the index lives in a temp table
+        assert store.count() == 5
+        assert store.get(kedro_record(3)["session_id"]) == kedro_record(3)
+        token = store.change_token()
+        kedro_viz_save(path, kedro_record(7))  # a Kedro run finishes while we browse
+        assert store.change_token() != token
+        page = store.list_summaries(limit=2)
+        newest = [kedro_record(7)["session_id"], kedro_record(4)["session_id"]]
+        assert [s.session_id for s in page] == newest
+        assert store.count(parse_query("param.n:7")) == 1
+        assert store.list_summaries(parse_query("branch:viz-branch sha:0000007"))[0].command == (
+            "kedro run --params n=7"
+        )
+    assert path.read_bytes()[18:20] == before[18:20] == b"\x01\x01"  # still journal=delete
+    assert _schema(path).keys() == {
+        "runs",
+        "ix_runs_id",
+        "sqlite_autoindex_runs_1",
+        "user_run_details",
+        "ix_user_run_details_id",
+        "sqlite_autoindex_user_run_details_1",
+    }
+
+
+def test_read_write_open_backfills_the_index_and_keeps_it_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "session_store.db"
+    kedro_viz_create(path)
+    for i in range(3):
+        kedro_viz_save(path, kedro_record(i))
+    with open_store(path, read_only=False) as store:
+        conn = sqlite3.connect(path)
+        assert conn.execute("SELECT count(*) FROM sessionlens_sessions").fetchone()[0] == 3
+        kedro_viz_save(path, kedro_record(3))  # WAL now, another connection writes
+        assert store.count() == 4
+        assert conn.execute("SELECT count(*) FROM sessionlens_sessions").fetchone()[0] == 4
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.close()
+        store.save(make_records(1)[0])
+        assert store.count() == 5
+
+
+def test_read_only_reader_follows_a_sessionlens_writer(tmp_path: Path) -> None:
+    """The reader starts on a pure kedro-viz file (temp index), then a sessionlens runner opens
+    it, indexes it in the file and updates a running session: the reader shows the update."""
+    path = tmp_path / "session_store.db"
+    kedro_viz_create(path)
+    kedro_viz_save(path, kedro_record(0))
+    reader = open_store(path)
+    assert reader.count() == 1
+    record = make_records(3)[0]
+    record["run"] = {**record["run"], "status": "running", "pid": os.getpid()}
+    record["run"].pop("hostname", None)
+    with open_store(path, read_only=False) as writer:
+        writer.save(record)
+        assert reader.get_summary(record["session_id"]).status == "running"
+        kedro_viz_save(path, kedro_record(1))  # Kedro adds a row the index lacks
+        assert reader.count() == 3
+        record["run"]["status"] = "success"
+        writer.save(record)
+        assert reader.get_summary(record["session_id"]).status == "success"
+        assert reader.count(parse_query("status:success")) == 1
+        assert reader.count(parse_query("user:viz")) == 2
+    reader.close()
+
+
+def test_listing_reads_the_index_not_the_blobs(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with SQLiteSessionStore(path, create=True) as store:
+        store.save_many(make_records(200))
+        statements: list[str] = []
+        store._conn.set_trace_callback(statements.append)
+        store.list_summaries(parse_query("branch:main -status:failed train"), limit=20)
+        store.count(parse_query("param.scale:3"))
+        store.change_token()
+        store._conn.set_trace_callback(None)
+    assert statements and not [s for s in statements if "blob" in s.lower()]
+
+
+# -- errors -------------------------------------------------------------------------------
+def _one_line_error(spec: Any, **kwargs: Any) -> str:
+    with pytest.raises(StoreError) as info:
+        open_store(spec, **kwargs).close()
+    message = str(info.value)
+    assert "\n" not in message and "Traceback" not in message
+    return message
+
+
+def test_missing_non_sqlite_foreign_corrupt_and_newer(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.db"
+    assert str(missing) in _one_line_error(f"sqlite://{missing}")
+    text = tmp_path / "notes.db"
+    text.write_text("just text, not SQLite\n")
+    message = _one_line_error(text)
+    assert str(text) in message and "not a session store" in message
+    message = _one_line_error(f"sqlite://{text}")
+    assert str(text) in message and "not an SQLite database" in message
+
+    foreign = tmp_path / "foreign.db"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE invoices (n INTEGER)")
+    conn.commit()
+    conn.close()
+    for read_only in (True, False):
+        message = _one_line_error(foreign, read_only=read_only)
+        assert str(foreign) in message and "no runs table" in message and "invoices" in message
+    assert _schema(foreign).keys() == {"invoices"}  # nothing added to someone else's file
+
+    odd = tmp_path / "odd.db"
+    conn = sqlite3.connect(odd)
+    conn.execute("CREATE TABLE runs (run_name TEXT, started REAL)")
+    conn.commit()
+    conn.close()
+    assert "not kedro-viz's" in _one_line_error(odd)
+
+    corrupt = tmp_path / "corrupt.db"
+    with open_store(corrupt, read_only=False, create=True) as store:
+        store.save_many(make_records(50))
+    data = bytearray(corrupt.read_bytes())
+    data[100:4096] = os.urandom(3996)  # the schema page
+    corrupt.write_bytes(bytes(data))
+    message = _one_line_error(corrupt)
+    assert str(corrupt) in message and "corrupt" in message
+
+    newer = tmp_path / "newer.db"
+    with open_store(newer, read_only=False, create=True) as store:
+        store.save(make_records(1)[0])
+    conn = sqlite3.connect(newer)
+    with conn:
+        conn.execute(
+            "UPDATE sessionlens_meta SET value = ? WHERE key = 'schema_version'",
+            (str(SCHEMA_VERSION + 1),),
+        )
+    conn.close()
+    for read_only in (True, False):
+        message = _one_line_error(newer, read_only=read_only)
+        assert str(newer) in message and "newer sessionlens" in message
+
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    assert "empty file" in _one_line_error(empty)
+    with open_store(empty, read_only=False) as store:  # an empty file can become a store
+        store.save(make_records(1)[0])
+        assert store.count() == 1
+
+
+def test_locked_by_another_writer(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with open_store(path, read_only=False, create=True) as store:
+        store.save_many(make_records(3))
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    with SQLiteSessionStore(path, read_only=True, busy_timeout=0.2) as reader:
+        assert reader.count() == 3  # WAL: readers are never blocked by a writer
+    writer = SQLiteSessionStore(path, read_only=False, busy_timeout=0.2)
+    with pytest.raises(StoreError) as info:
+        writer.save(make_records(4)[3])
+    message = str(info.value)
+    assert str(path) in message and "locked by another process for more than 0.2 s" in message
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    writer.save(make_records(4)[3])
+    assert writer.count() == 4
+    writer.close()
+
+
+def test_locked_rollback_journal_file_while_browsing(tmp_path: Path) -> None:
+    path = tmp_path / "session_store.db"
+    kedro_viz_create(path)
+    kedro_viz_save(path, kedro_record(1))
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(StoreError) as info:
+        store = SQLiteSessionStore(path, read_only=True, busy_timeout=0.2)
+        store.count()
+    assert "locked" in str(info.value) and "\n" not in str(info.value)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    with SQLiteSessionStore(path, read_only=True) as store:
+        assert store.count() == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores permissions")
+def test_wal_store_in_a_read_only_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "s.db"
+    with open_store(path, read_only=False, create=True) as store:
+        store.save_many(make_records(5))
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        with open_store(path) as store:
+            assert store.count() == 5
+    finally:
+        folder.chmod(0o755)
+
+
+# -- writes: atomic, crash-safe, concurrent -------------------------------------------------
+def test_a_failure_inside_save_many_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    records = make_records(30)
+    with open_store(path, read_only=False, create=True) as store:
+        store.save_many(records[:10])
+
+        def failing() -> Any:
+            yield from records[10:20]
+            raise RuntimeError("the machine caught fire")
+
+        with pytest.raises(RuntimeError):
+            store.save_many(failing())
+        assert store.count() == 10
+        store.save_many(records[10:])
+        assert store.count() == 30
+
+
+CRASH_WRITER = """
+import sys
+sys.path.insert(0, sys.argv[2])
+from storetools import make_records
+from sessionlens.stores import open_store
+records = make_records(400, seed=3)
+def slow():
+    for n, record in enumerate(records):
+        if n == 300:
+            print("ready", flush=True)
+            sys.stdin.readline()  # wait here, inside the transaction, to be killed
+        yield record
+with open_store(sys.argv[1], read_only=False) as store:
+    store.save_many(slow())
+"""
+
+
+def test_a_writer_killed_mid_transaction_leaves_the_old_data(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    old = make_records(20)
+    with open_store(path, read_only=False, create=True) as store:
+        store.save_many(old)
+    tests = str(Path(__file__).parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASH_WRITER, str(path), tests],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with open_store(path) as store:
+        assert store.count() == 20
+        assert {s.session_id for s in store.list_summaries(limit=None)} == {
+            r["session_id"] for r in old
+        }
+    with open_store(path, read_only=False) as store:  # and it takes new writes
+        store.save(make_records(21)[20])
+        assert store.count() == 21
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+
+
+CONCURRENT_WRITER = """
+import sys
+sys.path.insert(0, sys.argv[3])
+from sessionlens.stores import open_store
+worker = int(sys.argv[2])
+with open_store(sys.argv[1], read_only=False, create=True) as store:
+    for i in range(200):
+        sid = f"2026-11-25T10.{worker:02d}.{i // 60:02d}.{i % 60:03d}Z"
+        store.save({"session_id": sid, "git": {"branch": f"w{worker}"},
+                    "run": {"status": "running", "pid": 1, "hostname": "elsewhere"}})
+        store.append_log(sid, f"worker {worker} run {i}\\n")
+        if i % 2:
+            store.save({"session_id": sid, "git": {"branch": f"w{worker}"},
+                        "run": {"status": "success", "exit_code": 0}})
+"""
+
+
+def test_eight_processes_write_1600_sessions_into_one_store(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    tests = str(Path(__file__).parent)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_WRITER, str(path), str(w), tests],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": SRC},
+        )
+        for w in range(8)
+    ]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, errors
+    with open_store(path) as store:
+        assert store.count() == 1600
+        assert store.count(parse_query("status:success")) == 800
+        for w in range(8):
+            assert store.count(parse_query(f"branch:w{w}")) == 200
+        sid = "2026-11-25T10.05.03.019Z"
+        assert store.read_log(sid) == "worker 5 run 199\n"
+    assert kedro_viz_read(path).keys() == {
+        f"2026-11-25T10.{w:02d}.{i // 60:02d}.{i % 60:03d}Z" for w in range(8) for i in range(200)
+    }
+
+
+def test_store_is_safe_to_share_between_threads(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "s.db"
+    records = make_records(64)
+    with open_store(path, read_only=False, create=True) as store:
+
+        def work(n: int) -> int:
+            store.save(records[n])
+            store.append_log(records[n]["session_id"], "x\n")
+            store.list_summaries(parse_query("branch:main"))
+            return store.count()
+
+        with ThreadPoolExecutor(8) as pool:
+            counts = list(pool.map(work, range(64)))
+        assert max(counts) == 64 == store.count()
+
+
+def test_summary_from_index_equals_summary_from_record(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.db", read_only=False, create=True) as store:
+        store.save_many(make_records(64))
+        for summary in store.list_summaries(limit=None):
+            record = store.get(summary.session_id)
+            assert summary == SessionSummary.from_record(record)
