@@ -68,12 +68,14 @@ def commands() -> None:
 
 @commands.command(
     name="sessions",
+    short_help="Browse, compare and re-run this project's sessions (sessionlens).",
     context_settings={"ignore_unknown_options": True, "help_option_names": []},
 )
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def sessions(metadata: Any, args: tuple[str, ...]) -> None:
-    """Browse this project's runs with sessionlens (`kedro sessions --help` for more)."""
+    """The sessionlens app on this project's session store; with arguments, any sessionlens
+    command on it (`kedro sessions list --json`, `kedro sessions --help`)."""
     from sessionlens.cli.main import main
 
     project_path = Path(getattr(metadata, "project_path", None) or Path.cwd())
