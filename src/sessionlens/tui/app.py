@@ -7,14 +7,17 @@ work on every screen: open another store, keys, theme, quit. Screens live in ``s
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from sessionlens.project import ProjectConfig
 from sessionlens.stores.base import SessionStore
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.commands import SessionLensCommands
+from sessionlens.tui.screens.run import RunManager
 from sessionlens.tui.screens.sessions import SessionsScreen
 from sessionlens.tui.text import Clock
 
@@ -42,9 +45,11 @@ class SessionLensApp(App[int]):
         tz: tzinfo | None = None,
         poll_interval: float = 1.0,
         theme: str = DARK,
+        project: ProjectConfig | str | Path | None = None,
     ) -> None:
         """``now``/``tz`` freeze the clock (snapshots); ``poll_interval``: seconds between
-        checks for sessions written by other processes."""
+        checks for sessions written by other processes; ``project``: where ``r``/``R``/``e``
+        launch runs (default: the project holding the store, else the current folder's)."""
         super().__init__()
         self.client = StoreClient(store)
         self.clock = Clock(now, tz)
@@ -52,6 +57,8 @@ class SessionLensApp(App[int]):
         self.theme = theme
         #: stores this app opened itself (with ``o``), closed when replaced or on exit
         self._opened: list[SessionStore] = []
+        #: launching and watching runs (the run pane), at most one at a time
+        self.runs = RunManager(self, project)
 
     @property
     def store(self) -> SessionStore:
@@ -97,16 +104,21 @@ class SessionLensApp(App[int]):
             old.close()
         self.notify(f"Opened {store.describe()}", markup=False)
 
+    async def action_quit(self) -> None:
+        """Quit; while a run is in progress, ask first (quitting stops it)."""
+        self.runs.request_quit()
+
     def on_unmount(self) -> None:
+        self.runs.shutdown()
         for store in self._opened:
             store.close()
         self._opened.clear()
 
 
-def run_app(store: SessionStore) -> int:
+def run_app(store: SessionStore, project: ProjectConfig | str | Path | None = None) -> int:
     """Run the app on ``store`` until the user quits; the exit code for the CLI.
 
     The caller owns ``store`` (and closes it); stores opened inside the app with ``o`` are
     closed by the app.
     """
-    return SessionLensApp(store).run() or 0
+    return SessionLensApp(store, project=project).run() or 0

@@ -58,6 +58,9 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
             "ctrl+r,f5", "reload", "Reload", show=False, tooltip="Reload sessions from the store"
         ),
         Binding("escape", "focus_table", "Table", show=False, tooltip="Back to the session table"),
+        Binding("r", "run", "Run", tooltip="Run the project's command in a new session"),
+        Binding("R", "run_edit", "Run…", tooltip="Edit the command and parameters, then run"),
+        Binding("e", "rerun", "Re-run", tooltip="Run the selected session again, in a new session"),
     ]
 
     class StoreChanged(Message):
@@ -273,6 +276,16 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         from sessionlens.tui.screens.compare import CompareScreen
 
         self.app.push_screen(CompareScreen(self.client, self.marked_id, selected.session_id))
+
+    # runs: launched and shown by the app's RunManager (tui/screens/run.py)
+    def action_run(self) -> None:
+        self.app.runs.launch_default()  # type: ignore[attr-defined]
+
+    def action_run_edit(self) -> None:
+        self.app.runs.launch_with_form()  # type: ignore[attr-defined]
+
+    def action_rerun(self) -> None:
+        self.app.runs.rerun(self.table.selected)  # type: ignore[attr-defined]
 
     def open_detail(self, session_id: str) -> None:
         from sessionlens.tui.screens.detail import DetailScreen
