@@ -137,11 +137,18 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 PIPELINE = '''
-"""Two nodes; ``factor: 0`` makes the second one fail."""
+"""Two nodes; ``factor: 0`` makes the second fail; ``hold: <file>`` makes the first wait for
+that file to exist, so a test can look at a run while it is running."""
+import time
+from pathlib import Path
+
 from kedro.pipeline import Pipeline, node
 
 
-def scale(x, factor):
+def scale(x, factor, hold):
+    deadline = time.monotonic() + 60
+    while hold and not Path(hold).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     return float(x) * float(factor)
 
 
@@ -155,7 +162,7 @@ def register_pipelines():
     return {
         "__default__": Pipeline(
             [
-                node(scale, ["params:x", "params:factor"], "y", name="scale"),
+                node(scale, ["params:x", "params:factor", "params:hold"], "y", name="scale"),
                 node(check, "y", "z", name="check"),
             ]
         )
@@ -238,7 +245,7 @@ def project(kedro_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     root = where / "lens-demo"
     package = root / "src" / PACKAGE
     (package / "pipeline_registry.py").write_text(PIPELINE)
-    (root / "conf" / "base" / "parameters.yml").write_text("x: 2\nfactor: 3\n")
+    (root / "conf" / "base" / "parameters.yml").write_text('x: 2\nfactor: 3\nhold: ""\n')
     with (package / "settings.py").open("a") as fh:
         fh.write(SETTINGS)
     with (root / ".gitignore").open("a") as fh:
@@ -342,6 +349,35 @@ def test_kedro_sessions_command_opens_the_project_store(project: KedroProject) -
     listed = _listed(project, "kedro", "sessions", "list", "--json")
     assert {project.sessions["success"], project.sessions["failed"]} <= set(listed)
     assert listed[project.sessions["failed"]]["status"] == "failed"
+
+
+def test_a_running_kedro_run_is_visible_before_it_ends(project: KedroProject) -> None:
+    release = project.root / "var" / "release"
+    path = f"{project.venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    before = set(project.viz_rows())
+    child = subprocess.Popen(
+        ["kedro", "run", "--params", f"hold={release}"],
+        cwd=project.root,
+        env=_clean_env(PATH=path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        running: dict[str, Any] = {}
+        deadline = time.monotonic() + 60
+        while not running and time.monotonic() < deadline and child.poll() is None:
+            listed = _listed(project, "sessionlens", "list", "--json")
+            running = {k: v for k, v in listed.items() if k not in before}
+            time.sleep(0.1)
+        (session,) = running.values()
+        assert session["status"] == "running"
+        assert session["branch"] == "main"
+    finally:
+        release.touch()
+        assert child.wait(timeout=120) == 0
+    done = _listed(project, "sessionlens", "list", "--json")[session["session_id"]]
+    assert done["status"] == "success"
+    assert done["duration_s"] > 0
 
 
 # -- the Python API: one session, one run ----------------------------------------------------------
