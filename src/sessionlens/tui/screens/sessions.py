@@ -7,6 +7,8 @@ compare mark, polling for new sessions and the detail panel of the selected sess
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -150,7 +152,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     # -- table ---------------------------------------------------------------------------
     def on_session_table_loaded(self, message: SessionTable.Loaded) -> None:
-        self.query_one(StoreHeader).set_counts(message.count, message.total, self.table.query)
+        self.query_one(StoreHeader).set_counts(message.count, message.total, self.table.shown_query)
         if not message.count:
             self.query_one(SessionDetailPanel).show_empty(
                 "No sessions match the filter" if message.total else "No sessions in this store"
@@ -161,9 +163,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
     def on_session_table_highlighted(self, message: SessionTable.Highlighted) -> None:
         if message.summary is None:
             return
-        panel = self.query_one(SessionDetailPanel)
-        if panel.session_id != message.summary.session_id:
-            panel.show(message.summary)
+        # the panel is redrawn once, when the record and log tail are in (not on every key)
         self._schedule_detail(message.summary)
 
     def on_session_table_activated(self, message: SessionTable.Activated) -> None:
@@ -276,6 +276,21 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         from sessionlens.tui.screens.compare import CompareScreen
 
         self.app.push_screen(CompareScreen(self.client, self.marked_id, selected.session_id))
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """Commands beyond the keys, for the command palette."""
+        columns = [s for s in SORTABLE if s != "title" or self.table.show_title]
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            (f"Sort by {name}", "sessions", partial(self.sort_by, name)) for name in columns
+        ]
+        commands.append(("Clear the filter", "sessions", partial(self.set_filter, "")))
+        commands.append(
+            ("Filter: failed sessions", "status:failed", partial(self.set_filter, "status:failed"))
+        )
+        commands.append(
+            ("Filter: dirty working tree", "dirty:yes", partial(self.set_filter, "dirty:yes"))
+        )
+        return commands
 
     # runs: launched and shown by the app's RunManager (tui/screens/run.py)
     def action_run(self) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -72,6 +73,7 @@ class LogView(ScrollView, can_focus=True):
         self.needle = ""
         self.match: Match | None = None
         self._cache: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(512)
+        self._base: Style | None = None
 
     # -- content ------------------------------------------------------------------------
     def load(self, log_text: LogText) -> None:
@@ -140,12 +142,16 @@ class LogView(ScrollView, can_focus=True):
             self.search(self.needle, backward=True)
 
     # -- rendering ----------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once per frame, not per line
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         number = scroll_y + y
         width = self.scrollable_content_region.width
         if number >= len(self.log_text):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base or self.rich_style)
         key = (number, scroll_x, width, self.match is not None and self.match.line == number)
         strip = self._cache.get(key)
         if strip is None:
@@ -154,7 +160,7 @@ class LogView(ScrollView, can_focus=True):
         return strip
 
     def _render_log_line(self, number: int, scroll_x: int, width: int) -> Strip:
-        base = self.rich_style
+        base = self._base or self.rich_style
         gutter = self._gutter
         segments: list[Segment] = []
         if gutter:

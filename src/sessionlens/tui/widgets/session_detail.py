@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from rich.console import Group, RenderableType
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -46,6 +44,9 @@ def params_text(params: Mapping[str, Any], key_style: Style | str = "bold") -> T
     return text
 
 
+LABEL_WIDTH = 10
+
+
 def describe_session(
     summary: SessionSummary,
     record: Record | None,
@@ -53,24 +54,27 @@ def describe_session(
     tail: Sequence[str],
     clock: Clock,
     palette: Mapping[str, Style],
-) -> RenderableType:
-    """The panel's content for one session (``record`` None: not loaded yet)."""
-    muted, warning = palette["muted"], palette["warning"]
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style=palette["label"], no_wrap=True)
-    grid.add_column(overflow="fold")
+) -> Text:
+    """The panel's content for one session (``record`` None: not loaded yet).
 
-    head = Text()
-    head.append_text(literal(summary.session_id, "bold"))
-    head.append("  ")
-    head.append(summary.status, status_style(dict(palette), summary.status))
+    One ``Text`` rather than a Rich table: the panel is redrawn on every cursor move, and a
+    table grid costs several times more to lay out."""
+    muted, warning, label = palette["muted"], palette["warning"], palette["label"]
+    out = Text()
+    out.append_text(literal(summary.session_id, "bold"))
+    out.append("  ")
+    out.append(summary.status, status_style(dict(palette), summary.status))
     if summary.bookmark or details.get("bookmark"):
-        head.append("  ★ bookmarked", warning)
+        out.append("  ★ bookmarked", warning)
     title = details.get("title") or summary.title
     if title:
-        head.append("  ")
-        head.append_text(literal(title, "italic"))
-    rows: list[tuple[str, Text]] = []
+        out.append("  ")
+        out.append_text(literal(title, "italic"))
+
+    def row(name: str, value: Text) -> None:
+        out.append("\n")
+        out.append(f"{name:<{LABEL_WIDTH}}", label)
+        out.append_text(value)
 
     started = parse_time(summary.started_at)
     when = Text(f"{absolute_time(started, clock.tz)}  ({relative_time(started, clock.now())})")
@@ -78,12 +82,12 @@ def describe_session(
         when.append(f"  took {format_duration(summary.duration_s)}")
     if summary.exit_code is not None:
         when.append(f"  exit {summary.exit_code}")
-    rows.append(("Started", when))
+    row("Started", when)
 
     git = _get(record, "git") if record is not None else None
     git_text = Text()
     branch = _get(git, "branch") if git else summary.branch
-    sha = _get(git, "commit_sha_full") or _get(git, "commit_sha") if git else summary.commit_sha
+    sha = (_get(git, "commit_sha_full") or _get(git, "commit_sha")) if git else summary.commit_sha
     git_text.append_text(literal(branch or "(no branch recorded)", "" if branch else muted))
     if sha:
         git_text.append(" @ ")
@@ -93,49 +97,41 @@ def describe_session(
         git_text.append("  dirty", warning)
     elif dirty is False:
         git_text.append("  clean", muted)
-    rows.append(("Git", git_text))
+    row("Git", git_text)
 
     command = (command_line(record) if record else None) or summary.command
-    rows.append(("Command", literal(command or "(none recorded)", "" if command else muted)))
+    row("Command", literal(command or "(none recorded)", "" if command else muted))
     if record is not None:
         params = params_of(record)
         if params:
-            rows.append(("Params", params_text(params, palette["accent"])))
-        env = record.get("env")
-        if env:
-            rows.append(("Env", literal(env)))
-    who = Text()
-    who.append_text(literal(summary.username or "?"))
+            row("Params", params_text(params, palette["accent"]))
+        if record.get("env"):
+            row("Env", literal(record.get("env")))
+    who = literal(summary.username or "?")
     if summary.hostname:
         who.append(" on ")
         who.append_text(literal(summary.hostname))
-    rows.append(("User", who))
+    row("User", who)
     if record is not None:
-        project = record.get("project_path")
-        if project:
-            rows.append(("Project", literal(project)))
+        if record.get("project_path"):
+            row("Project", literal(record.get("project_path")))
         exception = record.get("exception")
         if isinstance(exception, Mapping):
-            exc = Text()
-            exc.append_text(literal(exception.get("type") or "Exception", palette["error"]))
+            exc = literal(exception.get("type") or "Exception", palette["error"])
             exc.append(": ")
-            exc.append_text(literal(exception.get("value") or "", keep_newlines=True))
-            rows.append(("Exception", exc))
+            exc.append_text(literal(exception.get("value") or ""))
+            row("Exception", exc)
     notes = details.get("notes") or summary.notes
     if notes:
-        rows.append(("Notes", literal(notes, keep_newlines=True)))
+        row("Notes", literal(notes))
     if summary.rerun_of:
-        rows.append(("Re-run of", literal(summary.rerun_of)))
-    for label, value in rows:
-        grid.add_row(label, value)
-
-    parts: list[RenderableType] = [head, grid]
+        row("Re-run of", literal(summary.rerun_of))
     if tail:
-        parts.append(Text("Log tail", style=palette["label"]))
-        parts.append(literal("\n".join(tail), muted, keep_newlines=True))
+        out.append("\nLog tail\n", label)
+        out.append_text(literal("\n".join(tail), muted, keep_newlines=True))
     elif record is not None:
-        parts.append(Text("(no log stored)", style=muted))
-    return Group(*parts)
+        out.append("\n(no log stored)", muted)
+    return out
 
 
 class SessionDetailPanel(VerticalScroll, can_focus=False):

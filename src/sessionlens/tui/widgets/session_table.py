@@ -17,7 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -31,6 +31,8 @@ from sessionlens.tui.text import visible as make_visible
 
 PAGE_SIZE = 100
 MAX_PAGES = 40
+#: how far (rows) a reload looks for the selected session when sessions were added
+MAX_SHIFT = 500
 
 
 @dataclass(frozen=True)
@@ -46,15 +48,15 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("mark", "", 2, None),
-    Column("started", "Started", 29, "started"),
+    Column("started", "Started", 26, "started"),
     Column("id", "Session", 24, "id"),
     Column("status", "Status", 11, "status"),
-    Column("duration", "Duration", 10, "duration", "right"),
-    Column("branch", "Branch", 18, "branch"),
-    Column("sha", "Sha", 8, "sha"),
-    Column("dirty", "Dirty", 7, "dirty"),
+    Column("duration", "Duration", 8, "duration", "right"),
+    Column("branch", "Branch", 16, "branch"),
+    Column("sha", "Sha", 7, "sha"),
+    Column("dirty", "Dirty", 5, "dirty"),
     Column("command", "Command", 0, "command"),
-    Column("user", "User", 10, "user"),
+    Column("user", "User", 8, "user"),
     Column("title", "Title", 24, "title"),
 )
 #: Columns ``s`` cycles through, in table order.
@@ -236,7 +238,7 @@ class SessionTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.clock = clock or Clock()
         self.client: StoreClient | None = None
-        self.query: Query = parse_query("")
+        self.shown_query: Query = parse_query("")
         self.count = 0
         self.total = 0
         self.cursor_row = 0
@@ -251,6 +253,7 @@ class SessionTable(ScrollView, can_focus=True):
         self._last_highlight: tuple[int, str | None] | None = None
         #: set when rows (not placeholders) are first painted, and per paint; for benchmarks
         self.paint_listener: Callable[[int, int], None] | None = None
+        self._frame: tuple[Style, int, list[int]] | None = None
 
     # -- public API -------------------------------------------------------------------
     @property
@@ -285,7 +288,7 @@ class SessionTable(ScrollView, can_focus=True):
 
     def reload(self) -> None:
         """Load the same query again (the store changed), keeping the selected session."""
-        self._start_load(self.query, reload=True)
+        self._start_load(self.shown_query, reload=True)
 
     def move_cursor(self, index: int) -> None:
         if not self.count:
@@ -316,7 +319,7 @@ class SessionTable(ScrollView, can_focus=True):
             query,
             selected.session_id if selected else None,
             self.cursor_row if reload else 0,
-            self.count if reload else 0,
+            self.count if reload else None,
             visible_row,
         )
 
@@ -328,17 +331,20 @@ class SessionTable(ScrollView, can_focus=True):
         query: Query,
         keep_id: str | None,
         anchor: int,
-        old_count: int,
+        old_count: int | None,
         visible_row: int,
     ) -> None:
+        """Count and first rows of ``query`` in one go; on a reload (``old_count`` given) the
+        window around the old cursor is fetched, to find the selected session again."""
         page_size = self.pages.page_size
         total = client.count(None)
         count = total if query.is_empty else client.count(query)
-        grown = max(0, count - old_count)
         # the selected session can only have moved down by as many rows as were added
-        offset = max(0, (anchor // page_size - 1) * page_size)
-        limit = (anchor // page_size + 2) * page_size + grown - offset
-        limit = max(page_size, -(-limit // page_size) * page_size)
+        grown = 0 if old_count is None else min(max(0, count - old_count), MAX_SHIFT)
+        first_page = max(0, anchor // page_size - 1)
+        offset = first_page * page_size
+        last = (anchor + grown) // page_size + 1
+        limit = (last - first_page + 1) * page_size
         rows = client.list_summaries(query, offset, limit)
         cursor = 0
         if keep_id is not None:
@@ -355,7 +361,7 @@ class SessionTable(ScrollView, can_focus=True):
             return
         was_at_top = self.scroll_y == 0
         self._loaded_generation = message.generation
-        self.query = message.query
+        self.shown_query = message.query
         self.count = message.count
         self.total = message.total
         self.pages.clear()
@@ -384,7 +390,7 @@ class SessionTable(ScrollView, can_focus=True):
         self._fetch_scheduled = False
         wanted = sorted(p for p in self._pending if p not in self.pages)
         if wanted and self.client is not None:
-            self._fetch_pages(self.client, self._generation, self.query, wanted)
+            self._fetch_pages(self.client, self._generation, self.shown_query, wanted)
 
     def _visible_pages(self) -> range:
         top = int(self.scroll_y)
@@ -515,10 +521,16 @@ class SessionTable(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"session-table--{name}")
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # what every line of a frame shares, computed once per frame rather than per line
+        self._frame = (self.rich_style, self.scrollable_content_region.width, self._widths())
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        base = self.rich_style
+        if self._frame is None:
+            self._frame = (self.rich_style, self.scrollable_content_region.width, self._widths())
+        base, width, _ = self._frame
         if y == 0:
             strip = self._header_strip(base)
         else:
@@ -530,11 +542,15 @@ class SessionTable(ScrollView, can_focus=True):
         header = base + self._style("header")
         sorted_style = header + self._style("header-sorted")
         segments = []
-        for column, width in zip(self.columns, self._widths(), strict=True):
+        widths = self._frame[2] if self._frame else self._widths()
+        for column, width in zip(self.columns, widths, strict=True):
             label = column.label
             style = header
-            if column.sort and column.sort == self.query.sort:
-                label = f"{label} {'▼' if self.query.descending else '▲'}"
+            if column.sort and column.sort == self.shown_query.sort:
+                arrow = "▼" if self.shown_query.descending else "▲"
+                if len(label) + 2 > width:
+                    label = label[: max(0, width - 3)] + "…"
+                label = f"{label} {arrow}" if column.align == "left" else f"{arrow} {label}"
                 style = sorted_style
             segments.append(Segment(self._cell(label, width, column.align) + " ", style))
         return Strip(segments)
@@ -544,7 +560,7 @@ class SessionTable(ScrollView, can_focus=True):
         cursor = None
         if index == self.cursor_row:
             cursor = self._style("cursor" if self.has_focus else "cursor-blurred")
-        widths = self._widths()
+        widths = self._frame[2] if self._frame else self._widths()
         if summary is None:
             self._want(index // self.pages.page_size)
             text = self._cell("\u2026", sum(widths) + len(widths))
@@ -571,7 +587,7 @@ class SessionTable(ScrollView, can_focus=True):
         if name == "started":
             moment = parse_time(s.started_at)
             rel = relative_time(moment, self.clock.now())
-            return f"{rel:>9} {absolute_time(moment, self.clock.tz)}", None
+            return f"{rel:>9} {absolute_time(moment, self.clock.tz)[:16]}", None
         if name == "id":
             return s.session_id, None
         if name == "status":

@@ -25,7 +25,7 @@ class StoreHeader(Static):
         self.location = ""
         self.count: int | None = None
         self.total: int | None = None
-        self.query: Query | None = None
+        self.shown_query: Query | None = None
         self.loading = False
 
     def set_store(self, kind: str, location: str) -> None:
@@ -34,7 +34,7 @@ class StoreHeader(Static):
         self._redraw()
 
     def set_counts(self, count: int, total: int, query: Query) -> None:
-        self.count, self.total, self.query = count, total, query
+        self.count, self.total, self.shown_query = count, total, query
         self._redraw()
 
     def on_mount(self) -> None:
@@ -57,11 +57,11 @@ class StoreHeader(Static):
         if self.count is None:
             text.append("loading…", palette["muted"])
         else:
-            if self.query is not None and not self.query.is_empty:
+            if self.shown_query is not None and not self.shown_query.is_empty:
                 text.append(f"{self.count:,} of {self.total:,} sessions", palette["label"])
             else:
                 text.append(f"{self.count:,} sessions", palette["label"])
-            if self.query is not None:
-                arrow = "▼" if self.query.descending else "▲"
-                text.append(f"  sorted by {self.query.sort} {arrow}", palette["muted"])
+            if self.shown_query is not None:
+                arrow = "▼" if self.shown_query.descending else "▲"
+                text.append(f"  sorted by {self.shown_query.sort} {arrow}", palette["muted"])
         self.update(text)

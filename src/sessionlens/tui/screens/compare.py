@@ -1,0 +1,316 @@
+"""``c``: two sessions side by side, from ``sessionlens.compare`` (the CLI's ``diff`` uses it too).
+
+Every flattened field aligned, differences highlighted (``d``: only those), the parameter diff,
+the duration difference, the files changed between the two commits (git, in a worker) and both
+logs side by side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from sessionlens.compare import (
+    MISSING,
+    ChangedFile,
+    Comparison,
+    compare,
+    git_changed_files,
+)
+from sessionlens.record import Record, SessionSummary
+from sessionlens.tui.client import StoreClient
+from sessionlens.tui.logtext import LogText
+from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
+from sessionlens.tui.text import format_duration, literal
+from sessionlens.tui.widgets.compare_table import CompareTable, value_text
+from sessionlens.tui.widgets.log_view import LogView
+from sessionlens.tui.workers import ReportsWorkerErrors
+
+TABS = ("tab-fields", "tab-params", "tab-git", "tab-logs")
+
+
+def _side(text: Text, label: str, summary: SessionSummary, palette: dict[str, Style]) -> None:
+    text.append(f"{label} ", palette["label"])
+    text.append_text(literal(summary.session_id, "bold"))
+    text.append(" ")
+    text.append(summary.status, status_style(palette, summary.status))
+    if summary.branch or summary.commit_sha:
+        text.append(" ")
+        text.append_text(literal(summary.branch or "-"))
+        text.append("@")
+        text.append_text(literal((summary.commit_sha or "")[:7], palette["accent"]))
+    if summary.dirty:
+        text.append(" dirty", palette["warning"])
+
+
+def duration_text(comparison: Comparison, palette: dict[str, Style]) -> Text:
+    """``Duration 12.3s → 15.1s (+2.80s, +23%)``; slower is a warning, faster a success."""
+    text = Text("Duration ", palette["label"])
+    a, b, delta = (
+        comparison.left_duration_s,
+        comparison.right_duration_s,
+        comparison.duration_delta_s,
+    )
+    text.append(f"{format_duration(a) or '?'} → {format_duration(b) or '?'}")
+    if delta is not None:
+        sign = "+" if delta >= 0 else "-"
+        detail = f"{sign}{format_duration(abs(delta))}"
+        if a:
+            detail += f", {sign}{abs(delta) / a:.0%}"
+        text.append(f"  ({detail})", palette["warning"] if delta > 0 else palette["success"])
+    return text
+
+
+def params_table(comparison: Comparison, palette: dict[str, Style]) -> RenderableType:
+    if not comparison.params:
+        return Text("Neither session has run parameters.", palette["muted"])
+    table = Table(box=None, expand=True, padding=(0, 2), header_style=palette["label"])
+    table.add_column("parameter", no_wrap=True)
+    table.add_column("A", overflow="fold")
+    table.add_column("B", overflow="fold")
+    table.add_column("change", no_wrap=True)
+    styles = {
+        "same": palette["muted"],
+        "changed": palette["warning"],
+        "added": palette["success"],
+        "removed": palette["error"],
+    }
+    for change in comparison.params:
+        left = Text("(absent)", palette["muted"]) if change.left is MISSING else None
+        right = Text("(absent)", palette["muted"]) if change.right is MISSING else None
+        table.add_row(
+            literal(change.name, "bold"),
+            left or literal(value_text(change.left)),
+            right or literal(value_text(change.right)),
+            Text(change.change, styles.get(change.change, Style())),
+        )
+    return table
+
+
+def git_table(
+    files: list[ChangedFile] | None, comparison: Comparison, palette: dict[str, Style]
+) -> RenderableType:
+    a, b = comparison.left_sha, comparison.right_sha
+    if not a or not b:
+        return Text("A session has no recorded commit: nothing to diff.", palette["muted"])
+    if files is None:
+        message = Text("Commits ", palette["muted"])
+        message.append_text(literal(a[:12]))
+        message.append(" and ")
+        message.append_text(literal(b[:12]))
+        message.append(" are not both in the local git repository of the project.")
+        return message
+    head = Text()
+    head.append_text(literal(a[:12], palette["accent"]))
+    head.append(" → ")
+    head.append_text(literal(b[:12], palette["accent"]))
+    if not files:
+        head.append("  same tree: no files changed", palette["muted"])
+        return head
+    added = sum(f.insertions or 0 for f in files)
+    removed = sum(f.deletions or 0 for f in files)
+    head.append(f"  {len(files)} files changed, ")
+    head.append(f"+{added}", palette["success"])
+    head.append(" ")
+    head.append(f"-{removed}", palette["error"])
+    table = Table(box=None, padding=(0, 2), show_header=False)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(overflow="fold")
+    for f in files:
+        path = literal(f.path)
+        if f.old_path:
+            path = literal(f.old_path) + Text(" → ") + path
+        if f.insertions is None:
+            table.add_row(Text("bin", palette["muted"]), Text(""), path)
+        else:
+            table.add_row(
+                Text(f"+{f.insertions}", palette["success"]),
+                Text(f"-{f.deletions}", palette["error"]),
+                path,
+            )
+    return Group(head, Text(""), table)
+
+
+class CompareScreen(ReportsWorkerErrors, Screen[None]):
+    """Session A (marked) against session B (selected)."""
+
+    CSS_PATH = "compare.tcss"
+    COMPONENT_CLASSES: ClassVar[set[str]] = PALETTE_CLASSES
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "back", "Back", tooltip="Back to the sessions"),
+        Binding(
+            "d",
+            "toggle_differences",
+            "Only diffs",
+            tooltip="Show only the fields that differ, or every field",
+        ),
+        Binding("1", "show_tab('tab-fields')", "Fields", tooltip="Every field side by side"),
+        Binding("2", "show_tab('tab-params')", "Params", tooltip="Parameter by parameter"),
+        Binding("3", "show_tab('tab-git')", "Git", tooltip="Files changed between the commits"),
+        Binding("4", "show_tab('tab-logs')", "Logs", tooltip="Both logs side by side"),
+        Binding("x", "swap", "Swap", tooltip="Swap the two sessions"),
+    ]
+
+    class Compared(Message):
+        def __init__(
+            self,
+            comparison: Comparison,
+            left: SessionSummary,
+            right: SessionSummary,
+            left_log: LogText,
+            right_log: LogText,
+        ) -> None:
+            super().__init__()
+            self.comparison = comparison
+            self.left = left
+            self.right = right
+            self.left_log = left_log
+            self.right_log = right_log
+
+    class GitDone(Message):
+        def __init__(self, comparison: Comparison, files: list[ChangedFile] | None) -> None:
+            super().__init__()
+            self.comparison = comparison
+            self.files = files
+
+    def __init__(self, client: StoreClient, left_id: str, right_id: str) -> None:
+        super().__init__()
+        self.client = client
+        self.left_id = left_id
+        self.right_id = right_id
+        self.comparison: Comparison | None = None
+        self.changed_files: list[ChangedFile] | None = None
+        self.git_done = False
+        self._summaries: tuple[SessionSummary, SessionSummary] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Comparing…"), id="compare-title")
+        yield Static(id="compare-summary")
+        with TabbedContent(id="compare-tabs", initial="tab-fields"):
+            with TabPane("Fields", id="tab-fields"):
+                yield CompareTable(id="compare-table")
+            with TabPane("Params", id="tab-params"), VerticalScroll():
+                yield Static(id="compare-params")
+            with TabPane("Git changes", id="tab-git"), VerticalScroll():
+                yield Static(
+                    Text("Looking for both commits in the local repository…"), id="compare-git"
+                )
+            with TabPane("Logs", id="tab-logs"), Horizontal():
+                with Vertical(classes="log-side"):
+                    yield Static(literal(f"A {self.left_id}"), classes="log-label")
+                    yield LogView(id="left-log")
+                with Vertical(classes="log-side"):
+                    yield Static(literal(f"B {self.right_id}"), classes="log-label")
+                    yield LogView(id="right-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._compare(self.client, self.left_id, self.right_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare")
+    def _compare(self, client: StoreClient, left_id: str, right_id: str) -> None:
+        left, right = client.get(left_id), client.get(right_id)
+        comparison = compare(left, right)
+        summaries = [
+            SessionSummary.from_record(
+                r, client.user_details(r["session_id"]) if client.has_user_details else None
+            )
+            for r in (left, right)
+        ]
+        logs = [LogText(client.read_log(i)) for i in (left_id, right_id)]
+        self.post_message(self.Compared(comparison, *summaries, *logs))
+        self._git_diff(comparison, left, right)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare-git")
+    def _git_diff(self, comparison: Comparison, left: Record, right: Record) -> None:
+        files = None
+        for project in _projects(left, right):
+            files = git_changed_files(project, comparison.left_sha, comparison.right_sha)
+            if files is not None:
+                break
+        self.post_message(self.GitDone(comparison, files))
+
+    def on_compare_screen_compared(self, message: Compared) -> None:
+        self.comparison = message.comparison
+        self._summaries = (message.left, message.right)
+        self.query_one(CompareTable).show(message.comparison, "A", "B")
+        self.query_one("#left-log", LogView).load(message.left_log)
+        self.query_one("#right-log", LogView).load(message.right_log)
+        self._redraw()
+        self.query_one(CompareTable).focus()
+
+    def on_compare_screen_git_done(self, message: GitDone) -> None:
+        if message.comparison is not self.comparison:
+            return
+        self.changed_files, self.git_done = message.files, True
+        self._redraw()
+
+    def _redraw(self) -> None:
+        comparison = self.comparison
+        if comparison is None or self._summaries is None:
+            return
+        palette = palette_of(self)
+        title = Text()
+        _side(title, "A", self._summaries[0], palette)
+        title.append("   ")
+        _side(title, "B", self._summaries[1], palette)
+        self.query_one("#compare-title", Static).update(title)
+        summary = duration_text(comparison, palette)
+        differing = len(comparison.differing)
+        summary.append(f"   {differing} of {len(comparison.rows)} fields differ")
+        changed = comparison.changed_params
+        summary.append(f"   {len(changed)} of {len(comparison.params)} params differ")
+        if self.query_one(CompareTable).only_differences:
+            summary.append("   showing only differences (d)", palette["accent"])
+        self.query_one("#compare-summary", Static).update(summary)
+        self.query_one("#compare-params", Static).update(params_table(comparison, palette))
+        if self.git_done:
+            self.query_one("#compare-git", Static).update(
+                git_table(self.changed_files, comparison, palette)
+            )
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.call_later(self._redraw)
+
+    # -- actions -------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_toggle_differences(self) -> None:
+        table = self.query_one(CompareTable)
+        table.set_only_differences(not table.only_differences)
+        self._redraw()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        focus = {"tab-fields": "#compare-table", "tab-logs": "#left-log"}.get(tab)
+        if focus:
+            self.query_one(focus).focus()
+
+    def action_swap(self) -> None:
+        self.app.switch_screen(CompareScreen(self.client, self.right_id, self.left_id))
+
+
+def _projects(*records: Record) -> list[Any]:
+    """The sessions' project folders that exist here, each once."""
+    seen: list[str] = []
+    for record in records:
+        path = record.get("project_path")
+        if isinstance(path, str) and path not in seen and Path(path).is_dir():
+            seen.append(path)
+    return seen

@@ -1,0 +1,497 @@
+"""The terminal app driven headless through Pilot, on every store backend.
+
+Each test opens the real app on a real store (memory, shelve files, an SQLite file in tmp_path)
+and checks what the screens show after real key presses and clicks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Static, TabbedContent, Tree
+
+from sessionlens.tui.screens.compare import CompareScreen
+from sessionlens.tui.screens.detail import DetailScreen
+from sessionlens.tui.screens.help import HelpScreen
+from sessionlens.tui.screens.open_store import OpenStoreScreen
+from sessionlens.tui.screens.sessions import SessionsScreen
+from sessionlens.tui.widgets.compare_table import CompareTable
+from sessionlens.tui.widgets.filter_bar import FilterBar
+from sessionlens.tui.widgets.log_view import LogView
+from sessionlens.tui.widgets.session_detail import SessionDetailPanel
+from sessionlens.tui.widgets.session_table import SORTABLE
+from sessionlens.tui.widgets.store_header import StoreHeader
+from tui_support import (
+    KEDRO_SHELVE,
+    KEDRO_SQLITE,
+    SIZE,
+    Backend,
+    app_test,
+    fill,
+    loaded,
+    make_app,
+    make_backend,
+    make_log,
+    make_record,
+    sid,
+    table_lines,
+    wait_for,
+    widget_text,
+)
+
+BACKENDS = ["memory", "shelve", "sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    store = make_backend(request.param, tmp_path)
+    fill(store)
+    yield store
+    store.writer.close()
+
+
+def ids_shown(app) -> list[str]:
+    table = app.screen.table
+    return [table.pages.row(i).session_id for i in range(table.count)]
+
+
+@app_test
+async def test_sessions_newest_first_with_header_and_detail(backend: Backend) -> None:
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        assert ids_shown(app) == [sid(i) for i in reversed(range(12))]
+        header = widget_text(app.screen.query_one(StoreHeader))
+        assert backend.kind in header and "12 sessions" in header
+        lines = table_lines(app)
+        assert "Started" in lines[0] and "Status" in lines[0] and "Branch" in lines[0]
+        newest = make_record(11)
+        assert newest["session_id"] in lines[1]
+        assert "21h ago 2026-11-24 14:47" in lines[1]  # NOW is 2026-11-25 12:00 UTC
+        assert "exp/scale" in lines[1] and "failed" not in lines[1]
+        await wait_for(
+            pilot,
+            lambda: "Params" in widget_text(app.screen.query_one(SessionDetailPanel)),
+            what="detail panel",
+        )
+        panel = widget_text(app.screen.query_one(SessionDetailPanel))
+        assert "scale=4" in panel and "kedro run --params scale:4" in panel
+        assert newest["git"]["commit_sha"] in panel
+
+
+@app_test
+async def test_filter_as_you_type_and_inline_errors(backend: Backend) -> None:
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"branch:main")
+        await wait_for(pilot, lambda: app.screen.table.count == 6, what="branch filter")
+        assert all("main" in line for line in table_lines(app)[1:7])
+        assert "6 of 12 sessions" in widget_text(app.screen.query_one(StoreHeader))
+        await pilot.press("space", *"status:failed")
+        await wait_for(pilot, lambda: app.screen.table.count == 2, what="status filter")
+        assert set(ids_shown(app)) == {sid(2), sid(8)}
+        # a term that cannot be parsed is shown next to the box; the table keeps the last query
+        app.screen.set_filter("branch:main status:failed dirty:maybe")
+        bar = app.screen.query_one(FilterBar)
+        await wait_for(pilot, lambda: bar.error is not None, what="inline error")
+        assert "dirty" in bar.error and "maybe" in bar.error
+        assert "maybe" in widget_text(bar.query_one("#filter-error", Static))
+        assert app.screen.table.count == 2
+        await pilot.press("end", *["backspace"] * len(" dirty:maybe"))
+        await wait_for(pilot, lambda: bar.error is None, what="error to clear")
+        assert app.screen.table.count == 2
+        # free words match anywhere; enter hands the focus back to the table
+        app.screen.set_filter("ben")
+        await wait_for(pilot, lambda: app.screen.table.count == 4, what="free-text filter")
+        await pilot.press("enter")
+        assert app.focused is app.screen.table
+
+
+@app_test
+async def test_sort_by_keys_and_by_clicking_a_header(backend: Backend) -> None:
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        screen: SessionsScreen = app.screen
+        await pilot.press("S")  # oldest first
+        await wait_for(pilot, lambda: ids_shown(app)[0] == sid(0), what="reverse")
+        assert "Started ▲" in table_lines(app)[0]
+        await pilot.press("s")  # next column: session id, newest first
+        await wait_for(pilot, lambda: screen.table.shown_query.sort == "id", what="sort by id")
+        assert ids_shown(app)[0] == sid(11)
+        for _ in range(SORTABLE.index("duration") - SORTABLE.index("id")):
+            await pilot.press("s")
+        await wait_for(pilot, lambda: screen.table.shown_query.sort == "duration", what="duration")
+        durations = [screen.table.pages.row(i).duration_s for i in range(12)]
+        assert durations == sorted(durations, reverse=True)
+        # click the Branch header: ascending by branch; click again: descending
+        x = table_lines(app)[0].index("Branch") + 1
+        await pilot.click(screen.table, offset=(x, 0))
+        await wait_for(pilot, lambda: screen.table.shown_query.sort == "branch", what="click sort")
+        branches = [screen.table.pages.row(i).branch for i in range(12)]
+        assert branches == sorted(branches)
+        assert "Branch ▲" in table_lines(app)[0]
+        await pilot.click(screen.table, offset=(x, 0))
+        await wait_for(pilot, lambda: screen.table.shown_query.descending, what="click reverses")
+        assert [screen.table.pages.row(i).branch for i in range(12)] == sorted(
+            branches, reverse=True
+        )
+
+
+@app_test
+async def test_cursor_keys_mouse_and_detail_screen(backend: Backend) -> None:
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        table = app.screen.table
+        await pilot.press("down", "down", "end", "up")
+        assert table.cursor_row == 10 and table.selected.session_id == sid(1)
+        await pilot.press("home")
+        await pilot.click(table, offset=(40, 3))  # third row
+        assert table.cursor_row == 2 and table.selected.session_id == sid(9)
+        await pilot.click(table, offset=(40, 3), times=2)  # double click opens
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
+        detail: DetailScreen = app.screen
+        await wait_for(pilot, lambda: detail.record is not None, what="record")
+        tree = detail.query_one(Tree)
+        labels = [str(node.label) for node in tree.root.children]
+        assert "session_id: " + sid(9) in labels
+        assert any(label.startswith("git") for label in labels)
+        await pilot.press("2")
+        assert detail.query_one(TabbedContent).active == "tab-json"
+        assert f'"session_id": "{sid(9)}"' in widget_text(detail.query_one("#record-json"))
+        await pilot.press("3")
+        log = detail.query_one("#log-view", LogView)
+        assert len(log.log_text) == 40  # session 9 has a log (every third)
+        assert "step 0 of session 9" in widget_text(log)
+        await pilot.press("escape")
+        assert isinstance(app.screen, SessionsScreen)
+        # enter opens the detail of the selected row too
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
+        assert app.screen.session_id == sid(9)
+
+
+@app_test
+async def test_log_search_next_and_previous(backend: Backend) -> None:
+    backend.write([], {sid(11): make_log(11, lines=3000)})
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
+        detail: DetailScreen = app.screen
+        await wait_for(pilot, lambda: detail.record is not None, what="record")
+        log = detail.query_one("#log-view", LogView)
+        assert len(log.log_text) == 3000
+        await pilot.press("ctrl+f", *"step 2500 ", "enter")
+        await wait_for(pilot, lambda: log.match is not None, what="search hit")
+        assert log.match.line == 2500
+        assert "step 2500 of session 11" in widget_text(log)  # scrolled into view
+        await pilot.press("slash", *"node_1", "enter")
+        await wait_for(pilot, lambda: log.match.line == 2503, what="next node_1")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: log.match.line == 2506, what="n")
+        await pilot.press("N", "N")
+        await wait_for(pilot, lambda: log.match.line == 2500, what="N twice")
+        await pilot.press("slash", *"no such text", "enter")
+        status = detail.query_one("#log-status", Static)
+        await wait_for(pilot, lambda: "Not found" in widget_text(status), what="not found")
+
+
+@app_test
+async def test_mark_and_compare(backend: Backend) -> None:
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("c")  # nothing marked yet: a notice, no screen
+        assert isinstance(app.screen, SessionsScreen)
+        await pilot.press("space")
+        assert app.screen.marked_id == sid(11)
+        assert table_lines(app)[1].lstrip().startswith("●")
+        await pilot.press("down", "down", "c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="compare")
+        screen: CompareScreen = app.screen
+        await wait_for(pilot, lambda: screen.comparison is not None, what="comparison")
+        comparison = screen.comparison
+        assert (comparison.left_id, comparison.right_id) == (sid(11), sid(9))
+        table = screen.query_one(CompareTable)
+        text = widget_text(table)
+        assert "git.branch" in text and "exp/scale" in text and "feature/offset-20" in text
+        assert "cli.params.params.scale" in text
+        everything = len(table.rows)
+        await pilot.press("d")
+        assert table.only_differences and len(table.rows) < everything
+        assert all(row.differs for row in table.rows)
+        assert "session_id" in {row.key for row in table.rows}
+        assert "cli.params.params.seed" not in {row.key for row in table.rows}
+        summary = widget_text(screen.query_one("#compare-summary"))
+        a, b = make_record(11)["run"]["duration_s"], make_record(9)["run"]["duration_s"]
+        assert f"{b - a:+.2f}"[0] in summary and "Duration" in summary
+        await pilot.press("2")
+        params = widget_text(screen.query_one("#compare-params"))
+        assert "scale" in params and "changed" in params and "seed" in params
+        await pilot.press("3")
+        await wait_for(pilot, lambda: screen.git_done, what="git diff worker")
+        assert "not both in the local git repository" in widget_text(
+            screen.query_one("#compare-git")
+        )
+        await pilot.press("4")
+        assert "step 0 of session 9" in widget_text(screen.query_one("#right-log"))
+        await pilot.press("escape")
+        assert isinstance(app.screen, SessionsScreen)
+
+
+@app_test
+async def test_new_session_appears_and_selection_stays(backend: Backend) -> None:
+    app = make_app(backend.open(), poll_interval=0.25)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        table = app.screen.table
+        await pilot.press("down", "down")
+        assert table.selected.session_id == sid(9)
+        started = time.monotonic()
+        backend.write([make_record(12), make_record(13)])
+        await wait_for(pilot, lambda: table.count == 14, timeout=4, what="new sessions")
+        assert time.monotonic() - started < 2.0
+        assert table.selected.session_id == sid(9)  # the same session, two rows lower
+        assert table.cursor_row == 4
+        assert ids_shown(app)[:2] == [sid(13), sid(12)]
+        assert "14 sessions" in widget_text(app.screen.query_one(StoreHeader))
+
+
+@app_test
+async def test_markup_and_escape_codes_are_shown_literally(tmp_path: Path) -> None:
+    backend = make_backend("sqlite", tmp_path)
+    nasty = make_record(
+        0,
+        username="[b]x[/]",
+        git={"commit_sha": "abc1234", "branch": "[red]y[/red]", "dirty": False},
+        run={**make_record(0)["run"], "command": ["echo", "\x1b[31mred\x1b[0m"]},
+        env="[link=http://x]y[/link]",
+    )
+    backend.write([nasty], {nasty["session_id"]: "plain \x1b[1mbold\x1b[0m [i]markup[/i]\n"})
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        row = table_lines(app)[1]
+        assert "[b]x[/]" in row and "[red]y[/red]" in row
+        assert "␛[31mred␛[0m" in row and "\x1b" not in row
+        panel = app.screen.query_one(SessionDetailPanel)
+        await wait_for(pilot, lambda: "Log tail" in widget_text(panel), what="panel")
+        text = widget_text(panel)
+        assert "[link=http://x]y[/link]" in text and "[i]markup[/i]" in text
+        assert "␛[1mbold" in text
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "record", None) is not None)
+        labels = [str(n.label) for n in app.screen.query_one(Tree).root.children]
+        assert "username: [b]x[/]" in labels
+        await pilot.press("3")
+        assert "␛[1mbold␛[0m [i]markup[/i]" in widget_text(app.screen.query_one("#log-view"))
+
+
+@pytest.mark.parametrize("fixture", [KEDRO_SHELVE, KEDRO_SQLITE], ids=["shelve", "sqlite"])
+@app_test
+async def test_kedro_fixture_stores_open_read_only(fixture: Path, tmp_path: Path) -> None:
+    from sessionlens.stores import open_store
+
+    project = tmp_path / fixture.name
+    shutil.copytree(fixture, project)
+    before = {
+        p: hashlib.sha256(p.read_bytes()).hexdigest() for p in project.rglob("*") if p.is_file()
+    }
+    store = open_store(project, read_only=True)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        assert app.screen.table.count == 8
+        lines = table_lines(app)
+        assert "kedro run" in "\n".join(lines)
+        if fixture is KEDRO_SQLITE:
+            assert "Title" in lines[0]
+            assert any("★" in line for line in lines[1:9])  # a bookmarked run
+        await pilot.press("slash", *"status:failed")
+        await wait_for(pilot, lambda: app.screen.table.count < 8, what="failed filter")
+        assert app.screen.table.count >= 1
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
+        await wait_for(pilot, lambda: app.screen.record is not None, what="record")
+        assert "exception" in app.screen.record
+    store.close()
+    after = {
+        p: hashlib.sha256(p.read_bytes()).hexdigest() for p in project.rglob("*") if p.is_file()
+    }
+    assert after == before  # browsing never writes
+
+
+@app_test
+async def test_open_another_store_with_o(backend: Backend, tmp_path: Path) -> None:
+    project = tmp_path / "kedro-viz-project"
+    shutil.copytree(KEDRO_SQLITE, project)
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("o")
+        assert isinstance(app.screen, OpenStoreScreen)
+        modal: OpenStoreScreen = app.screen
+        modal.query_one(Input).value = str(project)
+        await wait_for(pilot, lambda: modal.detected is not None, what="detection")
+        kind, location = modal.detected
+        assert kind == "sqlite" and location.endswith(".viz/session_store.db")
+        assert "sqlite store at" in widget_text(modal.query_one("#store-kind"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen), what="dismiss")
+        await wait_for(pilot, lambda: app.screen.table.count == 8, what="new store rows")
+        assert "sqlite" in widget_text(app.screen.query_one(StoreHeader))
+        assert app.store.read_only
+
+
+@app_test
+async def test_path_completion_in_open_store(tmp_path: Path) -> None:
+    shutil.copytree(KEDRO_SHELVE, tmp_path / "shelve-project")
+    app = make_app(make_backend("memory", tmp_path).writer)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("o")
+        field = app.screen.query_one(Input)
+        field.value = f"{tmp_path}/sh"
+        await pilot.press("e")
+        await wait_for(pilot, lambda: field._suggestion != "", what="a suggestion")
+        await pilot.press("tab")
+        assert field.value == f"{tmp_path}/shelve-project/"
+        await pilot.press("s")
+        await wait_for(pilot, lambda: field._suggestion.endswith("sessions/"), what="sessions/")
+        await pilot.press("tab")
+        assert field.value == f"{tmp_path}/shelve-project/sessions/"
+        await wait_for(pilot, lambda: app.screen.detected is not None, what="detection")
+        await wait_for(pilot, lambda: app.screen.detected[0] == "shelve", what="shelve kind")
+
+
+@pytest.mark.parametrize(
+    ("bad", "kind"),
+    [
+        ("/no/such/place/at/all", None),
+        ("sqlite:///no/such.db", None),
+        ("postgresql://x/y", "postgresql"),
+    ],
+)
+@app_test
+async def test_bad_store_path_is_a_notice(bad: str, kind: str | None, tmp_path: Path) -> None:
+    app = make_app(make_backend("memory", tmp_path).writer)
+    fill_backend = Backend("memory", app.store, "memory:")
+    fill(fill_backend, 3)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("o")
+        modal = app.screen
+        modal.query_one(Input).value = bad
+        await wait_for(pilot, lambda: modal.detected is not None, what="detection")
+        assert modal.detected[0] == kind  # shown before opening: a problem, or the kind
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(app._notifications) > 0, what="notice")
+        assert isinstance(app.screen, OpenStoreScreen)  # still there, app alive
+        await pilot.press("escape")
+        assert isinstance(app.screen, SessionsScreen) and app.screen.table.count == 3
+
+
+@app_test
+async def test_not_a_store_file(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 10)
+    app = make_app(make_backend("memory", tmp_path).writer)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("o")
+        app.screen.query_one(Input).value = f"sqlite://{junk}"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(app._notifications) > 0, what="notice")
+        message = next(iter(app._notifications)).message
+        assert "junk.db" in message
+
+
+@app_test
+async def test_help_theme_palette_and_quit(backend: Backend) -> None:
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = widget_text(app.screen.query_one("#help-body"))
+        for words in (
+            "Filter sessions",
+            "Sort by the next column",
+            "Compare the marked",
+            "Open another session store",
+            "Command palette",
+        ):
+            assert words in text
+        await pilot.press("escape")
+        theme = app.theme
+        await pilot.press("t")
+        assert app.theme != theme
+        await pilot.press("t")
+        assert app.theme == theme
+        # the palette runs any action by name
+        await pilot.press("ctrl+p")
+        await pilot.press(*"reverse")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not app.screen.table.shown_query.descending, what="palette")
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+@app_test
+async def test_palette_reaches_every_action(backend: Backend) -> None:
+    from sessionlens.tui.commands import SessionLensCommands
+
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        for screen_opener in (None, "enter", "compare"):
+            if screen_opener == "enter":
+                await pilot.press("enter")
+                await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+            elif screen_opener == "compare":
+                await pilot.press("escape", "space", "down", "c")
+                await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+            provider = SessionLensCommands(app.screen)
+            titles = {c[0] for c in provider._commands()}
+            screen_actions = {b.action for b in type(app.screen).BINDINGS} | {
+                b.action for b in app.BINDINGS
+            }
+            helps = {b.tooltip for b in (*type(app.screen).BINDINGS, *app.BINDINGS)}
+            assert helps <= titles, helps - titles
+            assert screen_actions
+        await pilot.press("escape")
+        assert isinstance(app.screen, SessionsScreen)
+        names = {c[0] for c in SessionLensCommands(app.screen)._commands()}
+        wanted = {f"Sort by {name}" for name in SORTABLE if name != "title"}
+        assert wanted <= names, wanted - names
+
+
+@app_test
+async def test_table_pages_a_large_store(tmp_path: Path) -> None:
+    backend = make_backend("sqlite", tmp_path)
+    backend.write(make_record(i) for i in range(2500))
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        table = app.screen.table
+        assert table.count == 2500
+        assert len(table.pages) <= 3  # only what is near the screen was fetched
+        await pilot.press("end")
+        await wait_for(pilot, lambda: sid(0) in "\n".join(table_lines(app)), what="last row")
+        assert table.selected.session_id == sid(0)
+        for _ in range(30):
+            await pilot.press("pageup")
+        await wait_for(pilot, lambda: table.selected is not None, what="page loaded")
+        assert len(table.pages) <= 40
+        index = table.cursor_row
+        assert index == 2499 - 30 * table._visible_rows
+        assert table.selected.session_id == sid(2499 - index)
