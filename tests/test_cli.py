@@ -346,3 +346,44 @@ def test_default_store_is_created_and_ignored_by_git(tmp_path: Path) -> None:
     # from a subfolder the project's store is found too
     (root / "sub").mkdir()
     assert len(cli_json("list", cwd=root / "sub")) == 2
+
+
+# -- real Kedro / kedro-viz stores ----------------------------------------------------------------
+KEDRO_DATA = Path(__file__).parent / "data" / "kedro"
+EXPECTED = json.loads((KEDRO_DATA / "expected.json").read_text())["fixtures"]
+
+
+@pytest.mark.parametrize("fixture", EXPECTED, ids=[f["name"] for f in EXPECTED])
+def test_cli_reads_real_kedro_stores_from_the_project_folder(fixture: dict) -> None:
+    folder = KEDRO_DATA / fixture["name"]
+    expected = {s["session_id"]: s for s in fixture["sessions"]}
+    listed = cli_json("list", cwd=folder)  # found from the folder, as in a Kedro project
+    assert {s["session_id"] for s in listed} == set(expected)
+    for summary in listed:
+        want = expected[summary["session_id"]]
+        assert summary["status"] == ("completed" if want["success"] else "failed")
+        assert summary["commit_sha"] == want["git_sha"]
+        assert summary["dirty"] == want["git_dirty"]
+        assert summary["branch"] == want["git_branch_stored"]
+        assert summary["command"] == want["command_path"]
+
+    failed = next(s for s in fixture["sessions"] if s["exception_type"] == "ValueError")
+    shown = cli("show", failed["session_id"], cwd=folder)
+    assert shown.returncode == 0, shown.stderr
+    assert f"ValueError: {failed['exception_value']}" in shown.stdout
+    assert "Traceback" not in shown.stderr
+
+    first, second = fixture["sessions"][0], fixture["sessions"][1]
+    diff = cli_json("diff", first["session_id"], second["session_id"], cwd=folder)
+    changes = {p["name"]: p["change"] for p in diff["params"]}
+    assert changes == {name: "added" for name in second["cli_params_params"]}
+    assert diff["changed_files"] == []  # same commit
+
+    for session in fixture["sessions"]:
+        details = session.get("user_run_details")
+        if details:
+            data = cli_json("show", session["session_id"], cwd=folder)
+            assert data["summary"]["title"] == details["title"]
+            assert data["summary"]["bookmark"] == details["bookmark"]
+            human = cli("show", session["session_id"], cwd=folder).stdout
+            assert details["notes"] in human

@@ -296,3 +296,39 @@ def test_second_run_error_inside_with_is_recorded(repo: Path, store: SQLiteSessi
     record = reopen(store, session.session_id)
     assert record["exception"]["type"] == "sessionlens.errors.SessionError"
     assert record["run"]["status"] == "success"
+
+
+def test_an_id_already_in_the_store_is_never_reused(repo: Path, store: SQLiteSessionStore) -> None:
+    """Ids have ms resolution: another process may have taken this millisecond already."""
+    from sessionlens.session import _free_session_id
+
+    taken = ["2026-11-25T09.44.11.880Z", "2026-11-25T09.44.11.881Z"]
+    store.save_many({"session_id": t, "username": "other process"} for t in taken)
+    assert _free_session_id(store, taken[0]) == "2026-11-25T09.44.11.882Z"
+    assert _free_session_id(store, "2026-11-25T09.44.11.999Z") == "2026-11-25T09.44.11.999Z"
+    # and a real session created now lands on a free id and leaves the others alone
+    with Session.create(repo, store) as session:
+        session.run(lambda: None)
+    assert session.session_id not in taken
+    assert all(store.get(t)["username"] == "other process" for t in taken)
+
+
+def test_project_without_pyproject_is_its_git_work_tree(repo: Path) -> None:
+    (repo / "pyproject.toml").unlink()
+    (repo / "deep" / "er").mkdir(parents=True)
+    assert load_project(repo / "deep" / "er").root == repo.resolve()
+
+
+def test_default_store_folder_is_created_with_a_gitignore(tmp_path: Path) -> None:
+    kedro = make_repo(
+        tmp_path / "kp",
+        {".gitignore": "*.tmp\n", "pyproject.toml": '[tool.kedro]\npackage_name = "kp"\n'},
+    )
+    with Session.create(kedro) as session:  # no store given: the project's default place
+        session.run(lambda: None)
+    assert (kedro / ".viz" / "session_store.db").is_file()
+    assert (kedro / ".viz" / ".gitignore").read_text().endswith("*\n")
+    assert git(kedro, "status", "--porcelain") == ""
+    with Session.create(kedro) as again:
+        pass
+    assert again.record["git"]["dirty"] is False

@@ -171,6 +171,8 @@ class Session:
 
         owns = not _is_store(store)
         resolved = open_session_store(store, project) if owns else store
+        if session_id is None:
+            record["session_id"] = _free_session_id(resolved, record["session_id"])  # type: ignore[arg-type]
         return cls(
             record,
             resolved,  # type: ignore[arg-type]
@@ -366,6 +368,26 @@ class Session:
         return f"Session({self.session_id!r}, store={self.store.describe()!r})"
 
 
+def _free_session_id(store: SessionStore, session_id: str) -> str:
+    """``session_id``, or the next free millisecond: ids have ms resolution, so two processes
+    starting together could pick the same one, and a save would replace the other's record."""
+    from datetime import timedelta
+
+    from sessionlens.errors import UnknownSessionError
+    from sessionlens.record import SESSION_ID_FORMAT, session_id_time
+
+    for _ in range(1000):
+        try:
+            store.get_summary(session_id)
+        except UnknownSessionError:
+            return session_id
+        moment = session_id_time(session_id)
+        if moment is None:
+            break
+        session_id = (moment + timedelta(milliseconds=1)).strftime(SESSION_ID_FORMAT)[:-4] + "Z"
+    return session_id
+
+
 def _is_store(value: Any) -> bool:
     from sessionlens.stores.base import SessionStore
 
@@ -376,19 +398,19 @@ def open_session_store(spec: str | None, project: ProjectConfig) -> SessionStore
     """The store a new session writes to: ``spec``, else the project's (found as
     :mod:`sessionlens.stores.locate` says), created when missing.
 
-    A store sessionlens creates in its own ``<project>/.sessionlens/`` folder gets a
-    ``.gitignore`` of ``*`` there (as pytest and ruff do for their caches), so recording a run
-    never makes the project's git tree dirty for the next one.
+    When sessionlens creates the store's default folder (``.sessionlens/``, or ``.viz/`` in a
+    Kedro project) it puts a ``.gitignore`` of ``*`` in it (as pytest and ruff do for their
+    caches), so recording a run never makes the project's git tree dirty for the next one.
     """
     from sessionlens.stores import detect_store, open_store
 
     found = detect_store(spec if spec is not None else str(project.root), create=True)
+    folder = Path(found.location).parent
+    new_folder = not found.exists and found.found_by == "default" and not folder.exists()
     store = open_store(found, read_only=False, create=True)
-    if not found.exists and found.found_by == "default":
-        folder = Path(found.location).parent
-        if folder.name == ".sessionlens" and not (folder / ".gitignore").exists():
-            with contextlib.suppress(OSError):
-                (folder / ".gitignore").write_text("# written by sessionlens\n*\n")
+    if new_folder and folder.is_dir():
+        with contextlib.suppress(OSError):
+            (folder / ".gitignore").write_text("# written by sessionlens\n*\n")
     return store
 
 

@@ -190,29 +190,26 @@ def open_app(spec: str | None) -> int:
 
 # -- stores -------------------------------------------------------------------------------
 def default_store_spec() -> str:
-    """The current folder's project (found upwards): its configured store, else its folder, in
-    which the store is found in sessionlens's and Kedro's usual places."""
+    """Where a read command looks without ``--store``: the current folder when a store is found
+    there (e.g. a Kedro project folder with ``sessions/``), else the project it belongs to
+    (nearest pyproject.toml or git work tree), in which the usual places are searched."""
+    from sessionlens.errors import StoreError
     from sessionlens.project import find_project_root
+    from sessionlens.stores import detect_store
 
-    return str(find_project_root() or os.getcwd())
+    here = os.getcwd()
+    try:
+        return detect_store(here).location
+    except StoreError:
+        pass
+    return str(find_project_root(here) or here)
 
 
 def open_read_store(spec: str | None) -> SessionStore:
     """Open a store for browsing (read-only); StoreError with one line when it cannot."""
-    from sessionlens.errors import StoreError
-    from sessionlens.stores import default_store_path, open_store
+    from sessionlens.stores import open_store
 
-    if spec:
-        return open_store(spec, read_only=True)
-    root = default_store_spec()
-    try:
-        return open_store(root, read_only=True)
-    except StoreError:
-        # where `sessionlens run` creates a project's first store, if the search missed it
-        fallback = default_store_path(root)
-        if fallback.is_file():
-            return open_store(str(fallback), read_only=True)
-        raise
+    return open_store(spec or default_store_spec(), read_only=True)
 
 
 def _error(message: str) -> None:
