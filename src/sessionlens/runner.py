@@ -61,10 +61,15 @@ from sessionlens.record import Record, params_of
 from sessionlens.stores.base import LogChunk
 
 if TYPE_CHECKING:
+    from sessionlens.gitinfo import GitProbe
+    from sessionlens.project import ProjectConfig
     from sessionlens.session import Session
+    from sessionlens.stores.base import SessionStore
 
 #: Called on the reader thread with each batch of output, in order.
 OutputCallback = Callable[[list[LogChunk]], None]
+#: Called on the reader thread once the run has ended and its record is saved.
+FinishCallback = Callable[["RunningSession"], None]
 
 READ_SIZE = 64 * 1024
 FLUSH_BYTES = 64 * 1024
@@ -167,7 +172,9 @@ class RunningSession:
         argv: Sequence[str],
         *,
         on_output: OutputCallback | None = None,
+        on_finish: FinishCallback | None = None,
         queue_output: bool = False,
+        close_session: bool = False,
         env: Mapping[str, str] | None = None,
         cwd: str | Path | None = None,
         stdin: int | IO[Any] | None = subprocess.DEVNULL,
@@ -187,6 +194,8 @@ class RunningSession:
         self.grace_period = grace_period
         self.kill_after = kill_after
         self._on_output = on_output
+        self._on_finish = on_finish
+        self._close_session = close_session
         self._queue: queue.Queue[list[LogChunk] | None] | None = (
             queue.Queue(maxsize=64) if queue_output else None
         )
@@ -322,6 +331,20 @@ class RunningSession:
             if self._queue is not None:
                 self._queue.put(None)
             self._done.set()
+            self._after_run()
+
+    def _after_run(self) -> None:
+        """Close the session when asked to (it is saved already), then tell ``on_finish``."""
+        if self._close_session:
+            try:
+                self.session.close()
+            except Exception as exc:
+                self.error = self.error or exc
+        if self._on_finish is not None:
+            try:
+                self._on_finish(self)
+            except Exception as exc:
+                self._callback_error = exc
 
     def _child_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -513,6 +536,114 @@ class RunningSession:
         with contextlib.suppress(Exception):
             self.session._record_exception(type(exc), exc, exc.__traceback__)
             self.session._end_run(self.status, self.exit_code, time.monotonic() - self._began)
+
+
+# -- one call for UIs ----------------------------------------------------------------------------
+class NoCommandError(SessionLensError):
+    """Nothing to run: no command given and none configured for the project."""
+
+
+def launch(
+    command: Sequence[str] | None = None,
+    *,
+    project_path: str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+    store: SessionStore | str | None = None,
+    rerun_of: str | None = None,
+    env_name: str | None = None,
+    command_path: str | None = None,
+    on_output: OutputCallback | None = None,
+    on_finish: FinishCallback | None = None,
+    project: ProjectConfig | None = None,
+    git_probe: GitProbe | None = None,
+    **options: Any,
+) -> RunningSession:
+    """Everything ``sessionlens run`` does, in one call: a new session, started.
+
+    ``command`` defaults to the project's (``[tool.sessionlens] run`` or ``kedro run``);
+    ``params`` are recorded in ``cli.params.params``, passed as ``SESSIONLENS_PARAMS`` and, to
+    ``kedro run``, as ``--params``. ``store`` is a *writable* store or a spec (default: the
+    project's store, created when missing). The session is closed by the runner when the run
+    ends; ``on_finish(running)`` is called after that, on the reader thread. ``options`` go to
+    :class:`RunningSession` (``queue_output``, ``grace_period``, ``stdin``, ``env``...).
+    ``project``/``git_probe``: already loaded/started by the caller (the CLI starts ``git
+    status`` before importing this module). Raises ``NoCommandError``, ``StoreError`` or
+    ``SessionError``, with one-line messages.
+    """
+    from sessionlens.gitinfo import GitProbe
+    from sessionlens.project import load_project
+    from sessionlens.session import Session
+
+    if project is None:
+        project = load_project(project_path, search_parents=project_path is None)
+    probe = git_probe or GitProbe(project.root)  # overlaps opening the store
+    base = list(command) if command else project.default_command()
+    if not base:
+        raise NoCommandError(
+            "no command to run: give one or set [tool.sessionlens] run = [...] in "
+            f"{project.root / 'pyproject.toml'}"
+        )
+    params = dict(params or {})
+    spec = store if isinstance(store, str) else None
+    cli = cli_record(
+        base, params, store=spec, env=env_name, rerun_of=rerun_of, command_path=command_path
+    )
+    session = Session.create(
+        project=project, store=store, cli=cli, env=env_name, rerun_of=rerun_of, git_probe=probe
+    )
+    running = RunningSession(
+        session,
+        command_with_params(base, params),
+        on_output=on_output,
+        on_finish=on_finish,
+        close_session=True,
+        **options,
+    )
+    try:
+        return running.start()
+    except BaseException:
+        if running.started and not running.done:  # e.g. Ctrl-C while the child was starting
+            running.interrupt()
+            running.wait()  # the runner closes the session
+        else:
+            session.close()
+        raise
+
+
+def rerun_request(record: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]] | None:
+    """The command and parameters to run ``record``'s run again (for "run again" in a UI):
+    a sessionlens record's ``cli.args``, else its ``run.command``, else a Kedro record's
+    ``cli.command_path``; ``kedro run --params`` is lifted out into the parameters. None when
+    the record says nothing about how it was launched (a Python-API session)."""
+    import shlex
+
+    cli = record.get("cli") if isinstance(record.get("cli"), Mapping) else {}
+    run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
+    command: list[str] | None = None
+    args = cli.get("args")
+    if run and isinstance(args, list | tuple) and args:
+        command = [str(a) for a in args]
+    elif isinstance(run.get("command"), list | tuple) and run.get("command"):
+        command = [str(a) for a in run["command"]]
+    elif isinstance(cli.get("command_path"), str) and cli["command_path"].strip():
+        try:
+            command = shlex.split(cli["command_path"])
+        except ValueError:
+            return None
+    if not command:
+        return None
+    if is_kedro_run(command):
+        kept: list[str] = []
+        skip = False
+        for arg in command:
+            if skip:
+                skip = False
+            elif arg == "--params":
+                skip = True
+            elif not arg.startswith("--params="):
+                kept.append(arg)
+        command = kept
+    return command, params_of(record)
 
 
 # -- the record's ``cli`` ---------------------------------------------------------------------

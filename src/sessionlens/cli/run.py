@@ -1,8 +1,8 @@
 """``sessionlens run [--store S] [--params k=v,...] [-- CMD ...]``: one recorded session.
 
-The terminal consumer of :class:`sessionlens.runner.RunningSession`: output is echoed as it
-arrives, Ctrl-C (or SIGTERM/SIGHUP to this process) interrupts the child, a second Ctrl-C
-escalates. The exit code is the child's (130 when interrupted, 127/126 when it cannot start).
+The terminal consumer of :func:`sessionlens.runner.launch`: output is echoed as it arrives,
+Ctrl-C (or SIGTERM/SIGHUP to this process) interrupts the child, a second Ctrl-C escalates.
+The exit code is the child's (130 when interrupted, 127/126 when it cannot start).
 Standard library only, plus the store backend: this path is timed (DESIGN.md section 6).
 """
 
@@ -13,9 +13,13 @@ import contextlib
 import shlex
 import signal
 import sys
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from sessionlens.cli.main import PROG, UsageError
+
+if TYPE_CHECKING:
+    from sessionlens.runner import RunningSession
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -25,73 +29,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     project = load_project()
     # git status runs while the rest is imported and the store opened (DESIGN.md section 6)
     probe = GitProbe(project.root)
-    from sessionlens.runner import (
-        RunningSession,
-        cli_record,
-        command_with_params,
-        echo_to_terminal,
-        parse_params,
-    )
-    from sessionlens.session import Session, open_session_store
+    from sessionlens.runner import NoCommandError, echo_to_terminal, launch, parse_params
 
     params: dict[str, Any] = {}
     for text in args.params:
         params.update(parse_params(text))
-    command = list(args.cmd or [])
-    if not command:
-        default = project.default_command()
-        if default is None:
-            raise UsageError(
-                "no command to run: give one after '--' (sessionlens run -- python main.py) or "
-                f"set [tool.sessionlens] run = [...] in {project.root / 'pyproject.toml'}"
+    holder: list[RunningSession] = []
+    with _forward_signals(lambda: holder and holder[0].interrupt()):
+        try:
+            running = launch(
+                args.cmd or None,
+                project=project,
+                git_probe=probe,
+                params=params,
+                store=getattr(args, "store", None),
+                rerun_of=args.rerun_of,
+                env_name=args.env,
+                command_path=shlex.join([PROG, *args.argv_full]),
+                on_output=echo_to_terminal,
+                stdin=None,  # the terminal's, so a run can still prompt
             )
-        command = default
-    argv = command_with_params(command, params)
-    store_spec = getattr(args, "store", None)
-    cli = cli_record(
-        command,
-        params,
-        store=store_spec,
-        env=args.env,
-        rerun_of=args.rerun_of,
-        command_path=shlex.join([PROG, *args.argv_full]),
-    )
-
-    store = open_session_store(store_spec, project)
-    try:
-        session = Session.create(
-            project=project,
-            store=store,
-            cli=cli,
-            env=args.env,
-            rerun_of=args.rerun_of,
-            git_probe=probe,
-        )
-        running = RunningSession(session, argv, on_output=echo_to_terminal, stdin=None)
-        with _forward_signals(running):
+        except NoCommandError as exc:
+            raise UsageError(
+                f"{exc}; or give one after '--' (sessionlens run -- python main.py)"
+            ) from None
+        holder.append(running)
+        while True:
             try:
-                running.start()
+                running.wait()
+                break
             except KeyboardInterrupt:
-                if not running.started:
-                    raise
                 running.interrupt()
-            while True:
-                try:
-                    running.wait()
-                    break
-                except KeyboardInterrupt:
-                    running.interrupt()
-        session.close()
-    finally:
-        store.close()
-    return _report(running, session.session_id, quiet=args.quiet)
+    return _report(running, quiet=args.quiet)
 
 
-def _report(running: Any, session_id: str, *, quiet: bool) -> int:
-    from sessionlens.runner import RunningSession
-
-    assert isinstance(running, RunningSession)
+def _report(running: RunningSession, *, quiet: bool) -> int:
     code = running.exit_code
+    session_id = running.session_id
     record = running.session.record
     if running.status == "failed" and record.get("exception") and code in (126, 127):
         exc = record["exception"]
@@ -120,12 +94,12 @@ def _line(text: str) -> None:
 
 
 @contextlib.contextmanager
-def _forward_signals(running: Any) -> Any:
+def _forward_signals(interrupt: Callable[[], Any]) -> Iterator[None]:
     """SIGTERM and SIGHUP to this process interrupt the child as Ctrl-C does (main thread only)."""
     previous: dict[int, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
-        running.interrupt()
+        interrupt()
 
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is None:
