@@ -27,9 +27,28 @@ STATUS_COLOURS = {
 }
 
 
+def foreground(style: Style) -> Style:
+    """``style`` without its background: a colour and attributes to lay over any row.
+
+    Full component styles blend transparent theme colours correctly but carry the widget's
+    background, which would hide a highlighted row behind them."""
+    return Style(
+        color=style.color,
+        bold=style.bold,
+        dim=style.dim,
+        italic=style.italic,
+        underline=style.underline,
+        reverse=style.reverse,
+        strike=style.strike,
+    )
+
+
 def palette_of(widget: Widget) -> dict[str, Style]:
     """The palette's styles as resolved for ``widget`` under the current theme."""
-    return {name: widget.get_component_rich_style(f"palette--{name}") for name in PALETTE}
+    styles = {name: widget.get_component_rich_style(f"palette--{name}") for name in PALETTE}
+    return {
+        name: style if name == "changed" else foreground(style) for name, style in styles.items()
+    }
 
 
 def status_style(palette: dict[str, Style], status: str) -> Style:

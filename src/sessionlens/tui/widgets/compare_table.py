@@ -18,6 +18,7 @@ from textual.strip import Strip
 
 from sessionlens.compare import MISSING, Comparison, Row
 from sessionlens.tui.css import css_beside
+from sessionlens.tui.palette import foreground
 from sessionlens.tui.text import visible
 
 KEY_MIN, KEY_MAX = 12, 40
@@ -91,6 +92,9 @@ class CompareTable(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"compare-table--{name}")
 
+    def _fg(self, name: str) -> Style:
+        return foreground(self._style(name))
+
     @staticmethod
     def _fit(text: str, width: int) -> str:
         text = visible(text)
@@ -115,8 +119,8 @@ class CompareTable(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         row = rows[index]
         line = base + self._style("differs") if row.differs else base
-        key_style = line + self._style("differs-key" if row.differs else "key")
-        absent = line + self._style("absent")
+        key_style = line + self._fg("differs-key" if row.differs else "key")
+        absent = line + self._fg("absent")
         segments = [
             Segment("▌" if row.differs else " ", key_style),
             Segment(self._fit(row.key, key_w), key_style),

@@ -26,6 +26,7 @@ from sessionlens.query import Query, parse_query
 from sessionlens.record import SessionSummary
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.css import css_beside
+from sessionlens.tui.palette import foreground
 from sessionlens.tui.text import Clock, absolute_time, format_duration, parse_time, relative_time
 from sessionlens.tui.text import visible as make_visible
 
@@ -51,7 +52,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("started", "Started", 26, "started"),
     Column("id", "Session", 24, "id"),
     Column("status", "Status", 11, "status"),
-    Column("duration", "Duration", 8, "duration", "right"),
+    Column("duration", "Duration", 10, "duration", "right"),
     Column("branch", "Branch", 16, "branch"),
     Column("sha", "Sha", 7, "sha"),
     Column("dirty", "Dirty", 5, "dirty"),
@@ -254,6 +255,7 @@ class SessionTable(ScrollView, can_focus=True):
         #: set when rows (not placeholders) are first painted, and per paint; for benchmarks
         self.paint_listener: Callable[[int, int], None] | None = None
         self._frame: tuple[Style, int, list[int]] | None = None
+        self._styles: dict[str, Style] = {}
 
     # -- public API -------------------------------------------------------------------
     @property
@@ -519,7 +521,19 @@ class SessionTable(ScrollView, can_focus=True):
         return pad + text if align == "right" else text + pad
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"session-table--{name}")
+        """A component style: backgrounds (header, cursor) whole, colours without background
+        so they lie on whatever row they are drawn on."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"session-table--{name}")
+            if name not in ("header", "cursor", "cursor-blurred"):
+                style = foreground(style)
+            self._styles[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # what every line of a frame shares, computed once per frame rather than per line

@@ -51,8 +51,9 @@ class StoreHeader(Static):
         text = Text()
         text.append("sessionlens ", palette["label"])
         text.append_text(literal(self.kind, palette["accent"]))
-        text.append(" ")
-        text.append_text(literal(self.location))
+        if self.location.rstrip(":") != self.kind:
+            text.append(" ")
+            text.append_text(literal(self.location))
         text.append("  ")
         if self.count is None:
             text.append("loading…", palette["muted"])
