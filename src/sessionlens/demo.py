@@ -2,10 +2,10 @@
 
 The demo writes a tiny pipeline (``pipeline.py``: reads ``SESSIONLENS_PARAMS``, prints progress
 to stdout and warnings to stderr, fails when ``fail=true``), commits it, and runs it through
-:class:`sessionlens.runner.RunningSession` on two branches, on a dirty tree, on a detached
-HEAD, with different parameters; one run fails, one is interrupted, one re-runs another, one
-prints text that looks like Rich markup and ANSI codes. Nothing is faked: every session is a
-real child process recorded by the same code as ``sessionlens run``.
+:func:`sessionlens.runner.launch` (what ``sessionlens run`` uses) on two branches, on a dirty
+tree, on a detached HEAD, with different parameters; one run fails, one is interrupted, one
+re-runs another, one prints text that looks like Rich markup and ANSI codes. Nothing is faked:
+every session is a real child process recorded by the same code as ``sessionlens run``.
 
 A finished demo folder holds ``.sessionlens-demo.json``; it is reused as it is unless a rebuild
 is asked for. A folder that is not empty and not a demo is never touched.
@@ -226,8 +226,7 @@ def _write_pipeline(root: Path, body: str) -> None:
 
 def _populate(root: Path, say: Callable[[str], None]) -> int:
     from sessionlens.project import load_project
-    from sessionlens.runner import RunningSession, cli_record, parse_params
-    from sessionlens.session import Session
+    from sessionlens.runner import launch, parse_params
     from sessionlens.stores import open_store
 
     git = _Git(root)
@@ -256,16 +255,14 @@ def _populate(root: Path, say: Callable[[str], None]) -> int:
         label: str, params: str = "", *, rerun_of: str | None = None, interrupt: bool = False
     ) -> str:
         nonlocal count
-        values = parse_params(params) if params else {}
-        command = [*python, "pipeline.py"]
-        session = Session.create(
+        running = launch(
+            [*python, "pipeline.py"],
             project=project,
             store=store,
-            cli=cli_record(command, values, rerun_of=ids.get(rerun_of or "")),
+            params=parse_params(params) if params else {},
             rerun_of=ids.get(rerun_of or ""),
+            grace_period=2.0,
         )
-        running = RunningSession(session, command, grace_period=2.0)
-        running.start()
         if interrupt:
             # wait for the pipeline to get going, then press "ctrl+c"
             for _ in range(100):
@@ -274,11 +271,10 @@ def _populate(root: Path, say: Callable[[str], None]) -> int:
                 time.sleep(0.05)
             running.interrupt()
         running.wait()
-        session.close()
-        ids[label] = session.session_id
+        ids[label] = running.session_id
         count += 1
         say(f"  {label}: {running.status}")
-        return session.session_id
+        return running.session_id
 
     try:
         say(f"recording demo sessions in {root}")

@@ -10,6 +10,14 @@ run``) and the app's run pane are two consumers of it. Typical use::
     record = running.wait()                          # the saved record, ``run.status`` final
     session.close()
 
+:func:`launch` does all of ``sessionlens run`` in one call (project command, parameters, git,
+new session, start; the runner closes the session when the run ends) and is what a UI should
+use; :func:`rerun_request` turns a stored record back into the command and parameters to run it
+again (in a new session, ``rerun_of`` set)::
+
+    running = launch(params={"scale": 3}, store=writable_store, on_output=show,
+                     on_finish=lambda r: notify(r.status))
+
 What it guarantees:
 
 * The record is saved with ``run.status = "running"`` **before** the child starts, so a browser
