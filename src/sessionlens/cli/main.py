@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a command (default: the project's) as a new recorded session",
         usage=f"{PROG} run [--store STORE] [--params K=V,...] [-- COMMAND ...]",
+        description="Run COMMAND (default: [tool.sessionlens] run in pyproject.toml, or "
+        "'kedro run' in a Kedro project) as a new session: git and CLI info are recorded, "
+        "output is shown and stored, Ctrl-C interrupts it. Exit code: the command's own "
+        "(130 when interrupted, 127 when it cannot be found).",
     )
     _store_option(p)
     p.add_argument(
