@@ -440,3 +440,24 @@ def test_summary_from_index_equals_summary_from_record(tmp_path: Path) -> None:
         for summary in store.list_summaries(limit=None):
             record = store.get(summary.session_id)
             assert summary == SessionSummary.from_record(record)
+
+
+def test_without_kedro_viz_details_it_agrees_with_the_memory_store(tmp_path: Path) -> None:
+    """No user_run_details rows: title/bookmark terms, words and the title sort take the
+    join-free path; the in-memory store (Python reference semantics) must agree."""
+    records = make_records(64)
+    memory = open_store("memory:", read_only=False)
+    memory.save_many(records)
+    with open_store(tmp_path / "s.db", read_only=False, create=True) as store:
+        store.save_many(records)
+        for text in ("title:x", "-title:x", "bookmark:no", "bookmark:yes", "train", "failed"):
+            query = parse_query(text)
+            assert store.count(query) == memory.count(query), text
+            assert store.list_summaries(query, limit=None) == memory.list_summaries(
+                query, limit=None
+            )
+        for descending in (True, False):
+            query = parse_query("", sort="title", descending=descending)
+            assert store.list_summaries(query, limit=None) == memory.list_summaries(
+                query, limit=None
+            )

@@ -8,6 +8,7 @@ same semantics to SQL and is tested against this code.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -36,7 +37,16 @@ def require_session_id(record: Mapping[str, Any], location: str) -> str:
 
 def plain_record(record: Mapping[str, Any]) -> Record:
     """A deep, JSON-shaped copy: what every backend hands back from ``get``."""
-    return to_jsonable(record)
+    return json.loads(record_json(record))
+
+
+def record_json(record: Mapping[str, Any]) -> str:
+    """The record as JSON text; C-speed for plain data, ``to_jsonable`` for paths, tuples of
+    pickles, datetimes and the like."""
+    try:
+        return json.dumps(record, allow_nan=False)
+    except (TypeError, ValueError):
+        return json.dumps(to_jsonable(record))
 
 
 @dataclass(frozen=True)

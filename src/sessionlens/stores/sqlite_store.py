@@ -14,6 +14,8 @@ sessionlens adds its own tables beside them and never alters kedro-viz's:
 - ``sessionlens_sessions``: one row per session with exactly what filter, sort and the session
   table need (lower-cased copies for case-insensitive matching, the text free words search, the
   parameters as text), and an SQL index per sort column, so listing never parses blobs.
+- ``sessionlens_params(session_id, name, value)``: each run parameter as the text the filter
+  compares (``param.scale:3``), indexed by (name, value) so a parameter term is an index lookup.
 - ``sessionlens_logs(session_id, seq, stream, text)``: logs as they were streamed.
 
 Index upkeep. A store written only by kedro-viz (or rows a Kedro process adds later) has runs
@@ -43,7 +45,7 @@ from typing import Any, ClassVar
 
 from sessionlens.errors import StoreError, UnknownSessionError
 from sessionlens.query import Query, QueryError, Term, param_text
-from sessionlens.record import Record, SessionSummary, derive_status
+from sessionlens.record import STATUSES, Record, SessionSummary, derive_status
 from sessionlens.stores import _common
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 
@@ -63,6 +65,7 @@ KEDRO_VIZ_DDL = (
 INDEX_TABLE = "sessionlens_sessions"
 META_TABLE = "sessionlens_meta"
 LOG_TABLE = "sessionlens_logs"
+PARAMS_TABLE = "sessionlens_params"
 
 #: Columns of the index table, in insert order.
 INDEX_COLUMNS = (
@@ -91,7 +94,6 @@ INDEX_COLUMNS = (
     "pid",
     "id_l",
     "hay",
-    "params_text",
 )
 
 _INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
@@ -102,8 +104,13 @@ _INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
     branch TEXT, branch_l TEXT, sha TEXT, sha_l TEXT, dirty INTEGER,
     command TEXT, command_l TEXT, username TEXT, user_l TEXT,
     package_name TEXT, hostname TEXT, host_l TEXT, rerun_of TEXT, rerun_l TEXT,
-    pid INTEGER, id_l TEXT NOT NULL, hay TEXT NOT NULL, params_text TEXT NOT NULL
+    pid INTEGER, id_l TEXT NOT NULL, hay TEXT NOT NULL
 )"""
+_PARAMS_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
+    session_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (session_id, name)
+) WITHOUT ROWID"""
+_PARAMS_INDEX_DDL = "CREATE INDEX IF NOT EXISTS {schema}.ix_{table}_value ON {table} (name, value)"
 
 #: (index name suffix, columns): one per sort key, each ending in session_id for the tie-break.
 _SORT_INDEXES = (
@@ -134,13 +141,13 @@ _SORT_SQL = {
     "exit": "i.exit_code",
 }
 
-_NO_DETAILS = "(SELECT NULL AS run_id, NULL AS title, NULL AS bookmark, NULL AS notes LIMIT 0)"
 _SUMMARY_COLUMNS = (
     "i.session_id, {status}, i.started_at, i.finished_at, i.duration_s, i.exit_code, i.branch, "
-    "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, "
-    "d.title, d.bookmark, d.notes"
+    "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, {details}"
 )
 _LOG_PAGE = 2000
+#: list_summaries lets a filter drive the query when count() found at most this many sessions
+_DRIVE_BELOW = 500
 
 
 def encode_blob(record: Mapping[str, Any]) -> str:
@@ -161,8 +168,19 @@ def decode_blob(blob: Any, where: str) -> Record:
     return value
 
 
+IndexedSession = tuple[tuple, list[tuple[str, str, str]]]
+
+
 def index_row(run_id: str, record: Mapping[str, Any], runs_rowid: int | None = None) -> tuple:
-    """The index columns for one session, derived in Python exactly as the reference does."""
+    """The index columns for one session (see :func:`index_session`)."""
+    return index_session(run_id, record, runs_rowid)[0]
+
+
+def index_session(
+    run_id: str, record: Mapping[str, Any], runs_rowid: int | None = None
+) -> IndexedSession:
+    """The index row and the (session_id, name, value) parameter rows for one session, derived
+    in Python exactly as the reference (``SessionSummary.from_record``, ``Query.matches``)."""
     rec = dict(record)
     rec["session_id"] = run_id
     entry = _common.IndexEntry.from_record(rec)
@@ -172,8 +190,8 @@ def index_row(run_id: str, record: Mapping[str, Any], runs_rowid: int | None = N
         for v in (s.session_id, s.command, s.branch, s.commit_sha, s.username)
         if v is not None
     )
-    params = json.dumps({k: param_text(v).lower() for k, v in entry.params.items()})
-    return (
+    params = [(run_id, str(k), _param_text(v).lower()) for k, v in entry.params.items()]
+    row = (
         run_id,
         runs_rowid,
         s.started_at,
@@ -199,8 +217,21 @@ def index_row(run_id: str, record: Mapping[str, Any], runs_rowid: int | None = N
         entry.pid,
         run_id.lower(),
         hay,
-        params,
     )
+    return row, params
+
+
+def _param_text(value: Any) -> str:
+    """``query.param_text`` with fast paths for the common scalars (same text)."""
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    return param_text(value)
 
 
 def _lower(value: str | None) -> str | None:
@@ -209,14 +240,6 @@ def _lower(value: str | None) -> str | None:
 
 def _sql_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
-
-
-def _sql_param(params_text: Any, name: Any) -> Any:
-    """Fallback for parameter names ``json_extract`` paths cannot quote (containing ``"``)."""
-    try:
-        return json.loads(params_text).get(name)
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 class SQLiteSessionStore(SessionStore):
@@ -243,8 +266,12 @@ class SQLiteSessionStore(SessionStore):
         self._mode = ""  # "main" | "extra" (main + temp rows) | "temp" (all rows in temp)
         self._temp_rowid = 0  # highest runs.rowid indexed into temp tables
         self._data_version: int | None = None
-        self._has_details = False
+        self._has_details = False  # kedro-viz's user_run_details exists
+        self._details_rows = False  # ... and has rows: join it (else titles are all NULL)
         self._has_logs = False
+        self._params = f"main.{PARAMS_TABLE}"
+        #: count() results until the data changes; list_summaries reads them to plan a page
+        self._counts: dict[tuple, int] = {}
         self._commits = 0  # own commits, for change_token (data_version counts others')
         new = self._check_file(create)
         self._conn = self._connect(new)
@@ -300,7 +327,8 @@ class SQLiteSessionStore(SessionStore):
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from None
         conn.create_function("sl_lower", 1, _sql_lower, deterministic=True)
-        conn.create_function("sl_param", 2, _sql_param, deterministic=True)
+        if self.read_only:  # the index built for browsing lives in memory
+            conn.execute("PRAGMA temp_store=MEMORY")
         return conn
 
     def _check_layout(self, new: bool) -> None:
@@ -347,7 +375,8 @@ class SQLiteSessionStore(SessionStore):
         if version != SCHEMA_VERSION:
             return True
         names = {r[0] for r in self._conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
-        wanted = {INDEX_TABLE, LOG_TABLE} | {f"ix_{INDEX_TABLE}_{n}" for n, _ in _SORT_INDEXES}
+        wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, f"ix_{PARAMS_TABLE}_value"}
+        wanted |= {f"ix_{INDEX_TABLE}_{n}" for n, _ in _SORT_INDEXES}
         return not wanted <= names or self._max_rowid() > self._meta_rowid()
 
     def _tables(self) -> set[str]:
@@ -375,6 +404,7 @@ class SQLiteSessionStore(SessionStore):
                 self._conn.execute(ddl)
         if version is not None and version < SCHEMA_VERSION:
             self._conn.execute(f"DROP TABLE IF EXISTS main.{INDEX_TABLE}")  # rebuilt below
+            self._conn.execute(f"DROP TABLE IF EXISTS main.{PARAMS_TABLE}")
             self._conn.execute(f"DELETE FROM main.{META_TABLE} WHERE key='indexed_rowid'")
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS main.{META_TABLE} "
@@ -391,6 +421,8 @@ class SQLiteSessionStore(SessionStore):
                 f"CREATE INDEX IF NOT EXISTS main.ix_{INDEX_TABLE}_{name} "
                 f"ON {INDEX_TABLE} ({columns})"
             )
+        self._conn.execute(_PARAMS_DDL.format(schema="main", table=PARAMS_TABLE))
+        self._conn.execute(_PARAMS_INDEX_DDL.format(schema="main", table=PARAMS_TABLE))
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS main.{LOG_TABLE} (session_id TEXT NOT NULL, "
             "seq INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL, "
@@ -448,7 +480,7 @@ class SQLiteSessionStore(SessionStore):
     def _max_rowid(self) -> int:
         return self._conn.execute("SELECT coalesce(max(rowid), 0) FROM main.runs").fetchone()[0]
 
-    def _unindexed(self, after: int) -> Iterator[tuple]:
+    def _unindexed(self, after: int) -> Iterator[IndexedSession]:
         """Index rows for runs rows with rowid > ``after``, parsed in batches."""
         last = after
         while True:
@@ -463,20 +495,34 @@ class SQLiteSessionStore(SessionStore):
                     record = decode_blob(blob, f"{self.path}: session {run_id}")
                 except StoreError:
                     record = {}  # listed with what we know; get() reports the problem
-                yield index_row(str(run_id), record, rowid)
+                yield index_session(str(run_id), record, rowid)
             last = rows[-1][0]
 
-    def _insert_sql(self, table: str) -> str:
+    def _insert(
+        self, index: str, params: str, items: Iterable[IndexedSession], *, lookup: bool = False
+    ) -> None:
+        """Write index and parameter rows (replacing a session's old ones). ``lookup``: fill
+        ``runs_rowid`` from the runs row in the same statement (rows written by ``save``)."""
         marks = ", ".join("?" * len(INDEX_COLUMNS))
-        return f"INSERT OR REPLACE INTO {table} ({', '.join(INDEX_COLUMNS)}) VALUES ({marks})"
+        if lookup:  # the 2nd placeholder becomes a lookup by the session id passed again
+            marks = marks.replace("?, ?,", "?, (SELECT rowid FROM main.runs WHERE id = ?),", 1)
+        insert = f"INSERT OR REPLACE INTO {index} ({', '.join(INDEX_COLUMNS)}) VALUES ({marks})"
+        for batch in _batched(items, 1000):
+            rows = [(r[0], r[0], *r[2:]) if lookup else r for r, _ in batch]
+            self._conn.executemany(insert, rows)
+            self._conn.executemany(
+                f"DELETE FROM {params} WHERE session_id = ?", [(r[0],) for r, _ in batch]
+            )
+            self._conn.executemany(
+                f"INSERT OR REPLACE INTO {params} (session_id, name, value) VALUES (?, ?, ?)",
+                [p for _, ps in batch for p in ps],
+            )
 
     def _sync_main(self) -> None:
         """Inside a write transaction: index runs rows added by other writers (kedro-viz)."""
         done, top = self._meta_rowid(), self._max_rowid()
         if top > done:
-            sql = self._insert_sql(f"main.{INDEX_TABLE}")
-            for batch in _batched(self._unindexed(done), 1000):
-                self._conn.executemany(sql, batch)
+            self._insert(f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", self._unindexed(done))
         self._set_meta_rowid(top)
 
     def _set_meta_rowid(self, top: int) -> None:
@@ -490,24 +536,38 @@ class SQLiteSessionStore(SessionStore):
         if self._idx is not None and version == self._data_version:
             return self._idx
         self._data_version = version
+        self._counts.clear()
+        if self._has_details:
+            self._details_rows = bool(
+                self._conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM main.user_run_details)"
+                ).fetchone()[0]
+            )
         if not self.read_only:
             if self._max_rowid() > self._meta_rowid():
                 with self._write():
                     self._sync_main()
-            return self._idx or f"main.{INDEX_TABLE}"
-        self._sync_read_only()
+            self._idx, self._params = f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}"
+            return self._idx
+        self._conn.execute("BEGIN")  # temp tables: one transaction, in memory
+        try:
+            self._sync_read_only()
+        finally:
+            self._conn.execute("COMMIT")
         assert self._idx is not None
         return self._idx
 
     def _sync_read_only(self) -> None:
         tables = self._tables()
-        self._has_details = "user_run_details" in tables
+        if "user_run_details" in tables and not self._has_details:
+            self._has_details = True
+            self._data_version = None  # count its rows on the next read
         self._has_logs = LOG_TABLE in tables
-        main_ok = (
-            INDEX_TABLE in tables
-            and META_TABLE in tables
-            and self._schema_version() == SCHEMA_VERSION
-        )
+        main_ok = {
+            INDEX_TABLE,
+            META_TABLE,
+            PARAMS_TABLE,
+        } <= tables and self._schema_version() == SCHEMA_VERSION
         if main_ok:
             done = self._meta_rowid()
             if self._mode != "extra":
@@ -517,24 +577,40 @@ class SQLiteSessionStore(SessionStore):
                     "WHERE session_id NOT IN (SELECT session_id FROM temp.sl_extra) "
                     "UNION ALL SELECT * FROM temp.sl_extra"
                 )
+                self._conn.execute(
+                    f"CREATE TEMP VIEW sl_params AS SELECT * FROM main.{PARAMS_TABLE} "
+                    "WHERE session_id NOT IN (SELECT session_id FROM temp.sl_extra) "
+                    "UNION ALL SELECT * FROM temp.sl_extra_params"
+                )
                 self._mode, self._temp_rowid = "extra", 0
             # rows a sessionlens writer has indexed since are authoritative in main
+            self._conn.execute(
+                "DELETE FROM temp.sl_extra_params WHERE session_id IN "
+                "(SELECT session_id FROM temp.sl_extra WHERE runs_rowid <= ?)",
+                (done,),
+            )
             self._conn.execute("DELETE FROM temp.sl_extra WHERE runs_rowid <= ?", (done,))
-            self._fill_temp("temp.sl_extra", max(done, self._temp_rowid))
-            has_extra = self._conn.execute("SELECT 1 FROM temp.sl_extra LIMIT 1").fetchone()
-            self._idx = "temp.sl_index" if has_extra else f"main.{INDEX_TABLE}"
+            self._fill_temp("sl_extra", max(done, self._temp_rowid))
+            if self._conn.execute("SELECT 1 FROM temp.sl_extra LIMIT 1").fetchone():
+                self._idx, self._params = "temp.sl_index", "temp.sl_params"
+            else:
+                self._idx, self._params = f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}"
         else:
             if self._mode != "temp":
                 self._reset_temp("sl_all")
                 self._mode, self._temp_rowid = "temp", 0
-            self._fill_temp("temp.sl_all", self._temp_rowid)
-            self._idx = "temp.sl_all"
+            self._fill_temp("sl_all", self._temp_rowid)
+            self._idx, self._params = "temp.sl_all", "temp.sl_all_params"
 
     def _reset_temp(self, table: str) -> None:
-        self._conn.execute("DROP VIEW IF EXISTS temp.sl_index")
+        for view in ("sl_index", "sl_params"):
+            self._conn.execute(f"DROP VIEW IF EXISTS temp.{view}")
         for name in ("sl_extra", "sl_all"):
             self._conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            self._conn.execute(f"DROP TABLE IF EXISTS temp.{name}_params")
         self._conn.execute(_INDEX_DDL.format(schema="temp", table=table))
+        self._conn.execute(_PARAMS_DDL.format(schema="temp", table=f"{table}_params"))
+        self._conn.execute(_PARAMS_INDEX_DDL.format(schema="temp", table=f"{table}_params"))
         if table == "sl_all":  # the default order and the pid check; other sorts use a sorter
             for name, columns in (("started", "started_l, session_id"), ("status", "status")):
                 self._conn.execute(f"CREATE INDEX temp.ix_{table}_{name} ON {table} ({columns})")
@@ -542,9 +618,7 @@ class SQLiteSessionStore(SessionStore):
     def _fill_temp(self, table: str, after: int) -> None:
         top = self._max_rowid()
         if top > after:
-            sql = self._insert_sql(table)
-            for batch in _batched(self._unindexed(after), 1000):
-                self._conn.executemany(sql, batch)
+            self._insert(f"temp.{table}", f"temp.{table}_params", self._unindexed(after))
         self._temp_rowid = max(self._temp_rowid, top)
 
     # -- query translation ------------------------------------------------------------------
@@ -567,9 +641,12 @@ class SQLiteSessionStore(SessionStore):
             "(SELECT value FROM json_each(:dead)) THEN 'interrupted' ELSE i.status END)"
         )
 
-    def _where(self, query: Query, status: str, params: dict[str, Any]) -> tuple[str, bool]:
+    def _where(
+        self, query: Query, status: str, params: dict[str, Any], *, drive: bool = True
+    ) -> tuple[str, bool]:
         """SQL ``WHERE`` text for ``query`` (reference: ``Query.matches``) and whether it needs
-        the details join."""
+        the details join. ``drive=False`` hides the terms from the planner so a page is read by
+        walking the sort index (best unless few sessions match)."""
         clauses: list[str] = []
         needs_details = False
         counter = itertools.count()
@@ -582,44 +659,70 @@ class SQLiteSessionStore(SessionStore):
         for term in query.terms:
             sql, details = self._term_sql(term, status, bind)
             needs_details |= details
-            clauses.append(f"NOT coalesce(({sql}), 0)" if term.negate else f"coalesce(({sql}), 0)")
-        if query.words:
-            needs_details = True
-            hay = (
-                f"i.hay || ' ' || {status} || "
-                "(CASE WHEN d.title IS NULL THEN '' ELSE ' ' || sl_lower(d.title) END)"
-            )
-            for word in query.words:
-                clauses.append(f"instr({hay}, {bind(word.lower())}) > 0")
+            # NULL (a missing value) must count as "no match" before NOT, never as unknown;
+            # a bare positive term lets the planner drive the query with its index
+            if term.negate:
+                clauses.append(f"NOT coalesce(({sql}), 0)")
+            else:
+                clauses.append(f"({sql})" if drive else f"coalesce(({sql}), 0)")
+        for word in query.words:
+            clause, details = self._word_sql(word.lower(), status, bind)
+            needs_details |= details
+            clauses.append(clause)
         return (" AND ".join(clauses) or "1"), needs_details
 
-    @staticmethod
-    def _term_sql(term: Term, status: str, bind: Any) -> tuple[str, bool]:
+    def _word_sql(self, word: str, status: str, bind: Any) -> tuple[str, bool]:
+        """A free word is a substring of id, command, branch, sha, user, status and title joined
+        by spaces. A word without spaces cannot span two of them, so it is tested on each part
+        (the stored ``hay`` first); a word with spaces is tested on the joined text."""
+        title = "sl_lower(d.title)" if self._details_rows else "NULL"
+        if any(c.isspace() for c in word):
+            hay = (
+                f"i.hay || ' ' || {status} || "
+                f"(CASE WHEN {title} IS NULL THEN '' ELSE ' ' || {title} END)"
+            )
+            return f"instr({hay}, {bind(word)}) > 0", self._details_rows
+        parts = [f"instr(i.hay, {bind(word)}) > 0"]
+        statuses = [s for s in STATUSES if word in s]
+        if statuses:
+            parts.append(f"{status} IN ({', '.join(bind(s) for s in statuses)})")
+        if self._details_rows:
+            parts.append(f"instr(coalesce({title}, ''), {bind(word)}) > 0")
+        return f"({' OR '.join(parts)})", self._details_rows
+
+    def _term_sql(self, term: Term, status: str, bind: Any) -> tuple[str, bool]:
         v = term.value.lower()
         name = term.param_name
         if name is not None:
-            if '"' in name:
-                return f"sl_param(i.params_text, {bind(name)}) = {bind(v)}", False
-            path = '$."' + name + '"'
-            return f"json_extract(i.params_text, {bind(path)}) = {bind(v)}", False
+            return (
+                f"i.session_id IN (SELECT p.session_id FROM {self._params} AS p "
+                f"WHERE p.name = {bind(name)} AND p.value = {bind(v)})"
+            ), False
         f = term.field
-        if f == "id":
-            return f"substr(i.id_l, 1, {len(v)}) = {bind(v)}", False
+        if f in ("id", "sha", "rerun"):  # startswith: a range an index can answer
+            column = {"id": "i.id_l", "sha": "i.sha_l", "rerun": "i.rerun_l"}[f]
+            if not v or v[-1] == "\U0010ffff":
+                return f"substr(coalesce({column}, ''), 1, {len(v)}) = {bind(v)}", False
+            after = v[:-1] + chr(ord(v[-1]) + 1)
+            return f"{column} >= {bind(v)} AND {column} < {bind(after)}", False
         if f == "status":
             return f"{status} = {bind(v)}", False
         if f in ("branch", "user", "host"):
             column = {"branch": "i.branch_l", "user": "i.user_l", "host": "i.host_l"}[f]
-            return f"coalesce({column}, '') = {bind(v)}", False
-        if f in ("sha", "rerun"):
-            column = "i.sha_l" if f == "sha" else "i.rerun_l"
-            return f"substr(coalesce({column}, ''), 1, {len(v)}) = {bind(v)}", False
+            if not v:
+                return f"coalesce({column}, '') = {bind(v)}", False
+            return f"{column} = {bind(v)}", False  # NULL never equals a non-empty value
         if f == "dirty":
             return f"i.dirty = {bind(int(term.as_bool()))}", False
         if f == "bookmark":
+            if not self._details_rows:
+                return f"0 = {bind(int(term.as_bool()))}", False
             return f"(coalesce(d.bookmark, 0) != 0) = {bind(int(term.as_bool()))}", True
         if f == "command":
             return f"instr(coalesce(i.command_l, ''), {bind(v)}) > 0", False
         if f == "title":
+            if not self._details_rows:
+                return f"instr('', {bind(v)}) > 0", False
             return f"instr(coalesce(sl_lower(d.title), ''), {bind(v)}) > 0", True
         if f == "exit":
             return f"CAST(i.exit_code AS TEXT) = {bind(v)}", False
@@ -630,8 +733,15 @@ class SQLiteSessionStore(SessionStore):
             return f"substr(coalesce(i.started_at, ''), 1, {n}) <= {bind(term.value)}", False
         raise QueryError(f"unknown filter field {term.field!r}")
 
-    def _details_source(self) -> str:
-        return "main.user_run_details" if self._has_details else _NO_DETAILS
+    def _from(self, idx: str, with_details: bool) -> str:
+        """``FROM`` the index, joined to kedro-viz's details only when there are any."""
+        if with_details and self._details_rows:
+            return f"{idx} AS i LEFT JOIN main.user_run_details AS d ON d.run_id = i.session_id"
+        return f"{idx} AS i"
+
+    def _columns(self, status: str) -> str:
+        details = "d.title, d.bookmark, d.notes" if self._details_rows else "NULL, NULL, NULL"
+        return _SUMMARY_COLUMNS.format(status=status, details=details)
 
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
@@ -639,39 +749,62 @@ class SQLiteSessionStore(SessionStore):
         with self._errors("count"):
             idx = self._ensure_index()
             params: dict[str, Any] = {}
-            status = self._status_sql(idx, params) if query.terms or query.words else "i.status"
+            status = self._status_sql(idx, params) if not query.is_empty else "i.status"
+            key = (query.terms, query.words, params.get("dead"))
+            if key in self._counts:
+                return self._counts[key]
             where, needs_details = self._where(query, status, params)
-            join = (
-                f"LEFT JOIN {self._details_source()} AS d ON d.run_id = i.session_id"
-                if needs_details
-                else ""
-            )
-            sql = f"SELECT count(*) FROM {idx} AS i {join} WHERE {where}"
-            return self._conn.execute(sql, params).fetchone()[0]
+            sql = f"SELECT count(*) FROM {self._from(idx, needs_details)} WHERE {where}"
+            total = self._conn.execute(sql, params).fetchone()[0]
+            if len(self._counts) > 64:
+                self._counts.clear()
+            self._counts[key] = total
+            return total
 
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
     ) -> list[SessionSummary]:
         query = query or Query()
+        offset = max(0, offset)
+        limit = None if limit is None else max(0, limit)
         with self._errors("list"):
             idx = self._ensure_index()
-            params: dict[str, Any] = {
-                "limit": -1 if limit is None else max(0, limit),
-                "offset": max(0, offset),
-            }
+            params: dict[str, Any] = {}
             status = self._status_sql(idx, params)
-            where, _ = self._where(query, status, params)
-            column = _SORT_SQL[query.sort].format(status=status)
-            if query.descending:
-                order = f"{column} DESC, i.session_id DESC"  # SQLite NULLs are smallest: last
-            else:
-                order = f"({column}) IS NULL, {column}, i.session_id"
-            sql = (
-                f"SELECT {_SUMMARY_COLUMNS.format(status=status)} FROM {idx} AS i "
-                f"LEFT JOIN {self._details_source()} AS d ON d.run_id = i.session_id "
-                f"WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            # walk the sort index and filter, unless count() said few sessions match: then
+            # let the filter's own index find them and sort those
+            known = self._counts.get((query.terms, query.words, params.get("dead")))
+            drive = (known is not None and known <= _DRIVE_BELOW) or any(
+                t.field == "sha" and not t.negate for t in query.terms
             )
-            rows = self._conn.execute(sql, params).fetchall()
+            where, _ = self._where(query, status, params, drive=drive)
+            column = _SORT_SQL[query.sort].format(status=status)
+            if query.sort == "title" and not self._details_rows:
+                column = "NULL"
+            head = f"SELECT {self._columns(status)} FROM {self._from(idx, True)} WHERE {where}"
+
+            def page(extra: str, order: str, n: int | None, skip: int) -> list[tuple]:
+                sql = f"{head}{extra} ORDER BY {order} LIMIT :limit OFFSET :offset"
+                bound = {**params, "limit": -1 if n is None else n, "offset": skip}
+                return self._conn.execute(sql, bound).fetchall()
+
+            if query.descending:  # SQLite sorts NULL first: descending puts it last
+                rows = page("", f"{column} DESC, i.session_id DESC", limit, offset)
+            elif query.sort in ("status", "title"):  # expressions: no index to walk anyway
+                rows = page("", f"({column}) IS NULL, {column}, i.session_id", limit, offset)
+            else:  # ascending on an indexed column: values in index order, then the NULLs
+                rows = page(f" AND {column} IS NOT NULL", f"{column}, i.session_id", limit, offset)
+                if limit is None or len(rows) < limit:
+                    skip = 0
+                    if not rows and offset:
+                        counted = self._conn.execute(
+                            f"SELECT count(*) FROM {self._from(idx, True)} "
+                            f"WHERE {where} AND {column} IS NOT NULL",
+                            params,
+                        ).fetchone()[0]
+                        skip = max(0, offset - counted)
+                    rest = None if limit is None else limit - len(rows)
+                    rows += page(f" AND {column} IS NULL", "i.session_id", rest, skip)
         return [_summary(row) for row in rows]
 
     def get_summary(self, session_id: str) -> SessionSummary:
@@ -680,8 +813,7 @@ class SQLiteSessionStore(SessionStore):
             params: dict[str, Any] = {"sid": session_id}
             status = self._status_sql(idx, params)
             row = self._conn.execute(
-                f"SELECT {_SUMMARY_COLUMNS.format(status=status)} FROM {idx} AS i "
-                f"LEFT JOIN {self._details_source()} AS d ON d.run_id = i.session_id "
+                f"SELECT {self._columns(status)} FROM {self._from(idx, True)} "
                 "WHERE i.session_id = :sid",
                 params,
             ).fetchone()
@@ -747,23 +879,19 @@ class SQLiteSessionStore(SessionStore):
             "INSERT INTO main.runs (id, blob) VALUES (?, ?) "
             "ON CONFLICT(id) DO UPDATE SET blob = excluded.blob"
         )
-        # the runs row's rowid is looked up by id in the same statement (2nd placeholder)
-        index_sql = self._insert_sql(f"main.{INDEX_TABLE}").replace(
-            "VALUES (?, ?,", "VALUES (?, (SELECT rowid FROM main.runs WHERE id = ?),", 1
-        )
         with self._write():
             self._sync_main()
-            for batch in _batched(records, 500):
-                runs, rows = [], []
+            for batch in _batched(records, 1000):
+                runs, indexed = [], []
                 for record in batch:
                     session_id = _common.require_session_id(record, self.location)
-                    plain = _common.plain_record(record)
-                    runs.append((session_id, encode_blob(plain)))
-                    row = index_row(session_id, plain)
-                    rows.append((session_id, session_id, *row[2:]))
+                    text = _common.record_json(record)
+                    runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
+                    indexed.append(index_session(session_id, json.loads(text)))
                 self._conn.executemany(upsert, runs)
-                self._conn.executemany(index_sql, rows)
+                self._insert(f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", indexed, lookup=True)
             self._set_meta_rowid(self._max_rowid())
+            self._counts.clear()
 
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
         self._check_writable()
