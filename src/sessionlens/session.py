@@ -277,16 +277,16 @@ class Session:
     ) -> None:
         """Claim the session's one run and save it as ``running`` (before any child starts)."""
         with self._lock:
-            if self._closed:
-                raise SessionError(
-                    f"session {self.session_id} is closed; create a new session to run again"
-                )
-            if self._run_started:
+            if self._run_started:  # first: a closed session that ran gets the rule explained
                 status = (self._record.get("run") or {}).get("status", "started")
                 raise SessionError(
                     f"session {self.session_id} has already run (status: {status}); a session "
                     "maps 1-1 to a run, so only one run is allowed per session. Create a new "
                     "session (Session.create) to run again."
+                )
+            if self._closed:
+                raise SessionError(
+                    f"session {self.session_id} is closed; create a new session to run again"
                 )
             self._run_started = True
             run: dict[str, Any] = {

@@ -28,7 +28,6 @@ import signal
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,7 +40,7 @@ from textual.widgets import Button, Static
 
 from sessionlens.errors import SessionError, SessionLensError
 from sessionlens.record import SessionSummary
-from sessionlens.tui.screens.run_form import RunFormScreen, RunRequest, rerun_request
+from sessionlens.tui.screens.run_form import RunFormScreen, RunRequest
 from sessionlens.tui.text import literal
 from sessionlens.tui.widgets.run_pane import MAX_LINES, RunPane
 from sessionlens.tui.workers import error_message
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 
     from sessionlens.project import ProjectConfig
     from sessionlens.runner import RunningSession
-    from sessionlens.session import Session
     from sessionlens.stores.base import SessionStore
 
 
@@ -119,12 +117,11 @@ class RunManager:
         #: passed to ``RunningSession`` (None: the runner's defaults)
         self.grace_period: float | None = None
         self.kill_after: float | None = None
-        #: makes the id of the next session (tests, snapshots); None: the core's
-        self.session_id_factory: Callable[[], str] | None = None
         self._lock = threading.Lock()
         self._running: RunningSession | None = None
-        self._session: Session | None = None
-        self._thread: threading.Thread | None = None
+        #: set once the active run is over and its pane told (or it never started)
+        self._finished = threading.Event()
+        self._finished.set()
         self._interrupt_requested = False
         self._stopping = False
 
@@ -163,9 +160,10 @@ class RunManager:
         pane = self.active
         if pane is None:
             return False
+        what = f"Session {pane.session_id} is" if pane.session_id else "A run is starting, so it is"
         self.app.notify(
-            f"Session {pane.session_id} is still running: one run at a time. Wait for it to "
-            "end, or press ctrl+c in the run pane to interrupt it.",
+            f"{what} still running: one run at a time. Wait for it to end, or press ctrl+c "
+            "in the run pane to interrupt it.",
             title="Run refused",
             severity="warning",
             markup=False,
@@ -218,6 +216,8 @@ class RunManager:
         except SessionLensError as exc:
             self.app.notify(error_message(exc), severity="error", markup=False)
             return
+        from sessionlens.runner import rerun_request
+
         request = rerun_request(record)
         if request is None:
             self.app.notify(
@@ -227,7 +227,8 @@ class RunManager:
                 markup=False,
             )
             return
-        self.launch(RunRequest(request.command, request.params, summary.session_id, request.env))
+        command, params = request
+        self.launch(RunRequest(command, params, rerun_of=summary.session_id))
 
     def run_again(self, pane: RunPane) -> None:
         """Run the pane's session again: the core refuses (one run per session); offer a new
@@ -237,10 +238,8 @@ class RunManager:
             return
         session = pane.session
         try:
-            if session is None:
-                raise SessionError(
-                    f"session {pane.session_id} has already run; a session maps 1-1 to a run"
-                )
+            if session is None:  # it could not even be created: nothing ran
+                raise SessionError(f"the run could not start: {pane.error}")
             session.start(pane.command)  # the single-run rule lives in the core
         except SessionError as exc:
             message = (
@@ -273,13 +272,10 @@ class RunManager:
         if project is None:
             return None
         from sessionlens.runner import command_with_params
-        from sessionlens.session import _unique_session_id
 
-        session_id = (self.session_id_factory or _unique_session_id)()
-        argv = command_with_params(request.command, request.params)
         pane = RunPane(
-            session_id,
-            argv,
+            None,
+            command_with_params(request.command, request.params),
             rerun_of=request.rerun_of,
             max_lines=self.max_lines,
             fixed_elapsed=self.fixed_elapsed,
@@ -290,20 +286,19 @@ class RunManager:
         self._show(pane)
         self._interrupt_requested = False
         self._running = None
-        self._thread = threading.Thread(
-            target=self._run,
-            args=(pane, request, argv, session_id, project),
-            name=f"sessionlens-launch-{session_id}",
-            daemon=True,
-        )
+        self._finished.clear()
         _LIVE.add(self)
-        self._thread.start()
+        threading.Thread(
+            target=self._run,
+            args=(pane, request, project),
+            name="sessionlens-launch",
+            daemon=True,
+        ).start()
         return pane
 
     def _show(self, pane: RunPane) -> None:
         old = self.pane
         if old is not None:
-            self._close_session(old)
             old.remove()
         self.pane = pane
         screen = self.app.sessions_screen  # type: ignore[attr-defined]
@@ -319,7 +314,6 @@ class RunManager:
         if pane.active:
             self.app.notify("The run is still going: ctrl+c interrupts it first", markup=False)
             return
-        self._close_session(pane)
         if self.pane is pane:
             self.pane = None
         screen = pane.screen
@@ -327,13 +321,6 @@ class RunManager:
         with contextlib.suppress(Exception):
             screen.query_one("#session-detail").display = True
             screen.query_one("#sessions-table").focus()
-
-    @staticmethod
-    def _close_session(pane: RunPane) -> None:
-        session = pane.session
-        if session is not None and not pane.active:
-            with contextlib.suppress(Exception):
-                session.close()
 
     def _writable_store(self) -> tuple[SessionStore, bool]:
         """A read-write handle on the browsed store, and whether we must close it."""
@@ -345,57 +332,57 @@ class RunManager:
         return open_store(store.location, read_only=False), True
 
     # -- the launching thread ----------------------------------------------------------------
-    def _run(
-        self,
-        pane: RunPane,
-        request: RunRequest,
-        argv: list[str],
-        session_id: str,
-        project: ProjectConfig,
-    ) -> None:
-        from sessionlens.runner import RunningSession, cli_record
-        from sessionlens.session import Session
+    def _run(self, pane: RunPane, request: RunRequest, project: ProjectConfig) -> None:
+        """``runner.launch`` (the same call as ``sessionlens run``) on a thread of its own:
+        the session and git info are made and the child started off the UI thread. The
+        runner closes the session when the run ends and then calls ``finished``."""
+        from sessionlens.runner import launch
 
         store: SessionStore | None = None
         owns = False
+
+        def finished(running: RunningSession) -> None:  # on the reader thread
+            try:
+                error = None
+                if running.log_error is not None:
+                    error = f"the stored log is incomplete: {error_message(running.log_error)}"
+                _post(pane, RunPane.Ended(pane, running, running.session.record, error))
+            finally:
+                if owns and store is not None:
+                    with contextlib.suppress(Exception):
+                        store.close()
+                self._finished.set()
+
         try:
             store, owns = self._writable_store()
-            session = Session.create(
-                project=project,
-                store=store,
-                cli=cli_record(
-                    request.command,
-                    request.params,
-                    store=store.location,
-                    env=request.env,
-                    rerun_of=request.rerun_of,
-                ),
-                env=request.env,
-                session_id=session_id,
-                rerun_of=request.rerun_of,
-            )
             options: dict[str, Any] = {}
             if self.grace_period is not None:
                 options["grace_period"] = self.grace_period
             if self.kill_after is not None:
                 options["kill_after"] = self.kill_after
-            running = RunningSession(session, argv, on_output=pane.buffer.feed, **options)
-            pane.session = session
-            with self._lock:
-                self._session = session
-                self._running = running
-            running.start()
-            if self._interrupt_requested:
-                running.interrupt()
-            _post(pane, RunPane.Started(pane, running))
-            record = running.wait()
-            _post(pane, RunPane.Ended(pane, record, None))
+            running = launch(
+                request.command,
+                project=project,
+                params=request.params,
+                store=store,
+                rerun_of=request.rerun_of,
+                env_name=request.env,
+                on_output=pane.buffer.feed,
+                on_finish=finished,
+                **options,
+            )
         except Exception as exc:
-            _post(pane, RunPane.Ended(pane, None, error_message(exc)))
-        finally:
             if owns and store is not None:
                 with contextlib.suppress(Exception):
                     store.close()
+            _post(pane, RunPane.Ended(pane, None, None, error_message(exc)))
+            self._finished.set()
+            return
+        with self._lock:
+            self._running = running
+            if self._interrupt_requested:
+                running.interrupt()
+        _post(pane, RunPane.Started(pane, running))
 
     # -- called by the pane (UI thread) ---------------------------------------------------------
     def started(self, pane: RunPane) -> None:
@@ -422,10 +409,11 @@ class RunManager:
         """``ctrl+c`` in the pane: SIGINT to the run; pressed again, escalate at once."""
         if not pane.active or pane is not self.pane:
             return
-        running = self._running
-        if running is None:
-            self._interrupt_requested = True
-        else:
+        with self._lock:
+            running = self._running
+            if running is None:
+                self._interrupt_requested = True
+        if running is not None:
             running.interrupt()
         pane.interrupts += 1
         first = pane.interrupts == 1
@@ -478,38 +466,25 @@ class RunManager:
         """Stop the active run: SIGINT, SIGTERM, SIGKILL ``grace`` seconds apart, until its
         final record is saved (the UI keeps running meanwhile)."""
         self._stopping = True
-        thread = self._thread
-        if thread is None:
-            return
         self._interrupt_requested = True
         for _ in range(3):
             running = self._running
             if running is not None and not running.done:
                 running.interrupt()
             deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and thread.is_alive():
-                if running is not None and running.done:
-                    break
+            while time.monotonic() < deadline and not self._finished.is_set():
                 await asyncio.sleep(0.02)
-            if not thread.is_alive() or (running is not None and running.done):
-                break
+            if self._finished.is_set():
+                return
         end = time.monotonic() + 10
-        while thread.is_alive() and time.monotonic() < end:
+        while not self._finished.is_set() and time.monotonic() < end:
             await asyncio.sleep(0.02)
 
     def shutdown(self) -> None:
-        """The app is going away (any way): kill a child still running, close the session."""
+        """The app is going away (any way): kill a child still running, wait for its record."""
         self._stopping = True
         self.kill_now()
-        running = self._running
-        if running is not None:
-            with contextlib.suppress(Exception):
-                running.wait(timeout=10)
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout=10)
-        if self.pane is not None:
-            self._close_session(self.pane)
+        self._finished.wait(timeout=10)
         _LIVE.discard(self)
 
     def kill_now(self) -> None:

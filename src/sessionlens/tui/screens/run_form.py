@@ -9,7 +9,6 @@ syntax (``scale=3,label=x``). They reach the child as ``SESSIONLENS_PARAMS`` (JS
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from sessionlens.runner import format_params, is_kedro_run, parse_params
+from sessionlens.runner import format_params, parse_params
 from sessionlens.tui.text import literal
 from sessionlens.tui.workers import error_message
 
@@ -34,63 +33,6 @@ class RunRequest:
     params: dict[str, Any] = field(default_factory=dict)
     rerun_of: str | None = None
     env: str | None = None
-
-
-def _without_params(argv: Sequence[str]) -> list[str]:
-    """``argv`` less Kedro's ``--params X`` / ``--params=X`` (they are re-added from params)."""
-    out: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--params":
-            skip = True
-        elif not arg.startswith("--params="):
-            out.append(arg)
-    return out
-
-
-def rerun_request(record: Mapping[str, Any]) -> RunRequest | None:
-    """The command and parameters that ran ``record``, to run them again; None when the
-    session ran no command (a Python callable, or a record with nothing to go on).
-
-    Sessions from ``sessionlens run`` keep the command without parameters in ``cli.args``;
-    otherwise ``run.command`` (what was executed) or Kedro's ``cli.command_path`` is used, with
-    a ``--params`` option taken out when it is ``kedro run`` (the parameters are re-added).
-    """
-    from sessionlens.record import params_of
-
-    params = params_of(record)
-    cli = record.get("cli") if isinstance(record.get("cli"), Mapping) else {}
-    run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
-    cli_params = cli.get("params") if isinstance(cli.get("params"), Mapping) else {}
-    env = cli_params.get("env") if isinstance(cli_params.get("env"), str) else None
-    args = cli.get("args")
-    ours = "rerun_of" in cli_params and "store" in cli_params
-    if ours and _is_argv(args):
-        return RunRequest(list(args), params, env=env)
-    command = run.get("command")
-    if not _is_argv(command):
-        path = cli.get("command_path")
-        if not isinstance(path, str) or not path.strip():
-            return None
-        try:
-            command = shlex.split(path)
-        except ValueError:
-            return None
-        if not command:
-            return None
-    command = list(command)
-    if is_kedro_run(command):
-        command = _without_params(command)
-    elif params and not ours:
-        # a non-Kedro command already carries its parameters in its own arguments
-        pass
-    return RunRequest(command, params, env=env)
-
-
-def _is_argv(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(a, str) for a in value)
 
 
 def parse_request(command_text: str, params_text: str) -> RunRequest:

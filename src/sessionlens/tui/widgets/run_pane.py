@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.segment import Segment
@@ -29,7 +30,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widget import Widget
 
 from sessionlens.record import Record
 from sessionlens.stores.base import LogChunk
@@ -118,10 +119,15 @@ class RunLog(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.max_lines = max_lines
-        #: (kind, raw line, SGR state at its start)
-        self._lines: deque[tuple[int, str, SgrState]] = deque(maxlen=max_lines)
-        #: every line seen, kept or not
+        #: the kept lines as they came, their kind, and the SGR state at their start: three
+        #: parallel deques, so a plain batch is added by C-level ``extend`` calls
+        self._lines: deque[str] = deque(maxlen=max_lines)
+        self._kinds: deque[int] = deque(maxlen=max_lines)
+        self._states: deque[SgrState] = deque(maxlen=max_lines)
+        self._styles: tuple[Style, Style, Style, Style] | None = None
+        #: every line of output seen, kept or not; ``notes``: lines of the pane's own
         self.line_count = 0
+        self.notes = 0
         self._partial = {"stdout": "", "stderr": ""}
         self._state: dict[str, SgrState] = {"stdout": RESET, "stderr": RESET}
         self._longest = 0
@@ -130,12 +136,16 @@ class RunLog(ScrollView, can_focus=True):
     # -- feeding ----------------------------------------------------------------------
     @property
     def first_number(self) -> int:
-        """Line number (0-based, in the whole output) of the first line kept."""
-        return self.line_count - len(self._lines)
+        """Number of the first line kept, counting every line ever added (cache keys)."""
+        return self.line_count + self.notes - len(self._lines)
 
     def lines(self) -> list[str]:
         """The kept lines as their raw text (tests)."""
-        return [raw for _, raw, _ in self._lines]
+        return list(self._lines)
+
+    def kinds(self) -> list[int]:
+        """``STDOUT``, ``STDERR`` or ``NOTE`` for each kept line (tests)."""
+        return list(self._kinds)
 
     def write(self, chunks: list[LogChunk], skipped: int = 0) -> None:
         """Add output (on the UI thread); one call per drain."""
@@ -145,6 +155,7 @@ class RunLog(ScrollView, can_focus=True):
         first_before = self.first_number
         if skipped:
             self._partial = {"stdout": "", "stderr": ""}
+            self.line_count += skipped
             self._add_note(f"… {skipped:,} lines not shown here (the whole log is in the store)")
         # join adjacent chunks of one stream: one split per run of a stream
         runs: list[list[Any]] = []
@@ -175,8 +186,10 @@ class RunLog(ScrollView, can_focus=True):
         self._after_write(follow, self.first_number - first_before)
 
     def _add_note(self, text: str) -> None:
-        self._lines.append((NOTE, text, RESET))
-        self.line_count += 1
+        self._lines.append(text)
+        self._kinds.append(NOTE)
+        self._states.append(RESET)
+        self.notes += 1
 
     def _add_text(self, stream: str, text: str) -> None:
         stream = "stderr" if stream == "stderr" else "stdout"
@@ -186,19 +199,14 @@ class RunLog(ScrollView, can_focus=True):
         if "\n" not in text:
             self._partial[stream] = self._cap_partial(stream, text)
             return
-        if len(text) > FLOOD_CHARS:
-            # a flood: split only the tail that can still be shown, count the rest
-            cut = len(text)
-            for _ in range(self.max_lines + 1):
-                cut = text.rfind("\n", 0, cut)
-                if cut < 0:
-                    break
-            if cut > 0:
-                head, text = text[: cut + 1], text[cut + 1 :]
-                self.line_count += head.count("\n")
-                self._state[stream] = state_after(head, self._state[stream])
-        lines = text.split("\n")
+        # split off only the lines that can be kept (a flood: the rest is one block, counted)
+        lines = text.rsplit("\n", self.max_lines + 1)
         self._partial[stream] = self._cap_partial(stream, lines.pop())
+        head = lines[0]
+        if "\n" in head:
+            self.line_count += head.count("\n") + 1
+            self._state[stream] = state_after(head, self._state[stream])
+            del lines[0]
         self._add_lines(stream, lines, "\x1b" in text)
 
     def _cap_partial(self, stream: str, text: str) -> str:
@@ -216,32 +224,66 @@ class RunLog(ScrollView, can_focus=True):
             if escapes:
                 state = state_after("\n".join(lines[: count - self.max_lines]), state)
             lines = lines[count - self.max_lines :]
+        self._lines.extend(lines)
+        self._kinds.extend(repeat(kind, len(lines)))
         if escapes or state is not RESET:
-            entries = []
+            states = []
             for line in lines:
-                entries.append((kind, line, state))
+                states.append(state)
                 if "\x1b" in line:
                     state = state_after(line, state)
-            self._lines.extend(entries)
+            self._states.extend(states)
             self._state[stream] = state
         else:
-            self._lines.extend([(kind, line, RESET) for line in lines])
+            self._states.extend(repeat(RESET, len(lines)))
         if lines:
             self._longest = max(self._longest, max(map(len, lines)))
 
     def _after_write(self, follow: bool, removed_top: int) -> None:
         height = len(self._lines) + sum(1 for p in self._partial.values() if p)
-        self.virtual_size = Size(min(self._longest, 4000) + 2, height)
+        self._set_virtual_size(Size(min(self._longest, 4000) + 2, height))
+        if not self.is_attached:
+            return
         if follow:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
         elif removed_top:
             self.scroll_to(y=max(0, self.scroll_y - removed_top), animate=False, immediate=True)
         self.refresh()
 
+    def _set_virtual_size(self, size: Size) -> None:
+        """Like setting ``virtual_size``, without a layout of the whole screen each time
+        (a reactive with ``layout=True``): only when a scrollbar may appear or go."""
+        old = self.virtual_size
+        if size == old:
+            return
+        view = self.scrollable_content_region.size
+        if (
+            not self.is_mounted
+            or (old.height > view.height) != (size.height > view.height)
+            or (old.width > view.width) != (size.width > view.width)
+        ):
+            self.virtual_size = size
+        else:
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
+
     # -- drawing -----------------------------------------------------------------------
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._styles = None
+
+    def _line_styles(self) -> tuple[Style, Style, Style, Style]:
+        """base, stderr, stderr marker, note: resolved once per theme, not once per line."""
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = (
+                base,
+                base + self.get_component_rich_style("run-log--stderr"),
+                base + self.get_component_rich_style("run-log--stderr-marker"),
+                base + self.get_component_rich_style("run-log--note"),
+            )
+        return self._styles
 
     def on_resize(self) -> None:
         self._cache.clear()
@@ -250,7 +292,7 @@ class RunLog(ScrollView, can_focus=True):
         """The line at ``index`` of the view and whether it can be cached (complete lines)."""
         kept = len(self._lines)
         if index < kept:
-            return self._lines[index], True
+            return (self._kinds[index], self._lines[index], self._states[index]), True
         for stream, kind in (("stdout", STDOUT), ("stderr", STDERR)):
             text = self._partial[stream]
             if text:
@@ -265,7 +307,7 @@ class RunLog(ScrollView, can_focus=True):
         index = scroll_y + y
         entry, complete = self._entry(index)
         if entry is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._line_styles()[0])
         key = (self.first_number + index, scroll_x, width)
         if complete:
             strip = self._cache.get(key)
@@ -278,18 +320,15 @@ class RunLog(ScrollView, can_focus=True):
 
     def _render_entry(self, entry: tuple[int, str, SgrState], scroll_x: int, width: int) -> Strip:
         kind, raw, state = entry
-        base = self.rich_style
-        if kind == STDERR:
-            marker = Segment("▎", base + self.get_component_rich_style("run-log--stderr-marker"))
-            line_style = base + self.get_component_rich_style("run-log--stderr")
-        else:
-            marker = Segment(" ", base)
-            line_style = base
+        base, stderr, stderr_marker, note = self._line_styles()
+        line_style = stderr if kind == STDERR else note if kind == NOTE else base
+        marker = Segment("▎", stderr_marker) if kind == STDERR else Segment(" ", base)
+        text_width = max(0, width - 1)
         if kind == NOTE:
-            line_style = base + self.get_component_rich_style("run-log--note")
             pieces = [(raw, RESET)]
         else:
-            pieces = parse_line(raw[: scroll_x + width + 4096], state)[0]
+            # a 10 MB line costs what a screenful of it costs
+            pieces = parse_line(raw[: scroll_x + text_width + 4096], state)[0]
         segments: list[Segment] = []
         column = 0
         for text, piece_state in pieces:
@@ -299,8 +338,25 @@ class RunLog(ScrollView, can_focus=True):
             column += len(text)
             sgr = style_of(piece_state)
             segments.append(Segment(text, line_style + sgr if sgr is not None else line_style))
-        body = Strip(segments).crop(scroll_x, scroll_x + max(0, width - 1))
-        return Strip.join([Strip([marker]), body]).adjust_cell_length(width, base)
+        body = Strip(segments)
+        if scroll_x or body.cell_length > text_width:
+            body = body.crop(scroll_x, scroll_x + text_width)
+        return Strip([marker, *body]).adjust_cell_length(width, base)
+
+
+class RunHeader(Widget):
+    """One line of status; repainted in place (a ``Static`` update would lay out the screen)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = Text()
+
+    def set_text(self, text: Text) -> None:
+        self.text = text
+        self.refresh()
+
+    def render(self) -> Text:
+        return self.text
 
 
 class RunPane(Vertical):
@@ -336,18 +392,25 @@ class RunPane(Vertical):
             self.running = running
 
     class Ended(Message):
-        """The run ended and its final record is saved (posted from the launching thread);
-        ``error`` when it could not start at all."""
+        """The run ended, its final record is saved and its session closed (posted from the
+        runner's thread); ``error``: it could not start at all, or its log is incomplete."""
 
-        def __init__(self, pane: RunPane, record: Record | None, error: str | None) -> None:
+        def __init__(
+            self,
+            pane: RunPane,
+            running: RunningSession | None,
+            record: Record | None,
+            error: str | None,
+        ) -> None:
             super().__init__()
             self.pane = pane
+            self.running = running
             self.record = record
             self.error = error
 
     def __init__(
         self,
-        session_id: str,
+        session_id: str | None,
         command: list[str],
         *,
         rerun_of: str | None = None,
@@ -379,7 +442,7 @@ class RunPane(Vertical):
         self._duration: float | None = None
         self._timer: Timer | None = None
         self._header_text = ""
-        self._header = Static(id="run-header")
+        self._header = RunHeader(id="run-header")
         self._log = RunLog(max_lines, id="run-log")
 
     def compose(self) -> ComposeResult:
@@ -402,6 +465,10 @@ class RunPane(Vertical):
     # -- lifecycle (called by the launcher) -------------------------------------------------
     def on_run_pane_started(self, message: Started) -> None:
         self.running = message.running
+        self.session = message.running.session
+        self.session_id = message.running.session_id
+        if self.record is not None:  # a quick child: the end came first
+            return
         self.status = "running"
         self._began = time.monotonic()
         self._update_header()
@@ -413,6 +480,10 @@ class RunPane(Vertical):
     def on_run_pane_ended(self, message: Ended) -> None:
         self.drain()
         self.log_view.flush_partial()
+        if message.running is not None:
+            self.running = message.running
+            self.session = message.running.session
+            self.session_id = message.running.session_id
         self.record = message.record
         run = (message.record or {}).get("run") or {}
         self.status = str(run.get("status") or "failed")
@@ -455,7 +526,7 @@ class RunPane(Vertical):
         status = self.status
         text.append(f" {status} ", status_style(palette, status) + Style(reverse=True))
         text.append(" ")
-        text.append_text(literal(self.session_id, "bold"))
+        text.append_text(literal(self.session_id or "new session", "bold"))
         if self.rerun_of:
             text.append(" re-run of ", palette["muted"])
             text.append_text(literal(self.rerun_of))
@@ -490,7 +561,7 @@ class RunPane(Vertical):
         text = self.header_text()
         if text.plain != self._header_text:
             self._header_text = text.plain
-            self._header.update(text)
+            self._header.set_text(text)
 
     # -- keys --------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
