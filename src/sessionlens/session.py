@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import getpass
 import os
 import socket
 import sys
@@ -57,6 +56,20 @@ def _unique_session_id() -> str:
             session_id = new_session_id()
         _last_id = session_id
         return session_id
+
+
+def _username() -> str | None:
+    """``getpass.getuser()`` without importing getpass (this is on the ``run`` path)."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        user = os.environ.get(name)
+        if user:
+            return user
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except Exception:
+        return None
 
 
 def environment_info() -> dict[str, Any]:
@@ -154,9 +167,9 @@ class Session:
             "package_name": project.package_name,
             "project_path": str(root),
         }
-        # no passwd entry in some containers: Kedro skips the username the same way
-        with contextlib.suppress(Exception):
-            record["username"] = getpass.getuser()
+        username = _username()
+        if username:  # no passwd entry in some containers: Kedro skips it the same way
+            record["username"] = username
         if cli is not None:
             record["cli"] = copy.deepcopy(dict(cli))
         if env:

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sessionlens.errors import SessionLensError
 
@@ -153,12 +153,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _early_git_probe(argv: list[str]) -> Any:
+    """For ``run``: start ``git status`` before anything else (it overlaps parsing, imports and
+    opening the store; DESIGN.md section 6 times this path)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--store":
+            next(words, None)
+        elif word == "run":
+            from sessionlens.gitinfo import GitProbe
+            from sessionlens.project import find_project_root
+
+            return GitProbe(find_project_root() or os.getcwd())
+        elif not word.startswith("-"):
+            return None
+    return None
+
+
 def _main(argv: list[str]) -> int:
     parse_argv, command = _split_run_command(argv)
+    probe = _early_git_probe(parse_argv)
     args = build_parser().parse_args(parse_argv)
     if command is not None:
         args.cmd = command
     args.argv_full = argv
+    args.git_probe = probe
     name = args.command
     if name in ("list", "show", "diff", "log"):
         from sessionlens.cli import read

@@ -28,7 +28,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     project = load_project()
     # git status runs while the rest is imported and the store opened (DESIGN.md section 6)
-    probe = GitProbe(project.root)
+    probe = getattr(args, "git_probe", None)
+    if probe is None or probe.path != str(project.root):
+        probe = GitProbe(project.root)
     from sessionlens.runner import NoCommandError, echo_to_terminal, launch, parse_params
 
     params: dict[str, Any] = {}
