@@ -332,3 +332,11 @@ def test_default_store_folder_is_created_with_a_gitignore(tmp_path: Path) -> Non
     with Session.create(kedro) as again:
         pass
     assert again.record["git"]["dirty"] is False
+
+
+def test_closed_session_that_ran_still_explains_the_rule(repo: Path) -> None:
+    session = Session.create(repo, MemoryStore())
+    session.run(lambda: None)
+    session.close()
+    with pytest.raises(SessionError, match="1-1"):
+        session.run(lambda: None)
