@@ -345,18 +345,31 @@ class RunLog(ScrollView, can_focus=True):
 
 
 class RunHeader(Widget):
-    """One line of status; repainted in place (a ``Static`` update would lay out the screen)."""
+    """One line of status: what matters on the left, the command in the middle (cut to fit),
+    key hints on the right; repainted in place (a ``Static`` update lays out the screen)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.text = Text()
+        self.parts: tuple[Text, Text, Text] = (Text(), Text(), Text())
 
-    def set_text(self, text: Text) -> None:
-        self.text = text
+    def set_parts(self, left: Text, middle: Text, right: Text) -> None:
+        self.parts = (left, middle, right)
         self.refresh()
 
     def render(self) -> Text:
-        return self.text
+        left, middle, right = (part.copy() for part in self.parts)
+        width = self.size.width
+        room = width - left.cell_len - right.cell_len - 4
+        if room < 8:  # narrow: drop the hints before the command
+            right = Text()
+            room = width - left.cell_len - 2
+        middle.truncate(max(0, room), overflow="ellipsis")
+        text = Text.assemble(left, "  ", middle)
+        if right:
+            text.append(" " * max(2, width - text.cell_len - right.cell_len))
+            text.append_text(right)
+        text.truncate(width, overflow="ellipsis")
+        return text
 
 
 class RunPane(Vertical):
@@ -520,48 +533,54 @@ class RunPane(Vertical):
             return self._duration
         return time.monotonic() - self._began
 
-    def header_text(self) -> Text:
+    def header_parts(self) -> tuple[Text, Text, Text]:
+        """Status, id, time, exit code, line count | re-run source and command | key hints."""
         palette = palette_of(self)
-        text = Text()
         status = self.status
-        text.append(f" {status} ", status_style(palette, status) + Style(reverse=True))
-        text.append(" ")
-        text.append_text(literal(self.session_id or "new session", "bold"))
-        if self.rerun_of:
-            text.append(" re-run of ", palette["muted"])
-            text.append_text(literal(self.rerun_of))
-        text.append("  ")
-        text.append(visible(_join(self.command)), palette["accent"])
-        text.append("  ")
-        text.append(format_duration(self.elapsed()), palette["label"])
+        left = Text()
+        left.append(f" {status} ", status_style(palette, status) + Style(reverse=True))
+        left.append(" ")
+        left.append_text(literal(self.session_id or "new session", "bold"))
+        left.append("  ")
+        left.append(format_duration(self.elapsed()), palette["label"])
         if not self.active and self.exit_code is not None:
-            text.append("  exit ", palette["muted"])
-            text.append(str(self.exit_code), status_style(palette, status))
+            left.append("  exit ", palette["muted"])
+            left.append(str(self.exit_code), status_style(palette, status))
         lines = self._log.line_count
         if lines:
             kept = min(lines, self.log_view.max_lines)
-            text.append(f"  {lines:,} lines", palette["muted"])
+            left.append(f"  {lines:,} lines", palette["muted"])
             if kept < lines:
-                text.append(f" (last {kept:,} here)", palette["muted"])
-        hint = self._hint()
-        if hint:
-            text.append(f"  {hint}", palette["muted"])
-        return text
+                left.append(f" (last {kept:,} here)", palette["muted"])
+        middle = Text()
+        if self.rerun_of:
+            middle.append("re-run of ", palette["muted"])
+            middle.append_text(literal(self.rerun_of))
+            middle.append("  ")
+        middle.append(visible(_join(self.command)), palette["accent"])
+        right = Text(self._hint(), palette["muted"])
+        return left, middle, right
+
+    def header_text(self) -> Text:
+        """The whole status line, uncut (tests, messages)."""
+        left, middle, right = self.header_parts()
+        return Text.assemble(left, "  ", middle, "  ", right)
 
     def _hint(self) -> str:
         if self.active:
             return "ctrl+c interrupt"
         if self.rerun_of and self.record is not None:
-            return "c compare with the source · x close"
+            return "c compare · x close"
         return "x close"
 
     def _update_header(self) -> None:
         if not self._header.is_mounted:
             return
-        text = self.header_text()
-        if text.plain != self._header_text:
-            self._header_text = text.plain
-            self._header.set_text(text)
+        parts = self.header_parts()
+        plain = "\0".join(part.plain for part in parts)
+        if plain != self._header_text:
+            self._header_text = plain
+            self._header.set_parts(*parts)
 
     # -- keys --------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
