@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="one session's whole record")
     _store_option(p)
     p.add_argument("session", metavar="ID", help="session id or a unique prefix of one")
-    p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument(
+        "--json", action="store_true", help="JSON output: {record, summary, user_details}"
+    )
     p.add_argument("--log-lines", type=int, default=20, metavar="N", help="log tail length")
 
     p = sub.add_parser("diff", help="compare two sessions")
@@ -78,7 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("left", metavar="A", help="session id or unique prefix")
     p.add_argument("right", metavar="B", help="session id or unique prefix")
     p.add_argument("--all", action="store_true", help="every field, not only differences")
-    p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON output: {rows, params, duration_delta_s, changed_files, ...}",
+    )
 
     p = sub.add_parser("log", help="a session's stored output")
     _store_option(p)
