@@ -483,8 +483,10 @@ async def test_log_is_in_the_store_while_the_run_goes_on(tmp_path: Path) -> None
             assert other.get(session_id)["run"]["status"] == "running"
         finally:
             other.close()
-        (root / "release").write_text("")
-        await run_ended(pilot)
+        # ctrl+c from the session table stops the run too
+        await pilot.press("escape", "ctrl+c")
+        pane = await run_ended(pilot)
+        assert pane.status == "interrupted"
 
 
 # -- the flood -----------------------------------------------------------------------------------

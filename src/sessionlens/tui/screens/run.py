@@ -423,6 +423,14 @@ class RunManager:
             markup=False,
         )
 
+    def interrupt_active(self) -> bool:
+        """ctrl+c outside the pane: interrupt the run going on; False when there is none."""
+        pane = self.active
+        if pane is None:
+            return False
+        self.interrupt(pane)
+        return True
+
     def compare(self, left: str, right: str) -> None:
         """Open the compare screen on the two sessions (a re-run and its source)."""
         try:

@@ -63,6 +63,9 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         Binding("r", "run", "Run", tooltip="Run the project's command in a new session"),
         Binding("R", "run_edit", "Run…", tooltip="Edit the command and parameters, then run"),
         Binding("e", "rerun", "Re-run", tooltip="Run the selected session again, in a new session"),
+        Binding(
+            "ctrl+c", "interrupt_run", "Interrupt", show=False, tooltip="Interrupt the run going on"
+        ),
     ]
 
     class StoreChanged(Message):
@@ -301,6 +304,11 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_rerun(self) -> None:
         self.app.runs.rerun(self.table.selected)  # type: ignore[attr-defined]
+
+    def action_interrupt_run(self) -> None:
+        """ctrl+c anywhere on this screen stops the run; without one, Textual's quit hint."""
+        if not self.app.runs.interrupt_active():  # type: ignore[attr-defined]
+            self.app.action_help_quit()
 
     def open_detail(self, session_id: str) -> None:
         from sessionlens.tui.screens.detail import DetailScreen
