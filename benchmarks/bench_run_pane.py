@@ -244,12 +244,24 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="floods in a row (fresh apps)")
     args = parser.parse_args()
     ok = True
+    pooled: list[float] = []
+    rates: list[float] = []
     for _ in range(args.repeat):
-        ok = run_once(args) and ok
+        good, latencies, rate = run_once(args)
+        ok = ok and good
+        pooled += latencies
+        rates.append(rate)
+    if args.repeat > 1 and pooled:
+        ms = sorted(x * 1000 for x in pooled)
+        p50, p95 = ms[len(ms) // 2], ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+        print(
+            f"all {args.repeat} floods: {statistics.median(rates):,.0f} lines/s median end to end;"
+            f" {len(ms)} keys: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {ms[-1]:.1f} ms"
+        )
     return 0 if ok else 1
 
 
-def run_once(args: argparse.Namespace) -> bool:
+def run_once(args: argparse.Namespace) -> tuple[bool, list[float], float]:
     tmp = Path(tempfile.mkdtemp(prefix="sessionlens-bench-run-"))
     project = make_project(tmp / "project", args.lines)
     figures = asyncio.run(measure(args, project))
@@ -289,7 +301,7 @@ def run_once(args: argparse.Namespace) -> bool:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
-    return ok
+    return ok, figures["latencies"], n / figures["end_to_end_s"]
 
 
 if __name__ == "__main__":

@@ -511,6 +511,10 @@ async def test_a_flood_is_stored_whole_and_the_pane_stays_bounded(tmp_path: Path
         kept = view.lines()
         assert len(kept) == 5_000 and kept[-1] == f"line {lines - 1}"
         assert kept[0] == f"line {lines - 5_000}"
+        # the pane followed the end: the last line is on screen
+        await pilot.pause(0.1)
+        shown = [line.strip() for line in rendered(pane) if line.strip()]
+        assert shown[-1] == f"line {lines - 1}", shown[-3:]
         assert f"{lines:,} lines" in pane.header_text().plain
     store = reader(root)
     log = store.read_log(pane.session_id)
@@ -572,3 +576,37 @@ def test_grandchild_is_gone_after_interrupt_even_if_it_ignores_signals(tmp_path:
     assert record["run"]["signal"] == signal.Signals.SIGKILL.name
     assert not pid_alive(pid) and not pid_alive(grandchild)
     assert os.getpid() != pid
+
+
+@app_test
+async def test_scrolling_up_pauses_following_and_keeps_the_lines_in_view() -> None:
+    from textual.app import App, ComposeResult
+
+    from sessionlens.stores.base import LogChunk
+    from sessionlens.tui.widgets.run_pane import RunLog
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield RunLog(max_lines=200)
+
+    def batch(start: int, count: int) -> list[LogChunk]:
+        return [LogChunk("".join(f"line {i}\n" for i in range(start, start + count)))]
+
+    app = Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(RunLog)
+        view.focus()
+        view.write(batch(0, 100))
+        await pilot.pause()
+        assert view.follow and "line 99" in view.render_line(view.size.height - 1).text
+        await pilot.press("up", "up", "up")
+        assert not view.follow
+        top = view.render_line(0).text
+        view.write(batch(100, 150))  # 50 old lines drop out of the pane
+        await pilot.pause()
+        assert view.render_line(0).text == top  # the same lines are still in view
+        assert view.lines()[0] == "line 50"
+        await pilot.press("end")
+        view.write(batch(250, 5))
+        await pilot.pause()
+        assert view.follow and "line 254" in view.render_line(view.size.height - 1).text

@@ -132,6 +132,9 @@ class RunLog(ScrollView, can_focus=True):
         self._state: dict[str, SgrState] = {"stdout": RESET, "stderr": RESET}
         self._longest = 0
         self._cache: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+        #: keep the last line in view; off once the user scrolls up, on again at the end
+        self.follow = True
+        self._moving = False
 
     # -- feeding ----------------------------------------------------------------------
     @property
@@ -151,7 +154,6 @@ class RunLog(ScrollView, can_focus=True):
         """Add output (on the UI thread); one call per drain."""
         if not chunks and not skipped:
             return
-        follow = self.scroll_y >= self.max_scroll_y
         first_before = self.first_number
         if skipped:
             self._partial = {"stdout": "", "stderr": ""}
@@ -166,24 +168,22 @@ class RunLog(ScrollView, can_focus=True):
                 runs.append([chunk.stream, [chunk.text]])
         for stream, texts in runs:
             self._add_text(stream, "".join(texts))
-        self._after_write(follow, self.first_number - first_before)
+        self._after_write(self.first_number - first_before)
 
     def add_note(self, text: str) -> None:
         """A line of the pane's own (not the child's output), e.g. why a run could not start."""
-        follow = self.scroll_y >= self.max_scroll_y
         first_before = self.first_number
         self._add_note(text)
-        self._after_write(follow, self.first_number - first_before)
+        self._after_write(self.first_number - first_before)
 
     def flush_partial(self) -> None:
         """The run ended: unterminated last lines become lines."""
-        follow = self.scroll_y >= self.max_scroll_y
         first_before = self.first_number
         for stream in ("stdout", "stderr"):
             if self._partial[stream]:
                 text, self._partial[stream] = self._partial[stream], ""
                 self._add_lines(stream, [text], "\x1b" in text)
-        self._after_write(follow, self.first_number - first_before)
+        self._after_write(self.first_number - first_before)
 
     def _add_note(self, text: str) -> None:
         self._lines.append(text)
@@ -239,16 +239,36 @@ class RunLog(ScrollView, can_focus=True):
         if lines:
             self._longest = max(self._longest, max(map(len, lines)))
 
-    def _after_write(self, follow: bool, removed_top: int) -> None:
+    def _after_write(self, removed_top: int) -> None:
         height = len(self._lines) + sum(1 for p in self._partial.values() if p)
         self._set_virtual_size(Size(min(self._longest, 4000) + 2, height))
         if not self.is_attached:
             return
-        if follow:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
-        elif removed_top:
-            self.scroll_to(y=max(0, self.scroll_y - removed_top), animate=False, immediate=True)
+        self._moving = True
+        try:
+            if self.follow:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+                if self.scroll_y < self.max_scroll_y:  # not scrollable until laid out
+                    self.call_after_refresh(self._to_end)
+            elif removed_top:  # the same lines stay in view while older ones go
+                y = max(0, self.scroll_y - removed_top)
+                self.scroll_to(y=y, animate=False, immediate=True)
+        finally:
+            self._moving = False
         self.refresh()
+
+    def _to_end(self) -> None:
+        if self.follow:
+            self._moving = True
+            try:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            finally:
+                self._moving = False
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if not self._moving:  # the user scrolled: follow only from the end
+            self.follow = new_value >= self.max_scroll_y
 
     def _set_virtual_size(self, size: Size) -> None:
         """Like setting ``virtual_size``, without a layout of the whole screen each time
@@ -263,6 +283,7 @@ class RunLog(ScrollView, can_focus=True):
             or (old.width > view.width) != (size.width > view.width)
         ):
             self.virtual_size = size
+            self._refresh_scrollbars()  # now, not at the next layout: scrolling needs them
         else:
             self.set_reactive(ScrollView.virtual_size, size)
             self._scroll_update(size)
