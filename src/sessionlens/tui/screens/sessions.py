@@ -121,8 +121,17 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         self._poll_changes(self.client, None)
-        self.set_interval(self.poll_interval, self._poll)
+        self._poll_timer = self.set_interval(self.poll_interval, self._poll)
         self.bind_client(self.client)
+
+    def on_screen_suspend(self) -> None:
+        # hidden under the detail or compare screen: polling there would only repaint them
+        self._poll_timer.pause()
+
+    def on_screen_resume(self) -> None:
+        if hasattr(self, "_poll_timer"):
+            self._poll_timer.resume()
+            self._poll()
 
     # -- store ----------------------------------------------------------------------------
     def bind_client(self, client: StoreClient) -> None:

@@ -133,6 +133,28 @@ class LogView(ScrollView, can_focus=True):
         x = None if left <= column < left + width - 1 else max(0, column - width // 2)
         self.scroll_to(x, y, animate=False, immediate=True)
 
+    # scrolling jumps: an animated scroll across a million lines would render every frame between
+    def _jump(self, y: float) -> None:
+        self.scroll_to(y=max(0, min(y, self.max_scroll_y)), animate=False, immediate=True)
+
+    def action_scroll_home(self) -> None:
+        self._jump(0)
+
+    def action_scroll_end(self) -> None:
+        self._jump(self.max_scroll_y)
+
+    def action_page_up(self) -> None:
+        self._jump(self.scroll_y - self.scrollable_content_region.height)
+
+    def action_page_down(self) -> None:
+        self._jump(self.scroll_y + self.scrollable_content_region.height)
+
+    def action_scroll_up(self) -> None:
+        self._jump(self.scroll_y - 1)
+
+    def action_scroll_down(self) -> None:
+        self._jump(self.scroll_y + 1)
+
     def action_next_match(self) -> None:
         if self.needle:
             self.search(self.needle)

@@ -66,6 +66,16 @@ MIN_FLEX = 24
 MAX_FLEX = 80
 
 
+#: called with (table, row index) whenever a loaded row is rendered; benchmarks time with it
+_paint_listener: Callable[[SessionTable, int], None] | None = None
+
+
+def set_paint_listener(listener: Callable[[SessionTable, int], None] | None) -> None:
+    """Install (or remove, with None) the hook ``benchmarks/bench_tui.py`` measures with."""
+    global _paint_listener
+    _paint_listener = listener
+
+
 class PageCache:
     """Pages of summaries for one query generation, least recently used dropped first."""
 
@@ -252,8 +262,6 @@ class SessionTable(ScrollView, can_focus=True):
         self._pending: set[int] = set()
         self._fetch_scheduled = False
         self._last_highlight: tuple[int, str | None] | None = None
-        #: set when rows (not placeholders) are first painted, and per paint; for benchmarks
-        self.paint_listener: Callable[[int, int], None] | None = None
         self._frame: tuple[Style, int, list[int]] | None = None
         self._styles: dict[str, Style] = {}
 
@@ -580,8 +588,8 @@ class SessionTable(ScrollView, can_focus=True):
             text = self._cell("\u2026", sum(widths) + len(widths))
             style = base + self._style("placeholder")
             return Strip([Segment(text, style + cursor if cursor else style)])
-        if self.paint_listener is not None:
-            self.paint_listener(index, self._generation)
+        if _paint_listener is not None:
+            _paint_listener(self, index)
         gap = Segment(" ", base + cursor if cursor else base)
         segments = []
         for column, width in zip(self.columns, widths, strict=True):

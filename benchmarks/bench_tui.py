@@ -1,0 +1,196 @@
+"""How fast the app shows a store of 1k and of 100k sessions (DESIGN.md section 6).
+
+    python benchmarks/bench_tui.py [--sizes 1000 100000] [--repeat 3] [--dir DIR]
+
+For each size an SQLite store is built once with ``benchmarks/make_store.py``; then each repeat
+runs the real app headless (``App.run_test``) in a FRESH subprocess and measures, with a hook the
+session table calls whenever it renders a loaded row:
+
+- import: importing ``sessionlens.tui.app`` (Textual included), in the child;
+- first screen: from just before the parent starts the child process to the first table row
+  rendered with data (so interpreter start, imports, opening the store and the first page count);
+- end: the ``end`` key pressed -> the last session's row rendered;
+- pageup: each of 5 ``pageup`` presses from the end -> its top row rendered (max shown);
+- filter: the last keystroke of a filter -> the first row of the new result rendered, for a field
+  term (``status:failed``), a field term on JSON data (``param.scale:3``) and a free word.
+
+Targets: first screen < 0.5 s at 100k and within 1.5x of the 1k time; end, pageup and filter
+keystroke < 100 ms. Figures are the median of the repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FILTERS = (("status:failed", "status"), ("param.scale:3", "param"), ("exp-1", "word"))
+
+
+# -- child: one fresh process, one app ---------------------------------------------------------
+def child(store_path: str, t0: float) -> dict[str, float]:
+    started_import = time.perf_counter()
+    from sessionlens.tui import app as app_module  # Textual comes in with it
+    from sessionlens.tui.widgets import session_table
+
+    import_s = time.perf_counter() - started_import
+    from sessionlens.stores import open_store
+
+    painted: list[tuple[float, int, int]] = []  # (wall time, generation, row index)
+
+    def on_paint(table: session_table.SessionTable, index: int) -> None:
+        painted.append((time.perf_counter(), table._loaded_generation, index))
+
+    session_table.set_paint_listener(on_paint)
+    wall_offset = time.time() - time.perf_counter()
+    figures: dict[str, float] = {"import_s": import_s}
+
+    async def until(condition, timeout: float = 30.0) -> float:
+        deadline = time.perf_counter() + timeout
+        while True:
+            hit = condition()
+            if hit is not None:
+                return hit
+            if time.perf_counter() > deadline:
+                raise SystemExit("timed out")
+            await asyncio.sleep(0.001)
+
+    def first_paint(after: float, generation: int | None = None, index: int | None = None):
+        for moment, gen, row in painted:
+            if moment < after:
+                continue
+            if generation is not None and gen < generation:
+                continue
+            if index is not None and row != index:
+                continue
+            return moment
+        return None
+
+    async def run() -> None:
+        store = open_store(store_path, read_only=True)
+        app = app_module.SessionLensApp(store, poll_interval=3600)
+        async with app.run_test(size=(160, 48)) as pilot:
+            first = await until(lambda: first_paint(0.0))
+            figures["first_screen_s"] = first + wall_offset - t0
+            figures["open_store_s"] = 0.0  # included in first_screen
+            table = app.screen.table
+            count = table.count
+            figures["sessions"] = count
+            await pilot.pause(0.3)
+
+            # end
+            mark = time.perf_counter()
+            await pilot.press("end")
+            end = await until(lambda: first_paint(mark, index=count - 1))
+            figures["end_s"] = end - mark
+            await pilot.pause(0.2)
+
+            # pageup steps
+            steps = []
+            for _ in range(5):
+                await pilot.pause(0.1)
+                target = max(0, table.cursor_row - table._visible_rows)
+                mark = time.perf_counter()
+                await pilot.press("pageup")
+                steps.append(await until(lambda t=target, m=mark: first_paint(m, index=t)) - mark)
+            figures["pageup_max_s"] = max(steps)
+
+            # filter keystrokes: everything but the last character set at once, then one key
+            await pilot.press("home")
+            await pilot.press("slash")
+            for text, name in FILTERS:
+                app.screen.set_filter(text[:-1])
+                await until(lambda: True if not table.is_loading else None)
+                await pilot.pause(0.3)
+                generation = table._generation
+                mark = time.perf_counter()
+                await pilot.press(text[-1])
+                done = await until(lambda g=generation, m=mark: first_paint(m, generation=g + 1))
+                figures[f"filter_{name}_s"] = done - mark
+                figures[f"filter_{name}_count"] = table.count
+            await pilot.press("escape")
+        store.close()
+
+    asyncio.run(run())
+    return figures
+
+
+# -- parent ------------------------------------------------------------------------------------
+def measure(store: Path, repeat: int) -> dict[str, float]:
+    runs = []
+    for _ in range(repeat):
+        t0 = time.time()
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(store), "--t0", repr(t0)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode:
+            raise SystemExit(f"child failed:\n{out.stderr}")
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, help="where to keep the stores (default: a temp dir)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--t0", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.t0)))
+        return 0
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from make_store import make_store
+
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-tui-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for size in args.sizes:
+        path = folder / f"sessions-{size}.db"
+        if not path.exists():
+            built = make_store(path, size)
+            print(f"built {path} ({size:,} sessions) in {built:.1f}s", flush=True)
+        results[size] = measure(path, args.repeat)
+
+    ms = lambda seconds: f"{seconds * 1000:7.1f} ms"  # noqa: E731
+    print(f"\nsessionlens app, headless, median of {args.repeat} fresh processes")
+    header = (
+        "sessions   import     first screen  end         pageup max  filter status  param   word"
+    )
+    print(header)
+    for size, r in results.items():
+        print(
+            f"{size:>8,}  {ms(r['import_s'])}  {ms(r['first_screen_s'])}  {ms(r['end_s'])}  "
+            f"{ms(r['pageup_max_s'])}  {ms(r['filter_status_s'])} {ms(r['filter_param_s'])} "
+            f"{ms(r['filter_word_s'])}"
+        )
+    if len(results) >= 2:
+        small, large = results[min(results)], results[max(results)]
+        ratio = large["first_screen_s"] / small["first_screen_s"]
+        met = ratio < 1.5 and large["first_screen_s"] < 0.5
+        print(
+            f"\nfirst screen at {max(results):,} is {ratio:.2f}x the time at {min(results):,} "
+            f"(target < 1.5x and < 500 ms: {'met' if met else 'NOT met'})"
+        )
+        worst = max(
+            large[k]
+            for k in ("end_s", "pageup_max_s", "filter_status_s", "filter_param_s", "filter_word_s")
+        )
+        print(f"slowest step at {max(results):,}: {worst * 1000:.1f} ms (target < 100 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
