@@ -192,6 +192,35 @@ def test_child_environment(repo: Path, store: SQLiteSessionStore) -> None:
     assert env["EXTRA"] == "1"
 
 
+def test_keys_the_child_joins_to_its_record_are_kept(
+    repo: Path, store: SQLiteSessionStore, db: Path
+) -> None:
+    """A child writing into its own record (as a Kedro run with our store does) is not undone."""
+    argv = script(
+        repo,
+        "join.py",
+        """
+        import os
+        from sessionlens.stores import open_store
+
+        with open_store(os.environ["SESSIONLENS_STORE"], read_only=False) as store:
+            record = store.get(os.environ["SESSIONLENS_SESSION_ID"])
+            record["kedro_session_id"] = "2026-01-01T00.00.00.000Z"
+            record["exception"] = {"type": "ValueError", "value": "boom", "traceback": []}
+            store.save(record)
+        raise SystemExit(3)
+        """,
+    )
+    session = Session.create(repo, store)
+    assert session.run(argv, echo=False) == 3
+    session.close()
+    saved, _ = reread(db, session.session_id)
+    assert saved["kedro_session_id"] == "2026-01-01T00.00.00.000Z"
+    assert saved["exception"]["value"] == "boom"
+    assert saved["run"]["status"] == "failed"
+    assert saved["run"]["exit_code"] == 3
+
+
 def test_command_that_cannot_start(repo: Path, store: SQLiteSessionStore, db: Path) -> None:
     session = Session.create(repo, store)
     running = session.start(["definitely-not-a-command-xyz"])

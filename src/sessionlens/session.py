@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sessionlens import gitinfo
-from sessionlens.errors import SessionError
+from sessionlens.errors import SessionError, UnknownSessionError
 from sessionlens.project import ProjectConfig, load_project
 from sessionlens.record import Record, new_session_id, utc_now_iso
 
@@ -341,7 +341,17 @@ class Session:
             self._unsaved = True
 
     def _save_locked(self) -> None:
-        self.store.save(copy.deepcopy(self._record))
+        record = copy.deepcopy(self._record)
+        if self._child is not None:
+            # The child may have joined its own keys to this record through the store (a Kedro
+            # run with a sessionlens store does): keep them rather than write over them.
+            try:
+                stored = self.store.get(self.session_id)
+            except UnknownSessionError:
+                stored = {}
+            for key, value in stored.items():
+                record.setdefault(key, value)
+        self.store.save(record)
         self._unsaved = False
 
     # -- closing ------------------------------------------------------------------------
