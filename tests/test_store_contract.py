@@ -104,7 +104,7 @@ QUERIES = [
     "branch:main status:success train",
     "kedro run --params",
     '"two words"',
-    "\"words' main\"",
+    '"words\' main"',
     '"completed retry"',
     '"ünïcode 1"',
     "nothing-matches-this",
