@@ -58,11 +58,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("dirty", "Dirty", 5, "dirty"),
     Column("command", "Command", 0, "command"),
     Column("user", "User", 8, "user"),
-    Column("title", "Title", 24, "title"),
+    Column("title", "Title", 16, "title"),
 )
 #: Columns ``s`` cycles through, in table order.
 SORTABLE: tuple[str, ...] = tuple(c.sort for c in COLUMNS if c.sort)
-MIN_FLEX = 24
+MIN_FLEX = 16
 MAX_FLEX = 80
 
 
