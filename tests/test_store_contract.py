@@ -247,6 +247,16 @@ def test_change_token_changes_on_save(new_store: SessionStore) -> None:
     assert new_store.change_token() not in seen
 
 
+def test_change_token_ignores_log_appends(new_store: SessionStore) -> None:
+    """A browser polls the token during a run; a growing log must not make it reload pages."""
+    record = make_records(1)[0]
+    new_store.save(record)
+    token = new_store.change_token()
+    for i in range(3):
+        new_store.append_log(record["session_id"], f"line {i}\n")
+    assert new_store.change_token() == token
+
+
 def test_read_only_store_refuses_writes_and_changes_nothing(
     store_kind: str, tmp_path: Path
 ) -> None:

@@ -278,3 +278,18 @@ def test_nothing_found(tmp_path: Path) -> None:
             open_store(spec)
         message = str(info.value)
         assert problem in message and str(spec) in message and "\n" not in message
+
+
+def test_settings_path_naming_the_database_file(tmp_path: Path) -> None:
+    """A ``SESSION_STORE_ARGS`` path may name the .db file itself, as our SQLiteStore allows."""
+    settings = (
+        "from sessionlens.kedro import SQLiteStore\n"
+        "SESSION_STORE_CLASS = SQLiteStore\n"
+        'SESSION_STORE_ARGS = {"path": "runs/team.db"}\n'
+    )
+    project = kedro_project(tmp_path / "p", settings)
+    db = kedro_viz_db(project / "runs" / "team.db")
+    spec = detect_store(project)
+    assert (spec.kind, spec.location) == ("sqlite", str(db))
+    created = detect_store(kedro_project(tmp_path / "q", settings), create=True)
+    assert created.location == str(tmp_path / "q" / "runs" / "team.db")

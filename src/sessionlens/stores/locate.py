@@ -206,6 +206,9 @@ def _detect_path(path: Path, *, create: bool, found_by: str) -> StoreSpec:
     raise StoreError(f"{path}: no such file or folder")
 
 
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
 def _detect_project(project: Path, *, create: bool) -> StoreSpec:
     pyproject = _read_pyproject(project)
     configured = pyproject.get("tool", {}).get("sessionlens", {}).get("store")
@@ -214,7 +217,8 @@ def _detect_project(project: Path, *, create: bool) -> StoreSpec:
     settings = _settings_store(project, pyproject)
     if settings is not None:
         kind, folder, source = settings
-        db = folder / "session_store.db"
+        # sessionlens.kedro.SQLiteStore also takes the database file itself as its path
+        db = folder if folder.suffix in SQLITE_SUFFIXES else folder / "session_store.db"
         if db.is_file() or (kind == "sqlite" and create):
             return StoreSpec("sqlite", str(db), source, exists=db.is_file())
         if looks_like_shelve_folder(folder) or (kind == "shelve" and create):

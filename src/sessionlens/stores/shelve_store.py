@@ -416,7 +416,9 @@ class ShelveSessionStore(SessionStore):
             parts: list[Any] = [top, self._writes]
             if time.time_ns() - top < _SETTLE_NS:
                 with contextlib.suppress(OSError), os.scandir(self.root) as it:
-                    parts.append(hash(frozenset((e.name, e.inode()) for e in it)))
+                    parts.append(
+                        hash(frozenset((e.name, e.inode()) for e in it if e.name[0] != "."))
+                    )
             watch = sorted({n for n, c in self._cache.items() if c.settling} | self._pending)
             parts.extend((name, self._files_sig(self.root / name)) for name in watch)
             return tuple(parts)
@@ -428,6 +430,9 @@ class ShelveSessionStore(SessionStore):
         _check_session_id(session_id, self.location)
         plain = _common.plain_record(record)
         try:
+            # the log folder is made with the first session, so that appending to a log never
+            # changes the store folder (change_token: a growing log is not a new session)
+            self._log_path(session_id).parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{session_id}-", dir=self.root))
         except OSError as exc:
             raise StoreError(f"{self.root}: cannot write ({exc.strerror})") from None

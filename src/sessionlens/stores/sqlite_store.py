@@ -368,6 +368,7 @@ class SQLiteSessionStore(SessionStore):
             tables = self._tables()
             self._has_details = "user_run_details" in tables
             self._has_logs = LOG_TABLE in tables
+            self._has_meta = META_TABLE in tables
 
     def _needs_setup(self, version: int | None) -> bool:
         """Whether opening read-write must write (tables, indexes, rows to index); a store in
@@ -864,9 +865,24 @@ class SQLiteSessionStore(SessionStore):
             seq = rows[-1][0] + 1
 
     def change_token(self) -> Any:
+        """Changes when sessions change, not when logs grow: a browser polling this during a
+        run must not reload its page for every log batch. Our own saves bump a generation in
+        the meta table; writers that know nothing of it (kedro-viz) add rows, so the highest
+        rowids of kedro-viz's tables count too."""
         with self._errors("poll"):
-            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-            return (version, self._commits)
+            generation = None
+            if self._has_meta:
+                row = self._conn.execute(
+                    f"SELECT value FROM main.{META_TABLE} WHERE key='generation'"
+                ).fetchone()
+                generation = row[0] if row else None
+            runs = self._max_rowid()
+            details = (
+                self._conn.execute("SELECT max(rowid) FROM main.user_run_details").fetchone()[0]
+                if self._has_details
+                else None
+            )
+            return (generation, runs, details)
 
     # -- writing ----------------------------------------------------------------------
     def save(self, record: Mapping[str, Any]) -> None:
@@ -891,6 +907,10 @@ class SQLiteSessionStore(SessionStore):
                 self._conn.executemany(upsert, runs)
                 self._insert(f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", indexed, lookup=True)
             self._set_meta_rowid(self._max_rowid())
+            self._conn.execute(
+                f"INSERT INTO main.{META_TABLE} VALUES ('generation', '1') ON CONFLICT(key) "
+                "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            )
             self._counts.clear()
 
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
