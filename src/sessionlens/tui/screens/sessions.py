@@ -164,7 +164,8 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     # -- table ---------------------------------------------------------------------------
     def on_session_table_loaded(self, message: SessionTable.Loaded) -> None:
-        self.query_one(StoreHeader).set_counts(message.count, message.total, self.table.shown_query)
+        header = self.query_one(StoreHeader)
+        header.set_counts(message.count, message.total, self.table.shown_query, exact=message.exact)
         if not message.count:
             self.query_one(SessionDetailPanel).show_empty(
                 "No sessions match the filter" if message.total else "No sessions in this store"

@@ -185,13 +185,17 @@ class SessionTable(ScrollView, can_focus=True):
             return self.table
 
     class Loaded(Message):
-        """A query finished loading: ``count`` rows match, ``total`` in the store."""
+        """A query's rows are shown: ``count`` rows match (at least, while ``exact`` is False:
+        the count follows in another ``Loaded``), ``total`` in the store."""
 
-        def __init__(self, table: SessionTable, count: int, total: int) -> None:
+        def __init__(
+            self, table: SessionTable, count: int, total: int, *, exact: bool = True
+        ) -> None:
             super().__init__()
             self.table = table
             self.count = count
             self.total = total
+            self.exact = exact
 
         @property
         def control(self) -> SessionTable:
@@ -220,6 +224,7 @@ class SessionTable(ScrollView, can_focus=True):
             rows: list[SessionSummary],
             cursor: int,
             shift: int,
+            exact: bool,
         ) -> None:
             super().__init__()
             self.generation = generation
@@ -230,6 +235,13 @@ class SessionTable(ScrollView, can_focus=True):
             self.rows = rows
             self.cursor = cursor
             self.shift = shift
+            self.exact = exact
+
+    class _Counted(Message):
+        def __init__(self, generation: int, count: int) -> None:
+            super().__init__()
+            self.generation = generation
+            self.count = count
 
     class _PageLoaded(Message):
         def __init__(self, generation: int, page: int, rows: list[SessionSummary]) -> None:
@@ -259,6 +271,8 @@ class SessionTable(ScrollView, can_focus=True):
         self.pages = PageCache()
         self._generation = 0
         self._loaded_generation = 0
+        self._counting = False
+        self._total_known = False
         self._pending: set[int] = set()
         self._fetch_scheduled = False
         self._last_highlight: tuple[int, str | None] | None = None
@@ -276,8 +290,9 @@ class SessionTable(ScrollView, can_focus=True):
 
     @property
     def is_loading(self) -> bool:
-        """A query is being loaded; the rows shown are still those of the previous one."""
-        return self._generation != self._loaded_generation
+        """A query is being loaded (the rows shown are still those of the previous one) or
+        its rows are shown and it is still being counted."""
+        return self._generation != self._loaded_generation or self._counting
 
     def bind_client(self, client: StoreClient) -> None:
         """Show another store: forget everything cached for the previous one."""
@@ -286,6 +301,7 @@ class SessionTable(ScrollView, can_focus=True):
         self.pages.clear()
         self._pending.clear()
         self.count = self.total = self.cursor_row = 0
+        self._total_known = False
         self.marked.clear()
         self._last_highlight = None
         self._update_virtual_size()
@@ -331,6 +347,7 @@ class SessionTable(ScrollView, can_focus=True):
             self.cursor_row if reload else 0,
             self.count if reload else None,
             visible_row,
+            self.total if self._total_known and not reload else None,
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session-table-load")
@@ -343,14 +360,30 @@ class SessionTable(ScrollView, can_focus=True):
         anchor: int,
         old_count: int | None,
         visible_row: int,
+        total: int | None,
     ) -> None:
-        """Count and first rows of ``query`` in one go; on a reload (``old_count`` given) the
-        window around the old cursor is fetched, to find the selected session again."""
+        """Rows and count of ``query``. A new query (``old_count`` None) shows its first rows
+        before it is counted: counting a filter can scan the store, the first page need not.
+        A reload (the store changed) fetches the window around the old cursor, to find the
+        selected session again; ``total`` None: count the whole store too."""
         page_size = self.pages.page_size
-        total = client.count(None)
+        if total is None:
+            total = client.count(None)
+        if old_count is None:
+            limit = 2 * page_size
+            rows = client.list_summaries(query, 0, limit)
+            found = next((i for i, r in enumerate(rows) if r.session_id == keep_id), None)
+            exact = query.is_empty or len(rows) < limit
+            count = total if query.is_empty else len(rows)
+            self.post_message(
+                self._QueryLoaded(generation, query, count, total, 0, rows, found or 0, 0, exact)
+            )
+            if not exact:
+                self.post_message(self._Counted(generation, client.count(query)))
+            return
         count = total if query.is_empty else client.count(query)
         # the selected session can only have moved down by as many rows as were added
-        grown = 0 if old_count is None else min(max(0, count - old_count), MAX_SHIFT)
+        grown = min(max(0, count - old_count), MAX_SHIFT)
         first_page = max(0, anchor // page_size - 1)
         offset = first_page * page_size
         last = (anchor + grown) // page_size + 1
@@ -362,7 +395,7 @@ class SessionTable(ScrollView, can_focus=True):
             cursor = offset + found if found is not None else min(anchor, max(0, count - 1))
         shift = cursor - anchor if keep_id is not None and visible_row >= 0 else 0
         self.post_message(
-            self._QueryLoaded(generation, query, count, total, offset, rows, cursor, shift)
+            self._QueryLoaded(generation, query, count, total, offset, rows, cursor, shift, True)
         )
 
     def on_session_table__query_loaded(self, message: _QueryLoaded) -> None:
@@ -371,9 +404,11 @@ class SessionTable(ScrollView, can_focus=True):
             return
         was_at_top = self.scroll_y == 0
         self._loaded_generation = message.generation
+        self._counting = not message.exact
         self.shown_query = message.query
         self.count = message.count
         self.total = message.total
+        self._total_known = True
         self.pages.clear()
         self._pending.clear()
         self.pages.put_rows(message.offset, message.rows)
@@ -384,12 +419,23 @@ class SessionTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.scroll_y + message.shift, animate=False, immediate=True)
         self._scroll_cursor_into_view()
         self.refresh()
-        self.post_message(self.Loaded(self, self.count, self.total))
+        self.post_message(self.Loaded(self, self.count, self.total, exact=message.exact))
         self._last_highlight = None
         self._post_highlight()
 
+    def on_session_table__counted(self, message: _Counted) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._counting = False
+        self.count = message.count
+        self.cursor_row = max(0, min(self.cursor_row, self.count - 1))
+        self._update_virtual_size()
+        self.refresh()
+        self.post_message(self.Loaded(self, self.count, self.total))
+
     def _want(self, page: int) -> None:
-        if page in self._pending or self.is_loading:
+        if page in self._pending or self._generation != self._loaded_generation:
             return
         self._pending.add(page)
         if not self._fetch_scheduled:

@@ -27,14 +27,17 @@ class StoreHeader(Static):
         self.total: int | None = None
         self.shown_query: Query | None = None
         self.loading = False
+        self.exact = True
 
     def set_store(self, kind: str, location: str) -> None:
         self.kind, self.location = kind, location
         self.count = self.total = None
         self._redraw()
 
-    def set_counts(self, count: int, total: int, query: Query) -> None:
+    def set_counts(self, count: int, total: int, query: Query, *, exact: bool = True) -> None:
+        """``exact`` False: ``count`` is a lower bound while the store counts the rest."""
         self.count, self.total, self.shown_query = count, total, query
+        self.exact = exact
         self._redraw()
 
     def on_mount(self) -> None:
@@ -59,7 +62,8 @@ class StoreHeader(Static):
             text.append("loading…", palette["muted"])
         else:
             if self.shown_query is not None and not self.shown_query.is_empty:
-                text.append(f"{self.count:,} of {self.total:,} sessions", palette["label"])
+                counted = f"{self.count:,}" if self.exact else f"{self.count:,}+"
+                text.append(f"{counted} of {self.total:,} sessions", palette["label"])
             else:
                 text.append(f"{self.count:,} sessions", palette["label"])
             if self.shown_query is not None:
