@@ -495,3 +495,61 @@ async def test_table_pages_a_large_store(tmp_path: Path) -> None:
         index = table.cursor_row
         assert index == 2499 - 30 * table._visible_rows
         assert table.selected.session_id == sid(2499 - index)
+
+
+@app_test
+async def test_compare_lists_files_changed_between_the_two_commits(tmp_path: Path) -> None:
+    from sessiontools import commit_all, git, make_repo
+
+    repo = make_repo(tmp_path / "project", {"pipeline.py": "x = 1\n", "conf.yml": "a: 1\n"})
+    first = git(repo, "rev-parse", "HEAD")
+    (repo / "pipeline.py").write_text("x = 2\ny = 3\n")
+    (repo / "new_step.py").write_text("print('hi')\n")
+    second = commit_all(repo, "second")
+    backend = make_backend("sqlite", tmp_path)
+    records = []
+    for i, sha in ((0, first), (1, second)):
+        record = make_record(i, project_path=str(repo))
+        record["git"] = {"commit_sha": sha[:7], "commit_sha_full": sha, "branch": "main"}
+        records.append(record)
+    backend.write(records)
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("space", "down", "c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="compare")
+        screen: CompareScreen = app.screen
+        await wait_for(pilot, lambda: screen.git_done, what="git diff worker")
+        assert {f.path for f in screen.changed_files} == {"pipeline.py", "new_step.py"}
+        await pilot.press("3")
+        text = widget_text(screen.query_one("#compare-git"))
+        assert "2 files changed" in text and "new_step.py" in text
+        # A is the marked (newer) session: from its commit back to the first, new_step.py goes
+        # (-1) and pipeline.py loses two lines and gets one back
+        assert f"{second[:12]} → {first[:12]}" in text
+        assert "+1 -3" in text
+
+
+@app_test
+async def test_kedro_viz_title_bookmark_and_notes(tmp_path: Path) -> None:
+    from sessionlens.stores import open_store
+
+    project = tmp_path / "viz"
+    shutil.copytree(KEDRO_SQLITE, project)
+    store = open_store(project, read_only=True)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        table = app.screen.table
+        baseline = next(i for i in range(table.count) if table.pages.row(i).bookmark)
+        line = table_lines(app)[baseline + 1]
+        assert "★" in line and "Baseline run" in line
+        table.move_cursor(baseline)
+        panel = app.screen.query_one(SessionDetailPanel)
+        await wait_for(pilot, lambda: "Notes" in widget_text(panel), what="notes")
+        text = widget_text(panel)
+        assert "bookmarked" in text and "Baseline run" in text
+        assert "first clean run on main" in text
+        app.screen.set_filter("bookmark:yes")
+        await wait_for(pilot, lambda: table.count == 1, what="bookmark filter")
+    store.close()
