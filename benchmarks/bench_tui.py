@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import statistics
 import subprocess
@@ -136,6 +137,75 @@ def child(store_path: str, t0: float) -> dict[str, float]:
     return figures
 
 
+# -- child: the detail screen on a big log ---------------------------------------------------
+def log_child(store_path: str) -> dict[str, float]:
+    """Open the newest session (the one with the big log) and time its log viewer; a 5 ms timer
+    on the UI thread measures how long the event loop was ever stalled (= worst key latency)."""
+    from sessionlens.stores import open_store
+    from sessionlens.tui.app import SessionLensApp
+    from sessionlens.tui.screens.detail import DetailScreen
+    from sessionlens.tui.widgets.log_view import LogView
+
+    figures: dict[str, float] = {}
+
+    def stall(ticks: list[float]) -> float:
+        return max((b - a for a, b in itertools.pairwise(ticks)), default=0.0)
+
+    async def run() -> None:
+        store = open_store(store_path, read_only=True)
+        app = SessionLensApp(store, poll_interval=3600)
+        async with app.run_test(size=(160, 48)) as pilot:
+            while not (app.screen.table.count and app.screen.table.selected):
+                await asyncio.sleep(0.01)
+            await pilot.pause(0.5)  # the detail panel has read the log tail
+            ticks: list[float] = []
+            timer = app.set_interval(0.005, lambda: ticks.append(time.perf_counter()))
+            mark = time.perf_counter()
+            await pilot.press("enter")
+            while not (isinstance(app.screen, DetailScreen) and app.screen.record):
+                await asyncio.sleep(0.005)
+            figures["open_s"] = time.perf_counter() - mark
+            figures["max_stall_open_s"] = stall(ticks)
+            ticks.clear()
+            await pilot.press("3")
+            view = app.screen.query_one("#log-view", LogView)
+            figures["lines"] = len(view.log_text)
+            for key in ("end", "home", "pagedown", "end", "pageup"):
+                await pilot.press(key)
+            mark = time.perf_counter()
+            view.search("THE END")
+            while view.match is None:
+                await asyncio.sleep(0.001)
+            figures["search_s"] = time.perf_counter() - mark
+            view.search("processed batch", backward=True)
+            await pilot.pause(0.3)
+            figures["max_stall_browse_s"] = stall(ticks)
+            timer.stop()
+        store.close()
+
+    asyncio.run(run())
+    return figures
+
+
+def build_log_store(path: Path, megabytes: int) -> None:
+    """Three sessions; the newest has a log of ``megabytes`` MB, appended in 64 KiB chunks as
+    a run would, ending with a line to search for."""
+    from make_store import make_records
+
+    from sessionlens.stores import open_store
+
+    store = open_store(f"sqlite://{path}", read_only=False, create=True)
+    records = list(make_records(3))
+    store.save_many(records)
+    newest = records[-1]["session_id"]
+    line = "2026-11-25 09:44:11 INFO node_x: processed batch 12345 with value 0.12345\n"
+    chunk = line * (65536 // len(line))
+    for _ in range(megabytes * 1_000_000 // len(chunk)):
+        store.append_log(newest, chunk)
+    store.append_log(newest, "THE END\n")
+    store.close()
+
+
 # -- parent ------------------------------------------------------------------------------------
 def measure(store: Path, repeat: int) -> dict[str, float]:
     runs = []
@@ -158,11 +228,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, help="where to keep the stores (default: a temp dir)")
+    parser.add_argument("--log-mb", type=int, default=100, help="size of the big log (0: skip)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--log-child", help=argparse.SUPPRESS)
     parser.add_argument("--t0", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.t0)))
+        return 0
+    if args.log_child:
+        print(json.dumps(log_child(args.log_child)))
         return 0
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -206,6 +281,26 @@ def main(argv: list[str] | None = None) -> int:
             for k in ("end_s", "pageup_max_s", "filter_status_s", "filter_param_s", "filter_word_s")
         )
         print(f"slowest step at {max(results):,}: {worst * 1000:.1f} ms (target < 100 ms)")
+    if args.log_mb:
+        path = folder / f"log-{args.log_mb}mb.db"
+        if not path.exists():
+            build_log_store(path, args.log_mb)
+        out = subprocess.run(
+            [sys.executable, __file__, "--log-child", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode:
+            raise SystemExit(f"child failed:\n{out.stderr}")
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"\nlog viewer, {args.log_mb} MB log ({int(r['lines']):,} lines): opened (record, JSON,"
+            f" log indexed) in {ms(r['open_s']).strip()}; longest UI-thread stall while opening"
+            f" {ms(r['max_stall_open_s']).strip()}, while scrolling end/home/pages and searching"
+            f" {ms(r['max_stall_browse_s']).strip()}; search to the last line"
+            f" {ms(r['search_s']).strip()}"
+        )
     return 0
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 _NEWLINE = re.compile("\n")
 _BACKWARD_CHUNK = 1 << 20
+_SLICE = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,21 @@ class LogText:
         self.offsets = offsets
         if not text:
             self.offsets = array("q")
-        ends = self.offsets[1:]
-        ends.append(len(text) + (0 if text.endswith("\n") else 1))
-        self.longest = max(map(int.__sub__, ends, self.offsets), default=1) - 1
+        self.longest = self._longest_line()
+
+    def _longest_line(self) -> int:
+        """Length of the longest line, in slices: this runs in a worker, and one C-level pass
+        over a million offsets would hold the GIL long enough to stall the UI thread."""
+        offsets, size = self.offsets, len(self.offsets)
+        end_of_text = len(self.text) + (0 if self.text.endswith("\n") else 1)
+        longest = 1
+        for start in range(0, size, _SLICE):
+            starts = offsets[start : start + _SLICE]
+            ends = offsets[start + 1 : start + _SLICE + 1]
+            if len(ends) < len(starts):
+                ends.append(end_of_text)
+            longest = max(longest, max(map(int.__sub__, ends, starts)))
+        return longest - 1
 
     def __len__(self) -> int:
         return len(self.offsets)
