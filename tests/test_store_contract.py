@@ -233,6 +233,24 @@ def test_logs(new_store: SessionStore) -> None:
     assert [c.stream for c in new_store.iter_log(sid)][:2] == ["stdout", "stderr"]
 
 
+def test_log_tail_is_the_end_of_the_log(new_store: SessionStore) -> None:
+    record = make_records(1)[0]
+    new_store.save(record)
+    sid = record["session_id"]
+    assert new_store.log_tail(sid) == []
+    for i in range(300):  # more chunks than one page read from the end
+        new_store.append_log(sid, f"line {i}\npart", "stderr" if i % 2 else "stdout")
+        new_store.append_log(sid, f" {i}\n")
+    assert (
+        new_store.log_tail(sid, 3)
+        == ["part 297", "line 298", "part 298", "line 299", "part 299"][-3:]
+    )
+    assert new_store.log_tail(sid, 2, max_chars=12) == ["part 299"]
+    assert new_store.log_tail(sid, 0) == []
+    whole = new_store.read_log(sid).splitlines()
+    assert new_store.log_tail(sid, 50) == whole[-50:]
+
+
 def test_change_token_changes_on_save(new_store: SessionStore) -> None:
     records = make_records(4)
     seen = {new_store.change_token()}

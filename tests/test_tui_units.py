@@ -170,7 +170,7 @@ def test_store_client_log_tail_keeps_only_the_end(tmp_path: Path) -> None:
         backend.writer.append_log(sid(1), f"chunk {n}\n")
     client = StoreClient(backend.open())
     assert client.log_tail(sid(1), 3) == ["chunk 197", "chunk 198", "chunk 199"]
-    assert client.log_tail(sid(1), 5, keep_chars=40)[-1] == "chunk 199"
+    assert client.log_tail(sid(1), 5, max_chars=40)[-1] == "chunk 199"
     assert client.log_tail(sid(2), 5) == []
     assert client.count(parse_query("status:failed")) == 1  # session 2 (see tui_support)
     assert [s.session_id for s in client.list_summaries(parse_query(""), 0, 2)] == [

@@ -115,10 +115,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _log_tail(store: SessionStore, session_id: str, lines: int) -> str | None:
     if lines == 0 or not store.capabilities.logs:
         return None
-    text = store.read_log(session_id)
-    if not text:
-        return None
-    return "".join(text.splitlines(keepends=True)[-lines:])
+    tail = store.log_tail(session_id, lines)
+    return "\n".join(tail) + "\n" if tail else None
 
 
 # -- diff -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Callers check ``capabilities`` instead of the class: harlequin's adapter idea.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -36,6 +37,25 @@ class LogChunk:
 
     text: str
     stream: str = "stdout"
+
+
+def tail_lines(texts_from_end: Iterable[str], lines: int, max_chars: int) -> list[str]:
+    """The last ``lines`` lines of the text whose pieces come newest first."""
+    if lines <= 0:
+        return []
+    pieces: list[str] = []
+    kept = newlines = 0
+    for text in texts_from_end:
+        pieces.append(text)
+        kept += len(text)
+        newlines += text.count("\n")
+        if kept >= max_chars or newlines > lines:
+            break
+    text = "".join(reversed(pieces))
+    if len(text) > max_chars:  # cut mid-line: drop the partial first line
+        text = text[-max_chars:]
+        text = text[text.find("\n") + 1 :] if "\n" in text[:-1] else text
+    return text.splitlines()[-lines:]
 
 
 class SessionStore(ABC):
@@ -82,6 +102,22 @@ class SessionStore(ABC):
     @abstractmethod
     def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
         """Log chunks from the ``start``-th on, in the order they were appended."""
+
+    def log_tail(self, session_id: str, lines: int = 20, max_chars: int = 65536) -> list[str]:
+        """The last ``lines`` lines of a log (at most ``max_chars`` characters read back), for
+        detail panels; never holds a long log whole. Backends that can read from the end do."""
+        return tail_lines(self._chunks_from_end(session_id), lines, max_chars)
+
+    def _chunks_from_end(self, session_id: str) -> Iterator[str]:
+        """Log texts newest first. This default scans forward keeping a bounded window."""
+        window: deque[str] = deque()
+        kept = 0
+        for chunk in self.iter_log(session_id):
+            window.append(chunk.text)
+            kept += len(chunk.text)
+            while len(window) > 1 and kept - len(window[0]) >= 65536:
+                kept -= len(window.popleft())
+        return reversed(window)
 
     @abstractmethod
     def change_token(self) -> Any:

@@ -864,6 +864,23 @@ class SQLiteSessionStore(SessionStore):
                 return
             seq = rows[-1][0] + 1
 
+    def _chunks_from_end(self, session_id: str) -> Iterator[str]:
+        if not self._has_logs:
+            return
+        seq: int | None = None
+        while True:
+            with self._errors("read log"):
+                rows = self._conn.execute(
+                    f"SELECT seq, text FROM main.{LOG_TABLE} WHERE session_id = ? "
+                    "AND seq < coalesce(?, 1 << 62) ORDER BY seq DESC LIMIT 64",
+                    (session_id, seq),
+                ).fetchall()
+            for _, text in rows:
+                yield text
+            if len(rows) < 64:
+                return
+            seq = rows[-1][0]
+
     def change_token(self) -> Any:
         """Changes when sessions change, not when logs grow: a browser polling this during a
         run must not reload its page for every log batch. Our own saves bump a generation in

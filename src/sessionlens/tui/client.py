@@ -8,7 +8,6 @@ the UI never touches the store directly. Nothing here imports Textual.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,18 +55,9 @@ class StoreClient:
         with self._lock:
             return self.store.read_log(session_id)
 
-    def log_tail(self, session_id: str, lines: int = 20, keep_chars: int = 65536) -> list[str]:
-        """The last ``lines`` lines of a log without holding the whole log in memory."""
-        tail: deque[str] = deque()
-        kept = 0
+    def log_tail(self, session_id: str, lines: int = 20, max_chars: int = 65536) -> list[str]:
         with self._lock:
-            for chunk in self.store.iter_log(session_id):
-                tail.append(chunk.text)
-                kept += len(chunk.text)
-                while len(tail) > 1 and kept - len(tail[0]) >= keep_chars:
-                    kept -= len(tail.popleft())
-        text = "".join(tail)[-keep_chars:]
-        return text.splitlines()[-lines:]
+            return self.store.log_tail(session_id, lines, max_chars)
 
     def change_token(self) -> Any:
         with self._lock:
