@@ -40,6 +40,20 @@ def utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def running_run(command: list[str] | None, *, pid: int | None = None) -> dict[str, Any]:
+    """The ``run`` dict a session saves before its run starts; finishing fills in the rest."""
+    return {
+        "status": "running",
+        "started_at": utc_now_iso(),
+        "finished_at": None,
+        "duration_s": None,
+        "exit_code": None,
+        "pid": pid if pid is not None else os.getpid(),
+        "hostname": socket.gethostname(),
+        "command": command,
+    }
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-import socket
 import sys
 import threading
 import time
@@ -34,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sessionlens import gitinfo
 from sessionlens.errors import SessionError, UnknownSessionError
 from sessionlens.project import ProjectConfig, load_project
-from sessionlens.record import Record, new_session_id, utc_now_iso
+from sessionlens.record import Record, new_session_id, running_run, utc_now_iso
 
 if TYPE_CHECKING:
     from sessionlens.runner import OutputCallback, RunningSession
@@ -302,17 +301,8 @@ class Session:
                     f"session {self.session_id} is closed; create a new session to run again"
                 )
             self._run_started = True
-            run: dict[str, Any] = {
-                "status": "running",
-                "started_at": utc_now_iso(),
-                "finished_at": None,
-                "duration_s": None,
-                "exit_code": None,
-                "pid": pid if pid is not None else os.getpid(),
-                "hostname": socket.gethostname(),
-                "command": command,
-                "rerun_of": self.rerun_of,
-            }
+            run = running_run(command, pid=pid)
+            run["rerun_of"] = self.rerun_of
             if callable_name is not None:
                 run["callable"] = callable_name
             self._record["run"] = run

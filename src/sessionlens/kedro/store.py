@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sessionlens.errors import StoreError, UnknownSessionError
-from sessionlens.record import Record, to_jsonable, utc_now_iso
+from sessionlens.record import Record, running_run, to_jsonable, utc_now_iso
 
 if TYPE_CHECKING:
     from sessionlens.stores.base import SessionStore
@@ -278,16 +278,7 @@ class KedroSessionStore(_Base):
                 self._persist_quietly()
                 return
             previous = self.data.get("run")
-            run: dict[str, Any] = {
-                "status": "running",
-                "started_at": utc_now_iso(),
-                "finished_at": None,
-                "duration_s": None,
-                "exit_code": None,
-                "pid": os.getpid(),
-                "hostname": socket.gethostname(),
-                "command": run_command(),
-            }
+            run = running_run(run_command())
             if isinstance(previous, Mapping):
                 # Kedro lets a failed run be retried in its session; the record keeps the last.
                 run["attempt"] = int(previous.get("attempt") or 1) + 1
