@@ -97,6 +97,16 @@ def test_list_json(project: Path) -> None:
     assert [s["session_id"] for s in scaled] == [sessions[2]["session_id"]]
     oldest_first = cli_json("list", "--sort", "started", "--asc", cwd=project)
     assert oldest_first == list(reversed(sessions))
+    # the parameters on one line, keys sorted, strings as typed, the rest as JSON
+    assert [s["params"] for s in sessions] == [
+        None,
+        "fail=true",
+        f"label={MARKUP} {ANSI} scale=3",
+        None,
+    ]
+    by_params = cli_json("list", "--sort", "params", "--asc", cwd=project)
+    labelled = f"label={MARKUP} {ANSI} scale=3"
+    assert [s["params"] for s in by_params] == ["fail=true", labelled, None, None]
 
 
 def test_list_human_shows_text_literally(project: Path) -> None:
@@ -107,6 +117,14 @@ def test_list_human_shows_text_literally(project: Path) -> None:
     assert "\x1b" not in proc.stdout
     # in the command column, as typed: markup not applied, escape codes visible
     assert f"exit 3 # {MARKUP} \\x1b[31mred\\x1b[0m" in proc.stdout
+    header = next(line for line in proc.stdout.splitlines() if "started" in line)
+    assert header.split() == [
+        "started", "id", "status", "duration", "branch", "sha", "dirty", "command", "params",
+        "user",
+    ]  # fmt: skip
+    # the params column, literally too
+    assert "fail=true" in proc.stdout
+    assert f"label={MARKUP} \\x1b[31mred\\x1b[0m scale=3" in proc.stdout
     assert "4 of 4 sessions" in proc.stdout
 
 

@@ -199,6 +199,40 @@ def test_round_trip(new_store: SessionStore) -> None:
     assert summary.status == "failed" and summary.exit_code == 3
 
 
+def test_params_line_in_every_listing(filled: SessionStore) -> None:
+    """``params`` is the same one-line text in a listing, ``get_summary`` and the reference."""
+    listed = filled.list_summaries(parse_query("", sort="params"), limit=None)
+    with_params = [s for s in listed if s.params is not None]
+    assert with_params and len(with_params) < len(listed)  # records without params: None
+    for s in listed:
+        record = filled.get(s.session_id)
+        assert s.params == SessionSummary.from_record(record).params
+        assert filled.get_summary(s.session_id).params == s.params
+        assert (s.params is None) == (not params_of(record))
+    assert with_params[0].params.startswith('cfg={"a": null, "b": [1, 2]} flag=')
+
+
+def test_params_line_text(new_store: SessionStore) -> None:
+    """Keys sorted, strings as typed (spaces, quotes, non-ASCII kept), other values as JSON."""
+    record = make_records(1)[0]
+    record["cli"]["params"]["params"] = {
+        "scale": 3,
+        "name": 'Zoë "b" c',
+        "lr": 0.1,
+        "flag": False,
+        "none": None,
+        "cfg": {"z": [1, "x"], "a": {}},
+        "Upper": "",
+    }
+    new_store.save(record)
+    want = 'Upper= cfg={"a": {}, "z": [1, "x"]} flag=false lr=0.1 name=Zoë "b" c none=null scale=3'
+    assert new_store.get_summary(record["session_id"]).params == want
+    assert new_store.list_summaries()[0].params == want
+    record["cli"]["params"]["params"] = {}
+    new_store.save(record)  # saved again without params: the line goes too
+    assert new_store.list_summaries()[0].params is None
+
+
 def test_unknown_session(new_store: SessionStore) -> None:
     new_store.save(make_records(1)[0])
     for sid in ("2099-01-01T00.00.00.000Z", "../etc", ""):

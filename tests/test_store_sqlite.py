@@ -256,6 +256,70 @@ def test_missing_non_sqlite_foreign_corrupt_and_newer(tmp_path: Path) -> None:
         assert store.count() == 1
 
 
+def _as_schema_1(path: Path) -> None:
+    """Turn a store into what sessionlens wrote before schema 2: no params columns."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP INDEX ix_sessionlens_sessions_params")
+        conn.execute("ALTER TABLE sessionlens_sessions DROP COLUMN params")
+        conn.execute("ALTER TABLE sessionlens_sessions DROP COLUMN params_l")
+        conn.execute("UPDATE sessionlens_meta SET value = '1' WHERE key = 'schema_version'")
+    conn.close()
+
+
+def _index_columns(path: Path) -> set[str]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(sessionlens_sessions)")}
+    conn.close()
+    return columns
+
+
+def test_store_of_the_previous_schema_is_read_and_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "session_store.db"
+    records = make_records(12)
+    with open_store(path, read_only=False, create=True) as store:
+        store.save_many(records)
+        store.append_log(records[0]["session_id"], "line one\n")
+        expected = store.list_summaries(limit=None)
+    assert sum(s.params is not None for s in expected) >= 6
+    _as_schema_1(path)
+    runs_before = kedro_viz_read(path)
+    assert "params" not in _index_columns(path)
+
+    before = path.read_bytes()
+    with open_store(path, read_only=True) as store:  # old tables ignored, indexed in TEMP
+        assert store.list_summaries(limit=None) == expected
+        query = parse_query("param.scale:3", sort="params", descending=False)
+        assert [s.params for s in store.list_summaries(query, limit=None)] == sorted(
+            s.params for s in expected if s.params and "scale=3 " in s.params
+        )
+    assert path.read_bytes() == before
+
+    with open_store(path, read_only=False) as store:  # rebuilt in the file
+        assert store.list_summaries(limit=None) == expected
+        assert "".join(c.text for c in store.iter_log(records[0]["session_id"])) == "line one\n"
+    assert {"params", "params_l"} <= _index_columns(path)
+    conn = sqlite3.connect(path)
+    version = conn.execute("SELECT value FROM sessionlens_meta WHERE key='schema_version'")
+    assert version.fetchone()[0] == str(SCHEMA_VERSION)
+    conn.close()
+    assert kedro_viz_read(path) == runs_before  # kedro-viz's rows untouched
+    with open_store(path, read_only=True) as store:  # and read from the file's index now
+        assert store.list_summaries(limit=None) == expected
+
+
+def test_kedro_viz_only_store_shows_params(tmp_path: Path) -> None:
+    path = tmp_path / "session_store.db"
+    kedro_viz_create(path)
+    for i in (3, 12):
+        kedro_viz_save(path, kedro_record(i))
+    with open_store(path, read_only=True) as store:
+        assert [s.params for s in store.list_summaries()] == ["n=12", "n=3"]
+    with open_store(path, read_only=False) as store:
+        query = parse_query("", sort="params", descending=False)
+        assert [s.params for s in store.list_summaries(query)] == ["n=12", "n=3"]
+
+
 def test_locked_by_another_writer(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with open_store(path, read_only=False, create=True) as store:

@@ -29,6 +29,7 @@ from tui_support import (
     KEDRO_SHELVE,
     KEDRO_SQLITE,
     SIZE,
+    WIDE,
     Backend,
     app_test,
     fill,
@@ -274,13 +275,16 @@ async def test_markup_and_escape_codes_are_shown_literally(tmp_path: Path) -> No
         git={"commit_sha": "abc1234", "branch": "[red]y[/red]", "dirty": False},
         run={**make_record(0)["run"], "command": ["echo", "\x1b[31mred\x1b[0m"]},
         env="[link=http://x]y[/link]",
+        runtime_params={"[b]k[/b]": "\x1b[2m[i]v"},
     )
+    nasty.pop("cli")  # so the runtime params are the ones shown
     backend.write([nasty], {nasty["session_id"]: "plain \x1b[1mbold\x1b[0m [i]markup[/i]\n"})
     app = make_app(backend.open())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await loaded(pilot)
         row = table_lines(app)[1]
         assert "[b]x[/]" in row and "[red]y[/red]" in row
+        assert "[b]k[/b]=␛[2m[i]v" in row
         assert "echo '␛[31mred␛" in row and "\x1b" not in row
         panel = app.screen.query_one(SessionDetailPanel)
         await wait_for(pilot, lambda: "Log tail" in widget_text(panel), what="panel")
@@ -307,7 +311,7 @@ async def test_kedro_fixture_stores_open_read_only(fixture: Path, tmp_path: Path
     }
     store = open_store(project, read_only=True)
     app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:  # wide enough for the Title column
         await loaded(pilot)
         assert app.screen.table.count == 8
         lines = table_lines(app)
@@ -538,7 +542,7 @@ async def test_kedro_viz_title_bookmark_and_notes(tmp_path: Path) -> None:
     shutil.copytree(KEDRO_SQLITE, project)
     store = open_store(project, read_only=True)
     app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:  # wide enough for the Title column
         await loaded(pilot)
         table = app.screen.table
         baseline = next(i for i in range(table.count) if table.pages.row(i).bookmark)
@@ -553,3 +557,38 @@ async def test_kedro_viz_title_bookmark_and_notes(tmp_path: Path) -> None:
         app.screen.set_filter("bookmark:yes")
         await wait_for(pilot, lambda: table.count == 1, what="bookmark filter")
     store.close()
+
+
+@app_test
+async def test_params_column_tells_sessions_of_one_command_apart(tmp_path: Path) -> None:
+    backend = make_backend("sqlite", tmp_path)
+    command = {"command": ["python", "pipeline.py"]}
+    records = [
+        make_record(i, run={**make_record(i)["run"], **command}, cli={"params": {"params": p}})
+        for i, p in enumerate(
+            [
+                {"scale": 2, "seed": 42},
+                {"seed": 7, "scale": 10},
+                {},
+                {"model": "x" * 120, "scale": 1},
+            ]
+        )
+    ]
+    backend.write(records)
+    app = make_app(backend.open())
+    async with app.run_test(size=WIDE) as pilot:
+        await loaded(pilot)
+        lines = table_lines(app)
+        header = lines[0]
+        assert header.index("Command") < header.index("Params") < header.index("User")
+        start, end = header.index("Params"), header.index("User")
+        cells = [line[start:end].rstrip() for line in lines[1:5]]  # newest first
+        assert cells[1:] == ["", "scale=10 seed=7", "scale=2 seed=42"]
+        assert cells[0] == "model=" + "x" * (end - start - 8) + "…"  # cut to its width
+        assert all("python pipeline.py" in line for line in lines[1:5])  # one command for all
+        app.screen.sort_by("params", descending=False)
+        await wait_for(pilot, lambda: "Params ▲" in table_lines(app)[0], what="sorted by params")
+        await wait_for(pilot, lambda: not app.screen.table.is_loading, what="reload")
+        order = [app.screen.table.pages.row(i).params for i in range(4)]
+        long = "model=" + "x" * 120 + " scale=1"
+        assert order == [long, "scale=10 seed=7", "scale=2 seed=42", None]

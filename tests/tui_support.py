@@ -29,6 +29,8 @@ PROJECT = "/srv/projects/spaceflights"
 BRANCHES = ("main", "feature/offset-20", "main", "exp/scale")
 STATUSES = ("success", "success", "failed", "success", "interrupted", "success")
 SIZE = (150, 40)
+#: wide enough for every column of the session table, kedro-viz's Title included
+WIDE = (200, 40)
 KEDRO = Path(__file__).parent / "data" / "kedro"
 KEDRO_SHELVE = KEDRO / "kedro-0.18.14-shelvestore-dbm-dumb"
 KEDRO_SQLITE = KEDRO / "kedro-0.19.15-kedro-viz-10.2.0-sqlitestore"

@@ -8,14 +8,13 @@ the others use :meth:`Query.matches`, which is the reference semantics.
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sessionlens.errors import SessionLensError
-from sessionlens.record import SessionSummary
+from sessionlens.record import SessionSummary, param_text
 
 #: Field terms and what they compare against (see ``Term`` for the comparison).
 FIELDS = (
@@ -48,6 +47,7 @@ SORT_KEYS = {
     "user": "username",
     "title": "title",
     "exit": "exit_code",
+    "params": "params",
 }
 
 _TRUE = {"yes", "y", "true", "1", "on"}
@@ -153,11 +153,6 @@ def parse_query(text: str, sort: str = "started", descending: bool = True) -> Qu
         else:
             words.append(token)
     return Query(tuple(terms), tuple(words), sort, descending, text).sorted_by(sort, descending)
-
-
-def param_text(value: Any) -> str:
-    """How a parameter value compares as text: JSON for non-strings, so ``3``, ``true``."""
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
 def _term_matches(term: Term, s: SessionSummary, params: Mapping[str, Any]) -> bool:

@@ -6,6 +6,8 @@ key exists (DESIGN.md section 1). Everything here is pure: no I/O beyond a pid l
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import socket
 from collections.abc import Mapping
@@ -107,6 +109,30 @@ def params_of(record: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def param_text(value: Any) -> str:
+    """How a parameter value reads as text: strings raw, anything else JSON (``3``, ``true``).
+    The common scalars skip ``json.dumps`` (same text): every index row formats them."""
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and math.isfinite(value):
+        return repr(value)  # what json.dumps writes for a finite float
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def params_line(params: Mapping[str, Any]) -> str | None:
+    """Parameters on one line for session lists, ``scale=3 seed=42``: keys sorted so the text
+    is the same wherever it is made; None when there are none."""
+    if not params:
+        return None
+    return " ".join(f"{k}={param_text(params[k])}" for k in sorted(params, key=str))
+
+
 @dataclass(frozen=True)
 class SessionSummary:
     """One row of a session list: the fields the table, filter and sort need, nothing more."""
@@ -128,6 +154,7 @@ class SessionSummary:
     title: str | None = None
     bookmark: bool = False
     notes: str | None = None
+    params: str | None = None  # params_line(params_of(record))
 
     @classmethod
     def from_record(
@@ -165,6 +192,7 @@ class SessionSummary:
             title=_str_or_none(details.get("title")),
             bookmark=bool(details.get("bookmark")),
             notes=_str_or_none(details.get("notes")),
+            params=params_line(params_of(record)),
         )
 
     def to_dict(self) -> dict[str, Any]:

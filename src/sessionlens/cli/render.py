@@ -94,6 +94,9 @@ def print_session_table(
         ("sha", {"no_wrap": True}),
         ("dirty", {"no_wrap": True}),
         ("command", {"overflow": "ellipsis", "max_width": 60, "no_wrap": True}),
+        # wrappable, so a narrow terminal takes its width from params first; each cell is
+        # one line (no_wrap on the text) cut with an ellipsis
+        ("params", {"overflow": "ellipsis", "max_width": 60}),
         ("user", {"no_wrap": True}),
     ):
         table.add_column(name, **kwargs)
@@ -107,6 +110,7 @@ def print_session_table(
             lit(s.commit_sha),
             Text("*" if s.dirty else "", style="yellow"),
             lit(s.command),
+            _one_line(lit(s.params)),
             lit(s.username),
         )
     out.print(table)
@@ -117,6 +121,11 @@ def print_session_table(
         where.append(" matching ")
         where.append(lit(query.text))
     out.print(where, style="dim")
+
+
+def _one_line(text: Text) -> Text:
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
 
 
 # -- show ---------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ Layout (kept exactly, so kedro-viz reads our files and we read theirs):
 sessionlens adds its own tables beside them and never alters kedro-viz's:
 
 - ``sessionlens_meta(key, value)``: ``schema_version`` (a newer one than this code knows is
-  refused) and ``indexed_rowid``, the highest ``runs.rowid`` already in the index.
+  refused; an older one's tables are rebuilt on a read-write open and ignored by a read-only one,
+  which indexes into TEMP) and ``indexed_rowid``, the highest ``runs.rowid`` already indexed.
 - ``sessionlens_sessions``: one row per session with exactly what filter, sort and the session
   table need (lower-cased copies for case-insensitive matching, the text free words search, the
   parameters as text), and an SQL index per sort column, so listing never parses blobs.
@@ -50,7 +51,7 @@ from sessionlens.stores import _common
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 
 #: Version of sessionlens's own tables. Bump when their shape or derivation changes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: params, params_l (the parameters as one line)
 
 #: kedro-viz's DDL, byte for byte as SQLAlchemy emits it (see the kedro-viz fixture).
 KEDRO_VIZ_DDL = (
@@ -94,6 +95,8 @@ INDEX_COLUMNS = (
     "pid",
     "id_l",
     "hay",
+    "params",
+    "params_l",
 )
 
 _INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
@@ -104,7 +107,7 @@ _INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
     branch TEXT, branch_l TEXT, sha TEXT, sha_l TEXT, dirty INTEGER,
     command TEXT, command_l TEXT, username TEXT, user_l TEXT,
     package_name TEXT, hostname TEXT, host_l TEXT, rerun_of TEXT, rerun_l TEXT,
-    pid INTEGER, id_l TEXT NOT NULL, hay TEXT NOT NULL
+    pid INTEGER, id_l TEXT NOT NULL, hay TEXT NOT NULL, params TEXT, params_l TEXT
 )"""
 _PARAMS_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
     session_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
@@ -124,6 +127,7 @@ _SORT_INDEXES = (
     ("user", "user_l, session_id"),
     ("exit", "exit_code, session_id"),
     ("id", "id_l, session_id"),
+    ("params", "params_l, session_id"),
 )
 
 #: Sort key -> SQL over the index row ``i`` and details row ``d``; ``{status}`` is filled in.
@@ -139,11 +143,13 @@ _SORT_SQL = {
     "user": "i.user_l",
     "title": "sl_lower(d.title)",
     "exit": "i.exit_code",
+    "params": "i.params_l",
 }
 
 _SUMMARY_COLUMNS = (
     "i.session_id, {status}, i.started_at, i.finished_at, i.duration_s, i.exit_code, i.branch, "
-    "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, {details}"
+    "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, i.params, "
+    "{details}"
 )
 _LOG_PAGE = 2000
 #: list_summaries lets a filter drive the query when count() found at most this many sessions
@@ -190,7 +196,7 @@ def index_session(
         for v in (s.session_id, s.command, s.branch, s.commit_sha, s.username)
         if v is not None
     )
-    params = [(run_id, str(k), _param_text(v).lower()) for k, v in entry.params.items()]
+    params = [(run_id, str(k), param_text(v).lower()) for k, v in entry.params.items()]
     row = (
         run_id,
         runs_rowid,
@@ -217,21 +223,10 @@ def index_session(
         entry.pid,
         run_id.lower(),
         hay,
+        s.params,
+        _lower(s.params),
     )
     return row, params
-
-
-def _param_text(value: Any) -> str:
-    """``query.param_text`` with fast paths for the common scalars (same text)."""
-    if isinstance(value, str):
-        return value
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if type(value) is int:
-        return str(value)
-    return param_text(value)
 
 
 def _lower(value: str | None) -> str | None:
@@ -953,7 +948,7 @@ class SQLiteSessionStore(SessionStore):
 
 def _summary(row: tuple) -> SessionSummary:
     (sid, status, started, finished, duration, exit_code, branch, sha, dirty, command, user,
-     package, host, rerun, title, bookmark, notes) = row  # fmt: skip
+     package, host, rerun, params, title, bookmark, notes) = row  # fmt: skip
     return SessionSummary(
         session_id=sid,
         status=status,
@@ -972,6 +967,7 @@ def _summary(row: tuple) -> SessionSummary:
         title=None if title is None else str(title),
         bookmark=bool(bookmark),
         notes=None if notes is None else str(notes),
+        params=params,
     )
 
 

@@ -42,7 +42,7 @@ class Column:
 
     name: str
     label: str
-    width: int  # 0: takes the width that is left
+    width: int  # 0: shares the width that is left with the other such columns
     sort: str | None
     align: Literal["left", "right"] = "left"
 
@@ -57,12 +57,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("sha", "Sha", 7, "sha"),
     Column("dirty", "Dirty", 5, "dirty"),
     Column("command", "Command", 0, "command"),
+    Column("params", "Params", 0, "params"),
     Column("user", "User", 8, "user"),
     Column("title", "Title", 16, "title"),
 )
 #: Columns ``s`` cycles through, in table order.
 SORTABLE: tuple[str, ...] = tuple(c.sort for c in COLUMNS if c.sort)
-MIN_FLEX = 16
+#: width bounds of each flexible column (command, params); 150 terminal columns fit both at 14
+MIN_FLEX = 12
 MAX_FLEX = 80
 
 
@@ -550,10 +552,21 @@ class SessionTable(ScrollView, can_focus=True):
 
     # -- rendering --------------------------------------------------------------------
     def _widths(self) -> list[int]:
+        """Fixed columns as declared; the flexible ones (command, params) share what is left,
+        each between MIN_FLEX and MAX_FLEX, the first taking any odd cell."""
         columns = self.columns
         fixed = sum(c.width for c in columns) + len(columns)
-        flex = max(MIN_FLEX, min(MAX_FLEX, self.scrollable_content_region.width - fixed))
-        return [c.width or flex for c in columns]
+        flexible = sum(1 for c in columns if not c.width) or 1
+        left = self.scrollable_content_region.width - fixed
+        share, extra = divmod(max(0, left), flexible)
+        widths = []
+        for column in columns:
+            if column.width:
+                widths.append(column.width)
+            else:
+                widths.append(max(MIN_FLEX, min(MAX_FLEX, share + extra)))
+                extra = 0
+        return widths
 
     def _update_virtual_size(self) -> None:
         widths = self._widths()
@@ -670,6 +683,8 @@ class SessionTable(ScrollView, can_focus=True):
             return ("dirty" if s.dirty else ""), self._style("dirty")
         if name == "command":
             return s.command or "", None
+        if name == "params":
+            return s.params or "", None
         if name == "user":
             return s.username or "", None
         if name == "title":
