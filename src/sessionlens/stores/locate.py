@@ -200,6 +200,8 @@ def _detect_path(path: Path, *, create: bool, found_by: str) -> StoreSpec:
             return StoreSpec("shelve", str(path), found_by)
         return _detect_project(path, create=create)
     if path.exists():
+        if path.is_file() or path.is_dir():  # made by another process since the checks above
+            return _detect_path(path, create=create, found_by=found_by)
         raise StoreError(f"{path}: neither a file nor a folder")
     if create:
         return StoreSpec("sqlite", str(path), found_by, exists=False)

@@ -69,10 +69,9 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
     ]
 
     class StoreChanged(Message):
-        def __init__(self, token: Any, first: bool) -> None:
+        def __init__(self, token: Any) -> None:
             super().__init__()
             self.token = token
-            self.first = first
 
     class DetailLoaded(Message):
         def __init__(
@@ -154,12 +153,13 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
     def _poll_changes(self, client: StoreClient, known: Any) -> None:
         token = client.change_token()
         if client is self.client and (token != known or not self._token_known):
-            self.post_message(self.StoreChanged(token, first=not self._token_known))
+            self.post_message(self.StoreChanged(token))
 
     def on_sessions_screen_store_changed(self, message: StoreChanged) -> None:
-        first = not self._token_known
+        # the first polls race (mount, then resume): only a different token is a change
+        changed = self._token_known and message.token != self._token
         self._token, self._token_known = message.token, True
-        if not first:
+        if changed:
             self.table.reload()
 
     # -- table ---------------------------------------------------------------------------
