@@ -31,12 +31,15 @@ Concurrency: WAL mode and ``synchronous=NORMAL`` when opened read-write (a read-
 changes the file, works on read-only files and directories, and on ``journal_mode=delete``
 files), a busy timeout (30 s by default), ``BEGIN IMMEDIATE`` for every write; ``save`` writes the
 runs row and the index row in one transaction, ``save_many`` all records in one transaction.
+
+This module is the store: opening, transactions, setting up and keeping the index, reading and
+writing sessions and logs. What an index row holds and how it is written: ``sqlite_index``; a
+``Query`` as SQL over it: ``sqlite_query``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import sqlite3
 import threading
@@ -45,13 +48,33 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sessionlens.errors import StoreError, UnknownSessionError
-from sessionlens.query import Query, QueryError, Term, param_text
-from sessionlens.record import STATUSES, Record, SessionSummary, derive_status
+from sessionlens.query import Query
+from sessionlens.record import Record, SessionSummary
 from sessionlens.stores import _common
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
-
-#: Version of sessionlens's own tables. Bump when their shape or derivation changes.
-SCHEMA_VERSION = 2  # 2: params, params_l (the parameters as one line)
+from sessionlens.stores.sqlite_index import (
+    INDEX_DDL,
+    INDEX_TABLE,
+    PARAMS_DDL,
+    PARAMS_INDEX_DDL,
+    PARAMS_TABLE,
+    SCHEMA_VERSION,
+    SORT_INDEXES,
+    IndexedSession,
+    batched,
+    index_session,
+    write_index,
+)
+from sessionlens.stores.sqlite_query import (
+    IndexTables,
+    add_functions,
+    count_key,
+    count_rows,
+    page_rows,
+    status_sql,
+    summary_from_row,
+    summary_row,
+)
 
 #: kedro-viz's DDL, byte for byte as SQLAlchemy emits it (see the kedro-viz fixture).
 KEDRO_VIZ_DDL = (
@@ -63,102 +86,10 @@ KEDRO_VIZ_DDL = (
     "CREATE INDEX ix_user_run_details_id ON user_run_details (id)",
 )
 
-INDEX_TABLE = "sessionlens_sessions"
 META_TABLE = "sessionlens_meta"
 LOG_TABLE = "sessionlens_logs"
-PARAMS_TABLE = "sessionlens_params"
 
-#: Columns of the index table, in insert order.
-INDEX_COLUMNS = (
-    "session_id",
-    "runs_rowid",
-    "started_at",
-    "started_l",
-    "finished_at",
-    "status",
-    "duration_s",
-    "exit_code",
-    "branch",
-    "branch_l",
-    "sha",
-    "sha_l",
-    "dirty",
-    "command",
-    "command_l",
-    "username",
-    "user_l",
-    "package_name",
-    "hostname",
-    "host_l",
-    "rerun_of",
-    "rerun_l",
-    "pid",
-    "id_l",
-    "hay",
-    "params",
-    "params_l",
-)
-
-_INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
-    session_id TEXT NOT NULL PRIMARY KEY,
-    runs_rowid INTEGER,
-    started_at TEXT, started_l TEXT, finished_at TEXT,
-    status TEXT NOT NULL, duration_s REAL, exit_code INTEGER,
-    branch TEXT, branch_l TEXT, sha TEXT, sha_l TEXT, dirty INTEGER,
-    command TEXT, command_l TEXT, username TEXT, user_l TEXT,
-    package_name TEXT, hostname TEXT, host_l TEXT, rerun_of TEXT, rerun_l TEXT,
-    pid INTEGER, id_l TEXT NOT NULL, hay TEXT NOT NULL, params TEXT, params_l TEXT
-)"""
-_PARAMS_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
-    session_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY (session_id, name)
-) WITHOUT ROWID"""
-_PARAMS_INDEX_DDL = "CREATE INDEX IF NOT EXISTS {schema}.ix_{table}_value ON {table} (name, value)"
-
-#: (index name suffix, columns): one per sort key, each ending in session_id for the tie-break.
-_SORT_INDEXES = (
-    ("started", "started_l, session_id"),
-    ("status", "status, session_id"),
-    ("duration", "duration_s, session_id"),
-    ("branch", "branch_l, session_id"),
-    ("sha", "sha_l, session_id"),
-    ("dirty", "dirty, session_id"),
-    ("command", "command_l, session_id"),
-    ("user", "user_l, session_id"),
-    ("exit", "exit_code, session_id"),
-    ("id", "id_l, session_id"),
-    ("params", "params_l, session_id"),
-)
-
-#: Sort key -> SQL over the index row ``i`` and details row ``d``; ``{status}`` is filled in.
-_SORT_SQL = {
-    "started": "i.started_l",
-    "id": "i.id_l",
-    "status": "{status}",
-    "duration": "i.duration_s",
-    "branch": "i.branch_l",
-    "sha": "i.sha_l",
-    "dirty": "i.dirty",
-    "command": "i.command_l",
-    "user": "i.user_l",
-    "title": "sl_lower(d.title)",
-    "exit": "i.exit_code",
-    "params": "i.params_l",
-}
-
-_SUMMARY_COLUMNS = (
-    "i.session_id, {status}, i.started_at, i.finished_at, i.duration_s, i.exit_code, i.branch, "
-    "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, i.params, "
-    "{details}"
-)
 _LOG_PAGE = 2000
-#: list_summaries lets a filter drive the query when count() found at most this many sessions
-_DRIVE_BELOW = 500
-
-
-def encode_blob(record: Mapping[str, Any]) -> str:
-    """kedro-viz's ``blob``: the record's JSON, itself encoded as a JSON string."""
-    return json.dumps(json.dumps(record))
 
 
 def decode_blob(blob: Any, where: str) -> Record:
@@ -172,69 +103,6 @@ def decode_blob(blob: Any, where: str) -> Record:
     if not isinstance(value, dict):
         raise StoreError(f"{where}: blob is not a JSON object but {type(value).__name__}")
     return value
-
-
-IndexedSession = tuple[tuple, list[tuple[str, str, str]]]
-
-
-def index_row(run_id: str, record: Mapping[str, Any], runs_rowid: int | None = None) -> tuple:
-    """The index columns for one session (see :func:`index_session`)."""
-    return index_session(run_id, record, runs_rowid)[0]
-
-
-def index_session(
-    run_id: str, record: Mapping[str, Any], runs_rowid: int | None = None
-) -> IndexedSession:
-    """The index row and the (session_id, name, value) parameter rows for one session, derived
-    in Python exactly as the reference (``SessionSummary.from_record``, ``Query.matches``)."""
-    rec = dict(record)
-    rec["session_id"] = run_id
-    entry = _common.IndexEntry.from_record(rec)
-    s = entry.summary
-    hay = " ".join(
-        v.lower()
-        for v in (s.session_id, s.command, s.branch, s.commit_sha, s.username)
-        if v is not None
-    )
-    params = [(run_id, str(k), param_text(v).lower()) for k, v in entry.params.items()]
-    row = (
-        run_id,
-        runs_rowid,
-        s.started_at,
-        _lower(s.started_at),
-        s.finished_at,
-        s.status,
-        s.duration_s,
-        s.exit_code,
-        s.branch,
-        _lower(s.branch),
-        s.commit_sha,
-        _lower(s.commit_sha),
-        None if s.dirty is None else int(s.dirty),
-        s.command,
-        _lower(s.command),
-        s.username,
-        _lower(s.username),
-        s.package_name,
-        s.hostname,
-        _lower(s.hostname),
-        s.rerun_of,
-        _lower(s.rerun_of),
-        entry.pid,
-        run_id.lower(),
-        hay,
-        s.params,
-        _lower(s.params),
-    )
-    return row, params
-
-
-def _lower(value: str | None) -> str | None:
-    return None if value is None else value.lower()
-
-
-def _sql_lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
 
 
 class SQLiteSessionStore(SessionStore):
@@ -321,7 +189,7 @@ class SQLiteSessionStore(SessionStore):
                 raise self._error(exc, "open") from None
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from None
-        conn.create_function("sl_lower", 1, _sql_lower, deterministic=True)
+        add_functions(conn)
         if self.read_only:  # the index built for browsing lives in memory
             conn.execute("PRAGMA temp_store=MEMORY")
         return conn
@@ -372,17 +240,21 @@ class SQLiteSessionStore(SessionStore):
             return True
         names = {r[0] for r in self._conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
         wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, f"ix_{PARAMS_TABLE}_value"}
-        wanted |= {f"ix_{INDEX_TABLE}_{n}" for n, _ in _SORT_INDEXES}
+        wanted |= {f"ix_{INDEX_TABLE}_{n}" for n, _ in SORT_INDEXES}
         return not wanted <= names or self._max_rowid() > self._meta_rowid()
 
     def _tables(self) -> set[str]:
         rows = self._conn.execute("SELECT name FROM main.sqlite_master WHERE type='table'")
         return {r[0] for r in rows.fetchall()}
 
-    def _schema_version(self) -> int:
-        row = self._conn.execute(
-            f"SELECT value FROM main.{META_TABLE} WHERE key='schema_version'"
+    def _meta(self, key: str) -> tuple | None:
+        """The row of ``key`` in ``sessionlens_meta`` (``(value,)``), None when it has none."""
+        return self._conn.execute(
+            f"SELECT value FROM main.{META_TABLE} WHERE key='{key}'"
         ).fetchone()
+
+    def _schema_version(self) -> int:
+        row = self._meta("schema_version")
         try:
             return int(row[0]) if row else 0
         except (TypeError, ValueError):
@@ -411,14 +283,14 @@ class SQLiteSessionStore(SessionStore):
             (str(SCHEMA_VERSION),),
         )
         self._conn.execute(f"INSERT OR IGNORE INTO main.{META_TABLE} VALUES ('indexed_rowid', '0')")
-        self._conn.execute(_INDEX_DDL.format(schema="main", table=INDEX_TABLE))
-        for name, columns in _SORT_INDEXES:
+        self._conn.execute(INDEX_DDL.format(schema="main", table=INDEX_TABLE))
+        for name, columns in SORT_INDEXES:
             self._conn.execute(
                 f"CREATE INDEX IF NOT EXISTS main.ix_{INDEX_TABLE}_{name} "
                 f"ON {INDEX_TABLE} ({columns})"
             )
-        self._conn.execute(_PARAMS_DDL.format(schema="main", table=PARAMS_TABLE))
-        self._conn.execute(_PARAMS_INDEX_DDL.format(schema="main", table=PARAMS_TABLE))
+        self._conn.execute(PARAMS_DDL.format(schema="main", table=PARAMS_TABLE))
+        self._conn.execute(PARAMS_INDEX_DDL.format(schema="main", table=PARAMS_TABLE))
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS main.{LOG_TABLE} (session_id TEXT NOT NULL, "
             "seq INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL, "
@@ -468,9 +340,7 @@ class SQLiteSessionStore(SessionStore):
 
     # -- index upkeep ---------------------------------------------------------------------
     def _meta_rowid(self) -> int:
-        row = self._conn.execute(
-            f"SELECT value FROM main.{META_TABLE} WHERE key='indexed_rowid'"
-        ).fetchone()
+        row = self._meta("indexed_rowid")
         return int(row[0]) if row else 0
 
     def _max_rowid(self) -> int:
@@ -494,31 +364,13 @@ class SQLiteSessionStore(SessionStore):
                 yield index_session(str(run_id), record, rowid)
             last = rows[-1][0]
 
-    def _insert(
-        self, index: str, params: str, items: Iterable[IndexedSession], *, lookup: bool = False
-    ) -> None:
-        """Write index and parameter rows (replacing a session's old ones). ``lookup``: fill
-        ``runs_rowid`` from the runs row in the same statement (rows written by ``save``)."""
-        marks = ", ".join("?" * len(INDEX_COLUMNS))
-        if lookup:  # the 2nd placeholder becomes a lookup by the session id passed again
-            marks = marks.replace("?, ?,", "?, (SELECT rowid FROM main.runs WHERE id = ?),", 1)
-        insert = f"INSERT OR REPLACE INTO {index} ({', '.join(INDEX_COLUMNS)}) VALUES ({marks})"
-        for batch in _batched(items, 1000):
-            rows = [(r[0], r[0], *r[2:]) if lookup else r for r, _ in batch]
-            self._conn.executemany(insert, rows)
-            self._conn.executemany(
-                f"DELETE FROM {params} WHERE session_id = ?", [(r[0],) for r, _ in batch]
-            )
-            self._conn.executemany(
-                f"INSERT OR REPLACE INTO {params} (session_id, name, value) VALUES (?, ?, ?)",
-                [p for _, ps in batch for p in ps],
-            )
-
     def _sync_main(self) -> None:
         """Inside a write transaction: index runs rows added by other writers (kedro-viz)."""
         done, top = self._meta_rowid(), self._max_rowid()
         if top > done:
-            self._insert(f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", self._unindexed(done))
+            write_index(
+                self._conn, f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", self._unindexed(done)
+            )
         self._set_meta_rowid(top)
 
     def _set_meta_rowid(self, top: int) -> None:
@@ -526,11 +378,15 @@ class SQLiteSessionStore(SessionStore):
             f"UPDATE main.{META_TABLE} SET value = ? WHERE key='indexed_rowid'", (str(top),)
         )
 
-    def _ensure_index(self) -> str:
+    def _ensure_index(self) -> IndexTables:
         """The index to query, brought up to date with the runs table when anything changed."""
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        if self._idx is not None and version == self._data_version:
-            return self._idx
+        if self._idx is None or version != self._data_version:
+            self._refresh_index(version)
+        assert self._idx is not None
+        return IndexTables(self._idx, self._params, self._details_rows)
+
+    def _refresh_index(self, version: int) -> None:
         self._data_version = version
         self._counts.clear()
         if self._has_details:
@@ -544,14 +400,12 @@ class SQLiteSessionStore(SessionStore):
                 with self._write():
                     self._sync_main()
             self._idx, self._params = f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}"
-            return self._idx
+            return
         self._conn.execute("BEGIN")  # temp tables: one transaction, in memory
         try:
             self._sync_read_only()
         finally:
             self._conn.execute("COMMIT")
-        assert self._idx is not None
-        return self._idx
 
     def _sync_read_only(self) -> None:
         tables = self._tables()
@@ -604,9 +458,9 @@ class SQLiteSessionStore(SessionStore):
         for name in ("sl_extra", "sl_all"):
             self._conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
             self._conn.execute(f"DROP TABLE IF EXISTS temp.{name}_params")
-        self._conn.execute(_INDEX_DDL.format(schema="temp", table=table))
-        self._conn.execute(_PARAMS_DDL.format(schema="temp", table=f"{table}_params"))
-        self._conn.execute(_PARAMS_INDEX_DDL.format(schema="temp", table=f"{table}_params"))
+        self._conn.execute(INDEX_DDL.format(schema="temp", table=table))
+        self._conn.execute(PARAMS_DDL.format(schema="temp", table=f"{table}_params"))
+        self._conn.execute(PARAMS_INDEX_DDL.format(schema="temp", table=f"{table}_params"))
         if table == "sl_all":  # the default order and the pid check; other sorts use a sorter
             for name, columns in (("started", "started_l, session_id"), ("status", "status")):
                 self._conn.execute(f"CREATE INDEX temp.ix_{table}_{name} ON {table} ({columns})")
@@ -614,144 +468,20 @@ class SQLiteSessionStore(SessionStore):
     def _fill_temp(self, table: str, after: int) -> None:
         top = self._max_rowid()
         if top > after:
-            self._insert(f"temp.{table}", f"temp.{table}_params", self._unindexed(after))
+            write_index(self._conn, f"temp.{table}", f"temp.{table}_params", self._unindexed(after))
         self._temp_rowid = max(self._temp_rowid, top)
-
-    # -- query translation ------------------------------------------------------------------
-    def _status_sql(self, idx: str, params: dict[str, Any]) -> str:
-        """Status as shown: a ``running`` session whose process died here is ``interrupted``."""
-        rows = self._conn.execute(
-            f"SELECT session_id, pid, hostname FROM {idx} WHERE status = 'running'"
-        ).fetchall()
-        dead = [
-            sid
-            for sid, pid, host in rows
-            if derive_status({"run": {"status": "running", "pid": pid, "hostname": host}})
-            == "interrupted"
-        ]
-        if not dead:
-            return "i.status"
-        params["dead"] = json.dumps(dead)
-        return (
-            "(CASE WHEN i.status = 'running' AND i.session_id IN "
-            "(SELECT value FROM json_each(:dead)) THEN 'interrupted' ELSE i.status END)"
-        )
-
-    def _where(
-        self, query: Query, status: str, params: dict[str, Any], *, drive: bool = True
-    ) -> tuple[str, bool]:
-        """SQL ``WHERE`` text for ``query`` (reference: ``Query.matches``) and whether it needs
-        the details join. ``drive=False`` hides the terms from the planner so a page is read by
-        walking the sort index (best unless few sessions match)."""
-        clauses: list[str] = []
-        needs_details = False
-        counter = itertools.count()
-
-        def bind(value: Any) -> str:
-            name = f"p{next(counter)}"
-            params[name] = value
-            return f":{name}"
-
-        for term in query.terms:
-            sql, details = self._term_sql(term, status, bind)
-            needs_details |= details
-            # NULL (a missing value) must count as "no match" before NOT, never as unknown;
-            # a bare positive term lets the planner drive the query with its index
-            if term.negate:
-                clauses.append(f"NOT coalesce(({sql}), 0)")
-            else:
-                clauses.append(f"({sql})" if drive else f"coalesce(({sql}), 0)")
-        for word in query.words:
-            clause, details = self._word_sql(word.lower(), status, bind)
-            needs_details |= details
-            clauses.append(clause)
-        return (" AND ".join(clauses) or "1"), needs_details
-
-    def _word_sql(self, word: str, status: str, bind: Any) -> tuple[str, bool]:
-        """A free word is a substring of id, command, branch, sha, user, status and title joined
-        by spaces. A word without spaces cannot span two of them, so it is tested on each part
-        (the stored ``hay`` first); a word with spaces is tested on the joined text."""
-        title = "sl_lower(d.title)" if self._details_rows else "NULL"
-        if any(c.isspace() for c in word):
-            hay = (
-                f"i.hay || ' ' || {status} || "
-                f"(CASE WHEN {title} IS NULL THEN '' ELSE ' ' || {title} END)"
-            )
-            return f"instr({hay}, {bind(word)}) > 0", self._details_rows
-        parts = [f"instr(i.hay, {bind(word)}) > 0"]
-        statuses = [s for s in STATUSES if word in s]
-        if statuses:
-            parts.append(f"{status} IN ({', '.join(bind(s) for s in statuses)})")
-        if self._details_rows:
-            parts.append(f"instr(coalesce({title}, ''), {bind(word)}) > 0")
-        return f"({' OR '.join(parts)})", self._details_rows
-
-    def _term_sql(self, term: Term, status: str, bind: Any) -> tuple[str, bool]:
-        v = term.value.lower()
-        name = term.param_name
-        if name is not None:
-            return (
-                f"i.session_id IN (SELECT p.session_id FROM {self._params} AS p "
-                f"WHERE p.name = {bind(name)} AND p.value = {bind(v)})"
-            ), False
-        f = term.field
-        if f in ("id", "sha", "rerun"):  # startswith: a range an index can answer
-            column = {"id": "i.id_l", "sha": "i.sha_l", "rerun": "i.rerun_l"}[f]
-            if not v or v[-1] == "\U0010ffff":
-                return f"substr(coalesce({column}, ''), 1, {len(v)}) = {bind(v)}", False
-            after = v[:-1] + chr(ord(v[-1]) + 1)
-            return f"{column} >= {bind(v)} AND {column} < {bind(after)}", False
-        if f == "status":
-            return f"{status} = {bind(v)}", False
-        if f in ("branch", "user", "host"):
-            column = {"branch": "i.branch_l", "user": "i.user_l", "host": "i.host_l"}[f]
-            if not v:
-                return f"coalesce({column}, '') = {bind(v)}", False
-            return f"{column} = {bind(v)}", False  # NULL never equals a non-empty value
-        if f == "dirty":
-            return f"i.dirty = {bind(int(term.as_bool()))}", False
-        if f == "bookmark":
-            if not self._details_rows:
-                return f"0 = {bind(int(term.as_bool()))}", False
-            return f"(coalesce(d.bookmark, 0) != 0) = {bind(int(term.as_bool()))}", True
-        if f == "command":
-            return f"instr(coalesce(i.command_l, ''), {bind(v)}) > 0", False
-        if f == "title":
-            if not self._details_rows:
-                return f"instr('', {bind(v)}) > 0", False
-            return f"instr(coalesce(sl_lower(d.title), ''), {bind(v)}) > 0", True
-        if f == "exit":
-            return f"CAST(i.exit_code AS TEXT) = {bind(v)}", False
-        if f == "since":
-            return f"coalesce(i.started_at, '') >= {bind(term.value)}", False
-        if f == "until":
-            n = len(term.value)
-            return f"substr(coalesce(i.started_at, ''), 1, {n}) <= {bind(term.value)}", False
-        raise QueryError(f"unknown filter field {term.field!r}")
-
-    def _from(self, idx: str, with_details: bool) -> str:
-        """``FROM`` the index, joined to kedro-viz's details only when there are any."""
-        if with_details and self._details_rows:
-            return f"{idx} AS i LEFT JOIN main.user_run_details AS d ON d.run_id = i.session_id"
-        return f"{idx} AS i"
-
-    def _columns(self, status: str) -> str:
-        details = "d.title, d.bookmark, d.notes" if self._details_rows else "NULL, NULL, NULL"
-        return _SUMMARY_COLUMNS.format(status=status, details=details)
 
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
         query = query or Query()
         with self._errors("count"):
-            idx = self._ensure_index()
+            tables = self._ensure_index()
             params: dict[str, Any] = {}
-            status = self._status_sql(idx, params) if not query.is_empty else "i.status"
-            key = (query.terms, query.words, params.get("dead"))
+            status = "i.status" if query.is_empty else status_sql(self._conn, tables.index, params)
+            key = count_key(query, params)
             if key in self._counts:
                 return self._counts[key]
-            where, needs_details = self._where(query, status, params)
-            sql = f"SELECT count(*) FROM {self._from(idx, needs_details)} WHERE {where}"
-            total = self._conn.execute(sql, params).fetchone()[0]
+            total = count_rows(self._conn, tables, query, status, params)
             if len(self._counts) > 64:
                 self._counts.clear()
             self._counts[key] = total
@@ -764,58 +494,21 @@ class SQLiteSessionStore(SessionStore):
         offset = max(0, offset)
         limit = None if limit is None else max(0, limit)
         with self._errors("list"):
-            idx = self._ensure_index()
+            tables = self._ensure_index()
             params: dict[str, Any] = {}
-            status = self._status_sql(idx, params)
-            # walk the sort index and filter, unless count() said few sessions match: then
-            # let the filter's own index find them and sort those
-            known = self._counts.get((query.terms, query.words, params.get("dead")))
-            drive = (known is not None and known <= _DRIVE_BELOW) or any(
-                t.field == "sha" and not t.negate for t in query.terms
+            status = status_sql(self._conn, tables.index, params)
+            known = self._counts.get(count_key(query, params))
+            rows = page_rows(
+                self._conn, tables, query, status, params, offset=offset, limit=limit, known=known
             )
-            where, _ = self._where(query, status, params, drive=drive)
-            column = _SORT_SQL[query.sort].format(status=status)
-            if query.sort == "title" and not self._details_rows:
-                column = "NULL"
-            head = f"SELECT {self._columns(status)} FROM {self._from(idx, True)} WHERE {where}"
-
-            def page(extra: str, order: str, n: int | None, skip: int) -> list[tuple]:
-                sql = f"{head}{extra} ORDER BY {order} LIMIT :limit OFFSET :offset"
-                bound = {**params, "limit": -1 if n is None else n, "offset": skip}
-                return self._conn.execute(sql, bound).fetchall()
-
-            if query.descending:  # SQLite sorts NULL first: descending puts it last
-                rows = page("", f"{column} DESC, i.session_id DESC", limit, offset)
-            elif query.sort in ("status", "title"):  # expressions: no index to walk anyway
-                rows = page("", f"({column}) IS NULL, {column}, i.session_id", limit, offset)
-            else:  # ascending on an indexed column: values in index order, then the NULLs
-                rows = page(f" AND {column} IS NOT NULL", f"{column}, i.session_id", limit, offset)
-                if limit is None or len(rows) < limit:
-                    skip = 0
-                    if not rows and offset:
-                        counted = self._conn.execute(
-                            f"SELECT count(*) FROM {self._from(idx, True)} "
-                            f"WHERE {where} AND {column} IS NOT NULL",
-                            params,
-                        ).fetchone()[0]
-                        skip = max(0, offset - counted)
-                    rest = None if limit is None else limit - len(rows)
-                    rows += page(f" AND {column} IS NULL", "i.session_id", rest, skip)
-        return [_summary(row) for row in rows]
+        return [summary_from_row(row) for row in rows]
 
     def get_summary(self, session_id: str) -> SessionSummary:
         with self._errors("read"):
-            idx = self._ensure_index()
-            params: dict[str, Any] = {"sid": session_id}
-            status = self._status_sql(idx, params)
-            row = self._conn.execute(
-                f"SELECT {self._columns(status)} FROM {self._from(idx, True)} "
-                "WHERE i.session_id = :sid",
-                params,
-            ).fetchone()
+            row = summary_row(self._conn, self._ensure_index(), session_id)
         if row is None:
             raise UnknownSessionError(session_id, self.location)
-        return _summary(row)
+        return summary_from_row(row)
 
     def get(self, session_id: str) -> Record:
         with self._errors("read"):
@@ -882,12 +575,8 @@ class SQLiteSessionStore(SessionStore):
         the meta table; writers that know nothing of it (kedro-viz) add rows, so the highest
         rowids of kedro-viz's tables count too."""
         with self._errors("poll"):
-            generation = None
-            if self._has_meta:
-                row = self._conn.execute(
-                    f"SELECT value FROM main.{META_TABLE} WHERE key='generation'"
-                ).fetchone()
-                generation = row[0] if row else None
+            row = self._meta("generation") if self._has_meta else None
+            generation = row[0] if row else None
             runs = self._max_rowid()
             details = (
                 self._conn.execute("SELECT max(rowid) FROM main.user_run_details").fetchone()[0]
@@ -909,7 +598,7 @@ class SQLiteSessionStore(SessionStore):
         )
         with self._write():
             self._sync_main()
-            for batch in _batched(records, 1000):
+            for batch in batched(records, 1000):
                 runs, indexed = [], []
                 for record in batch:
                     session_id = _common.require_session_id(record, self.location)
@@ -917,7 +606,9 @@ class SQLiteSessionStore(SessionStore):
                     runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
                     indexed.append(index_session(session_id, json.loads(text)))
                 self._conn.executemany(upsert, runs)
-                self._insert(f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", indexed, lookup=True)
+                write_index(
+                    self._conn, f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", indexed, lookup=True
+                )
             self._set_meta_rowid(self._max_rowid())
             self._conn.execute(
                 f"INSERT INTO main.{META_TABLE} VALUES ('generation', '1') ON CONFLICT(key) "
@@ -944,34 +635,3 @@ class SQLiteSessionStore(SessionStore):
                         self._conn.execute("PRAGMA optimize")
                 self._conn.close()
                 self._conn = None  # type: ignore[assignment]
-
-
-def _summary(row: tuple) -> SessionSummary:
-    (sid, status, started, finished, duration, exit_code, branch, sha, dirty, command, user,
-     package, host, rerun, params, title, bookmark, notes) = row  # fmt: skip
-    return SessionSummary(
-        session_id=sid,
-        status=status,
-        started_at=started,
-        finished_at=finished,
-        duration_s=duration,
-        exit_code=exit_code,
-        branch=branch,
-        commit_sha=sha,
-        dirty=None if dirty is None else bool(dirty),
-        command=command,
-        username=user,
-        package_name=package,
-        hostname=host,
-        rerun_of=rerun,
-        title=None if title is None else str(title),
-        bookmark=bool(bookmark),
-        notes=None if notes is None else str(notes),
-        params=params,
-    )
-
-
-def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch

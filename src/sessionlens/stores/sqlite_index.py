@@ -1,0 +1,172 @@
+"""The SQLite store's index: its tables and the rows it holds for one session.
+
+An index row is what filter, sort and the session table need, derived once in Python so that
+listing never parses blobs: the summary's fields, lower-cased copies for case-insensitive
+matching, ``hay`` (the text free words search) and the parameters as one line. Parameter rows
+hold each run parameter as the text a ``param.name:value`` term compares, so such a term is an
+index lookup. The same tables live in ``main`` (written by sessionlens) or in ``temp`` (built
+for browsing a store without them); the DDL takes the schema and table name for that.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from sessionlens.query import param_text
+from sessionlens.stores import _common
+
+#: Version of sessionlens's own tables. Bump when their shape or derivation changes.
+SCHEMA_VERSION = 2  # 2: params, params_l (the parameters as one line)
+
+INDEX_TABLE = "sessionlens_sessions"
+PARAMS_TABLE = "sessionlens_params"
+
+#: Columns of the index table, in insert order.
+INDEX_COLUMNS = (
+    "session_id",
+    "runs_rowid",
+    "started_at",
+    "started_l",
+    "finished_at",
+    "status",
+    "duration_s",
+    "exit_code",
+    "branch",
+    "branch_l",
+    "sha",
+    "sha_l",
+    "dirty",
+    "command",
+    "command_l",
+    "username",
+    "user_l",
+    "package_name",
+    "hostname",
+    "host_l",
+    "rerun_of",
+    "rerun_l",
+    "pid",
+    "id_l",
+    "hay",
+    "params",
+    "params_l",
+)
+
+INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
+    session_id TEXT NOT NULL PRIMARY KEY,
+    runs_rowid INTEGER,
+    started_at TEXT, started_l TEXT, finished_at TEXT,
+    status TEXT NOT NULL, duration_s REAL, exit_code INTEGER,
+    branch TEXT, branch_l TEXT, sha TEXT, sha_l TEXT, dirty INTEGER,
+    command TEXT, command_l TEXT, username TEXT, user_l TEXT,
+    package_name TEXT, hostname TEXT, host_l TEXT, rerun_of TEXT, rerun_l TEXT,
+    pid INTEGER, id_l TEXT NOT NULL, hay TEXT NOT NULL, params TEXT, params_l TEXT
+)"""
+PARAMS_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
+    session_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (session_id, name)
+) WITHOUT ROWID"""
+PARAMS_INDEX_DDL = "CREATE INDEX IF NOT EXISTS {schema}.ix_{table}_value ON {table} (name, value)"
+
+#: (index name suffix, columns): one per sort key, each ending in session_id for the tie-break.
+SORT_INDEXES = (
+    ("started", "started_l, session_id"),
+    ("status", "status, session_id"),
+    ("duration", "duration_s, session_id"),
+    ("branch", "branch_l, session_id"),
+    ("sha", "sha_l, session_id"),
+    ("dirty", "dirty, session_id"),
+    ("command", "command_l, session_id"),
+    ("user", "user_l, session_id"),
+    ("exit", "exit_code, session_id"),
+    ("id", "id_l, session_id"),
+    ("params", "params_l, session_id"),
+)
+
+#: One session's index row and its (session_id, name, value) parameter rows.
+IndexedSession = tuple[tuple, list[tuple[str, str, str]]]
+
+
+def index_session(
+    run_id: str, record: Mapping[str, Any], runs_rowid: int | None = None
+) -> IndexedSession:
+    """The index row and the (session_id, name, value) parameter rows for one session, derived
+    in Python exactly as the reference (``SessionSummary.from_record``, ``Query.matches``)."""
+    rec = dict(record)
+    rec["session_id"] = run_id
+    entry = _common.IndexEntry.from_record(rec)
+    s = entry.summary
+    hay = " ".join(
+        v.lower()
+        for v in (s.session_id, s.command, s.branch, s.commit_sha, s.username)
+        if v is not None
+    )
+    params = [(run_id, str(k), param_text(v).lower()) for k, v in entry.params.items()]
+    row = (
+        run_id,
+        runs_rowid,
+        s.started_at,
+        _lower(s.started_at),
+        s.finished_at,
+        s.status,
+        s.duration_s,
+        s.exit_code,
+        s.branch,
+        _lower(s.branch),
+        s.commit_sha,
+        _lower(s.commit_sha),
+        None if s.dirty is None else int(s.dirty),
+        s.command,
+        _lower(s.command),
+        s.username,
+        _lower(s.username),
+        s.package_name,
+        s.hostname,
+        _lower(s.hostname),
+        s.rerun_of,
+        _lower(s.rerun_of),
+        entry.pid,
+        run_id.lower(),
+        hay,
+        s.params,
+        _lower(s.params),
+    )
+    return row, params
+
+
+def write_index(
+    conn: sqlite3.Connection,
+    index: str,
+    params: str,
+    items: Iterable[IndexedSession],
+    *,
+    lookup: bool = False,
+) -> None:
+    """Write index and parameter rows (replacing a session's old ones). ``lookup``: fill
+    ``runs_rowid`` from the runs row in the same statement (rows written by ``save``)."""
+    marks = ", ".join("?" * len(INDEX_COLUMNS))
+    if lookup:  # the 2nd placeholder becomes a lookup by the session id passed again
+        marks = marks.replace("?, ?,", "?, (SELECT rowid FROM main.runs WHERE id = ?),", 1)
+    insert = f"INSERT OR REPLACE INTO {index} ({', '.join(INDEX_COLUMNS)}) VALUES ({marks})"
+    for batch in batched(items, 1000):
+        rows = [(r[0], r[0], *r[2:]) if lookup else r for r, _ in batch]
+        conn.executemany(insert, rows)
+        conn.executemany(f"DELETE FROM {params} WHERE session_id = ?", [(r[0],) for r, _ in batch])
+        conn.executemany(
+            f"INSERT OR REPLACE INTO {params} (session_id, name, value) VALUES (?, ?, ?)",
+            [p for _, ps in batch for p in ps],
+        )
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` items (the last one shorter): ``itertools.batched`` is Python 3.12+."""
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()

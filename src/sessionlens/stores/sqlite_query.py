@@ -1,0 +1,310 @@
+"""A ``sessionlens.query.Query`` as SQL over the SQLite store's index (see ``sqlite_index``).
+
+``Query.matches`` and ``Query.sort_key`` are the reference; this module gives the same answers
+from the index rows: a ``WHERE`` clause per term and free word, the status as shown (a
+``running`` session whose process died is ``interrupted``), ``ORDER BY`` with missing values
+last in both directions, and the plan for reading one page (walk the sort index and filter,
+unless few sessions match). Queries read the index row as ``i`` and kedro-viz's
+``user_run_details`` as ``d``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sessionlens.query import Query, QueryError, Term
+from sessionlens.record import STATUSES, SessionSummary, derive_status
+
+#: page_rows lets a filter drive the query when count() found at most this many sessions
+DRIVE_BELOW = 500
+
+#: Sort key -> SQL over the index row ``i`` and details row ``d``; ``{status}`` is filled in.
+_SORT_SQL = {
+    "started": "i.started_l",
+    "id": "i.id_l",
+    "status": "{status}",
+    "duration": "i.duration_s",
+    "branch": "i.branch_l",
+    "sha": "i.sha_l",
+    "dirty": "i.dirty",
+    "command": "i.command_l",
+    "user": "i.user_l",
+    "title": "sl_lower(d.title)",
+    "exit": "i.exit_code",
+    "params": "i.params_l",
+}
+
+#: What a listing selects, in the order :func:`summary_from_row` reads it.
+_SUMMARY_COLUMNS = (
+    "i.session_id, {status}, i.started_at, i.finished_at, i.duration_s, i.exit_code, i.branch, "
+    "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, i.params, "
+    "{details}"
+)
+
+Bind = Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class IndexTables:
+    """Where a read finds the index: the table (or view) of index rows, the parameter rows
+    beside it, and whether kedro-viz's ``user_run_details`` has rows to join (without any,
+    titles and bookmarks are all missing and the join is left out)."""
+
+    index: str
+    params: str
+    details_rows: bool
+
+
+def add_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the translated queries call: ``sl_lower`` lower-cases like Python
+    (SQLite's ``lower`` folds ASCII only)."""
+    conn.create_function("sl_lower", 1, _sql_lower, deterministic=True)
+
+
+def _sql_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def status_sql(conn: sqlite3.Connection, index: str, params: dict[str, Any]) -> str:
+    """Status as shown: a ``running`` session whose process died here is ``interrupted``."""
+    rows = conn.execute(
+        f"SELECT session_id, pid, hostname FROM {index} WHERE status = 'running'"
+    ).fetchall()
+    dead = [
+        sid
+        for sid, pid, host in rows
+        if derive_status({"run": {"status": "running", "pid": pid, "hostname": host}})
+        == "interrupted"
+    ]
+    if not dead:
+        return "i.status"
+    params["dead"] = json.dumps(dead)
+    return (
+        "(CASE WHEN i.status = 'running' AND i.session_id IN "
+        "(SELECT value FROM json_each(:dead)) THEN 'interrupted' ELSE i.status END)"
+    )
+
+
+def count_key(query: Query, params: dict[str, Any]) -> tuple:
+    """What a count depends on besides the data: the filter and which sessions died."""
+    return (query.terms, query.words, params.get("dead"))
+
+
+def count_rows(
+    conn: sqlite3.Connection,
+    tables: IndexTables,
+    query: Query,
+    status: str,
+    params: dict[str, Any],
+) -> int:
+    """How many sessions match ``query``."""
+    where, needs_details = where_sql(tables, query, status, params)
+    sql = f"SELECT count(*) FROM {from_sql(tables, needs_details)} WHERE {where}"
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def page_rows(
+    conn: sqlite3.Connection,
+    tables: IndexTables,
+    query: Query,
+    status: str,
+    params: dict[str, Any],
+    *,
+    offset: int,
+    limit: int | None,
+    known: int | None,
+) -> list[tuple]:
+    """One page of summary rows in ``query``'s order, missing values last. ``known``: the
+    number of matches if counted already, which decides who drives the query."""
+    # walk the sort index and filter, unless count() said few sessions match: then
+    # let the filter's own index find them and sort those
+    drive = (known is not None and known <= DRIVE_BELOW) or any(
+        t.field == "sha" and not t.negate for t in query.terms
+    )
+    where, _ = where_sql(tables, query, status, params, drive=drive)
+    column = _SORT_SQL[query.sort].format(status=status)
+    if query.sort == "title" and not tables.details_rows:
+        column = "NULL"
+    source = from_sql(tables, True)
+    head = f"SELECT {columns_sql(tables, status)} FROM {source} WHERE {where}"
+
+    def page(extra: str, order: str, n: int | None, skip: int) -> list[tuple]:
+        sql = f"{head}{extra} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        bound = {**params, "limit": -1 if n is None else n, "offset": skip}
+        return conn.execute(sql, bound).fetchall()
+
+    if query.descending:  # SQLite sorts NULL first: descending puts it last
+        return page("", f"{column} DESC, i.session_id DESC", limit, offset)
+    if query.sort in ("status", "title"):  # expressions: no index to walk anyway
+        return page("", f"({column}) IS NULL, {column}, i.session_id", limit, offset)
+    # ascending on an indexed column: values in index order, then the NULLs
+    rows = page(f" AND {column} IS NOT NULL", f"{column}, i.session_id", limit, offset)
+    if limit is None or len(rows) < limit:
+        skip = 0
+        if not rows and offset:
+            counted = conn.execute(
+                f"SELECT count(*) FROM {source} WHERE {where} AND {column} IS NOT NULL",
+                params,
+            ).fetchone()[0]
+            skip = max(0, offset - counted)
+        rest = None if limit is None else limit - len(rows)
+        rows += page(f" AND {column} IS NULL", "i.session_id", rest, skip)
+    return rows
+
+
+def summary_row(conn: sqlite3.Connection, tables: IndexTables, session_id: str) -> tuple | None:
+    """The summary row of one session, or None."""
+    params: dict[str, Any] = {"sid": session_id}
+    status = status_sql(conn, tables.index, params)
+    return conn.execute(
+        f"SELECT {columns_sql(tables, status)} FROM {from_sql(tables, True)} "
+        "WHERE i.session_id = :sid",
+        params,
+    ).fetchone()
+
+
+def where_sql(
+    tables: IndexTables,
+    query: Query,
+    status: str,
+    params: dict[str, Any],
+    *,
+    drive: bool = True,
+) -> tuple[str, bool]:
+    """SQL ``WHERE`` text for ``query`` (reference: ``Query.matches``) and whether it needs
+    the details join. ``drive=False`` hides the terms from the planner so a page is read by
+    walking the sort index (best unless few sessions match)."""
+    clauses: list[str] = []
+    needs_details = False
+    counter = itertools.count()
+
+    def bind(value: Any) -> str:
+        name = f"p{next(counter)}"
+        params[name] = value
+        return f":{name}"
+
+    for term in query.terms:
+        sql, details = _term_sql(tables, term, status, bind)
+        needs_details |= details
+        # NULL (a missing value) must count as "no match" before NOT, never as unknown;
+        # a bare positive term lets the planner drive the query with its index
+        if term.negate:
+            clauses.append(f"NOT coalesce(({sql}), 0)")
+        else:
+            clauses.append(f"({sql})" if drive else f"coalesce(({sql}), 0)")
+    for word in query.words:
+        clause, details = _word_sql(tables, word.lower(), status, bind)
+        needs_details |= details
+        clauses.append(clause)
+    return (" AND ".join(clauses) or "1"), needs_details
+
+
+def _word_sql(tables: IndexTables, word: str, status: str, bind: Bind) -> tuple[str, bool]:
+    """A free word is a substring of id, command, branch, sha, user, status and title joined
+    by spaces. A word without spaces cannot span two of them, so it is tested on each part
+    (the stored ``hay`` first); a word with spaces is tested on the joined text."""
+    title = "sl_lower(d.title)" if tables.details_rows else "NULL"
+    if any(c.isspace() for c in word):
+        hay = (
+            f"i.hay || ' ' || {status} || "
+            f"(CASE WHEN {title} IS NULL THEN '' ELSE ' ' || {title} END)"
+        )
+        return f"instr({hay}, {bind(word)}) > 0", tables.details_rows
+    parts = [f"instr(i.hay, {bind(word)}) > 0"]
+    statuses = [s for s in STATUSES if word in s]
+    if statuses:
+        parts.append(f"{status} IN ({', '.join(bind(s) for s in statuses)})")
+    if tables.details_rows:
+        parts.append(f"instr(coalesce({title}, ''), {bind(word)}) > 0")
+    return f"({' OR '.join(parts)})", tables.details_rows
+
+
+def _term_sql(tables: IndexTables, term: Term, status: str, bind: Bind) -> tuple[str, bool]:
+    """One ``field:value`` term as SQL and whether it needs the details join."""
+    v = term.value.lower()
+    name = term.param_name
+    if name is not None:
+        return (
+            f"i.session_id IN (SELECT p.session_id FROM {tables.params} AS p "
+            f"WHERE p.name = {bind(name)} AND p.value = {bind(v)})"
+        ), False
+    f = term.field
+    if f in ("id", "sha", "rerun"):  # startswith: a range an index can answer
+        column = {"id": "i.id_l", "sha": "i.sha_l", "rerun": "i.rerun_l"}[f]
+        if not v or v[-1] == "\U0010ffff":
+            return f"substr(coalesce({column}, ''), 1, {len(v)}) = {bind(v)}", False
+        after = v[:-1] + chr(ord(v[-1]) + 1)
+        return f"{column} >= {bind(v)} AND {column} < {bind(after)}", False
+    if f == "status":
+        return f"{status} = {bind(v)}", False
+    if f in ("branch", "user", "host"):
+        column = {"branch": "i.branch_l", "user": "i.user_l", "host": "i.host_l"}[f]
+        if not v:
+            return f"coalesce({column}, '') = {bind(v)}", False
+        return f"{column} = {bind(v)}", False  # NULL never equals a non-empty value
+    if f == "dirty":
+        return f"i.dirty = {bind(int(term.as_bool()))}", False
+    if f == "bookmark":
+        if not tables.details_rows:
+            return f"0 = {bind(int(term.as_bool()))}", False
+        return f"(coalesce(d.bookmark, 0) != 0) = {bind(int(term.as_bool()))}", True
+    if f == "command":
+        return f"instr(coalesce(i.command_l, ''), {bind(v)}) > 0", False
+    if f == "title":
+        if not tables.details_rows:
+            return f"instr('', {bind(v)}) > 0", False
+        return f"instr(coalesce(sl_lower(d.title), ''), {bind(v)}) > 0", True
+    if f == "exit":
+        return f"CAST(i.exit_code AS TEXT) = {bind(v)}", False
+    if f == "since":
+        return f"coalesce(i.started_at, '') >= {bind(term.value)}", False
+    if f == "until":
+        n = len(term.value)
+        return f"substr(coalesce(i.started_at, ''), 1, {n}) <= {bind(term.value)}", False
+    raise QueryError(f"unknown filter field {term.field!r}")
+
+
+def from_sql(tables: IndexTables, with_details: bool) -> str:
+    """``FROM`` the index, joined to kedro-viz's details only when there are any."""
+    if with_details and tables.details_rows:
+        return (
+            f"{tables.index} AS i LEFT JOIN main.user_run_details AS d ON d.run_id = i.session_id"
+        )
+    return f"{tables.index} AS i"
+
+
+def columns_sql(tables: IndexTables, status: str) -> str:
+    """The ``SELECT`` list of a summary row."""
+    details = "d.title, d.bookmark, d.notes" if tables.details_rows else "NULL, NULL, NULL"
+    return _SUMMARY_COLUMNS.format(status=status, details=details)
+
+
+def summary_from_row(row: tuple) -> SessionSummary:
+    """A summary row (see :func:`columns_sql`) as the ``SessionSummary`` it stands for."""
+    (sid, status, started, finished, duration, exit_code, branch, sha, dirty, command, user,
+     package, host, rerun, params, title, bookmark, notes) = row  # fmt: skip
+    return SessionSummary(
+        session_id=sid,
+        status=status,
+        started_at=started,
+        finished_at=finished,
+        duration_s=duration,
+        exit_code=exit_code,
+        branch=branch,
+        commit_sha=sha,
+        dirty=None if dirty is None else bool(dirty),
+        command=command,
+        username=user,
+        package_name=package,
+        hostname=host,
+        rerun_of=rerun,
+        title=None if title is None else str(title),
+        bookmark=bool(bookmark),
+        notes=None if notes is None else str(notes),
+        params=params,
+    )
