@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import Input, Static, TabbedContent, Tree
 
 from sessionlens.tui.screens.compare import CompareScreen
@@ -443,7 +444,15 @@ async def test_help_theme_palette_and_quit(backend: Backend) -> None:
         # the palette runs any action by name
         await pilot.press("ctrl+p")
         await pilot.press(*"reverse")
-        await pilot.pause(0.3)
+
+        def reverse_highlighted() -> bool:  # the palette searches asynchronously
+            options = app.screen.query(CommandList)
+            if not options or options.first().highlighted is None:
+                return False
+            option = options.first().get_option_at_index(options.first().highlighted)
+            return "Reverse" in str(option.prompt)
+
+        await wait_for(pilot, reverse_highlighted, what="palette hit")
         await pilot.press("enter")
         await wait_for(pilot, lambda: not app.screen.table.shown_query.descending, what="palette")
         await pilot.press("q")
