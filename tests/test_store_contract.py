@@ -107,6 +107,9 @@ QUERIES = [
     '"words\' main"',
     '"completed retry"',
     '"ünïcode 1"',
+    "scale=3",
+    "name=alice",
+    "-status:failed scale=10",
     "nothing-matches-this",
 ]
 

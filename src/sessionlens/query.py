@@ -2,7 +2,8 @@
 
 ``branch:main status:failed dirty:yes sha:54c4 param.scale:3 user:ana since:2026-11-01 words``.
 A leading ``-`` negates a term. Free words match case-insensitively anywhere in the id, command,
-branch, sha, user, status and title. Backends that can (SQLite) translate a ``Query`` to SQL;
+branch, sha, user, status,
+title and parameters (``scale=3``). Backends that can (SQLite) translate a ``Query`` to SQL;
 the others use :meth:`Query.matches`, which is the reference semantics.
 """
 
@@ -115,6 +116,7 @@ class Query:
                     summary.username,
                     summary.status,
                     summary.title,
+                    summary.params,
                 )
                 if v is not None
             )

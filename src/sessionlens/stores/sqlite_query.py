@@ -205,17 +205,21 @@ def where_sql(
 
 
 def _word_sql(tables: IndexTables, word: str, status: str, bind: Bind) -> tuple[str, bool]:
-    """A free word is a substring of id, command, branch, sha, user, status and title joined
-    by spaces. A word without spaces cannot span two of them, so it is tested on each part
-    (the stored ``hay`` first); a word with spaces is tested on the joined text."""
+    """A free word is a substring of id, command, branch, sha, user, status, title and params
+    joined by spaces. A word without spaces cannot span two of them, so it is tested on each
+    part (the stored ``hay`` first); a word with spaces is tested on the joined text."""
     title = "sl_lower(d.title)" if tables.details_rows else "NULL"
     if any(c.isspace() for c in word):
         hay = (
             f"i.hay || ' ' || {status} || "
-            f"(CASE WHEN {title} IS NULL THEN '' ELSE ' ' || {title} END)"
+            f"(CASE WHEN {title} IS NULL THEN '' ELSE ' ' || {title} END) || "
+            "(CASE WHEN i.params_l IS NULL THEN '' ELSE ' ' || i.params_l END)"
         )
         return f"instr({hay}, {bind(word)}) > 0", tables.details_rows
-    parts = [f"instr(i.hay, {bind(word)}) > 0"]
+    parts = [
+        f"instr(i.hay, {bind(word)}) > 0",
+        f"instr(coalesce(i.params_l, ''), {bind(word)}) > 0",
+    ]
     statuses = [s for s in STATUSES if word in s]
     if statuses:
         parts.append(f"{status} IN ({', '.join(bind(s) for s in statuses)})")
