@@ -6,8 +6,12 @@ work on every screen: open another store, keys, theme, quit. Screens live in ``s
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
+from types import FrameType
 from typing import ClassVar
 
 from textual.app import App
@@ -121,4 +125,24 @@ def run_app(store: SessionStore, project: ProjectConfig | str | Path | None = No
     The caller owns ``store`` (and closes it); stores opened inside the app with ``o`` are
     closed by the app.
     """
-    return SessionLensApp(store, project=project).run() or 0
+    app = SessionLensApp(store, project=project)
+    with _stop_runs_on_hangup(app):
+        return app.run() or 0
+
+
+@contextlib.contextmanager
+def _stop_runs_on_hangup(app: SessionLensApp) -> Iterator[None]:
+    """A closed terminal (SIGHUP) or ``kill`` (SIGTERM) ends the process without unmounting the
+    app, which would leave a running child behind: stop it at once, then leave."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        app.runs.kill_now()
+        app.exit(128 + signum)
+
+    signals = [s for s in (getattr(signal, "SIGHUP", None), signal.SIGTERM) if s is not None]
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
