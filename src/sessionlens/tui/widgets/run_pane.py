@@ -52,8 +52,6 @@ BUFFER_LIMIT = 8 * 1024 * 1024
 #: a line longer than this is shown in pieces (a child writing one endless line)
 MAX_PARTIAL = 64 * 1024
 TAB_SIZE = 8
-#: above this many characters in one drain, lines that cannot be kept are counted, not split
-FLOOD_CHARS = 1024 * 1024
 
 STDOUT, STDERR, NOTE = 0, 1, 2
 
