@@ -38,8 +38,6 @@ from sessionlens.tui.widgets.compare_table import CompareTable, value_text
 from sessionlens.tui.widgets.log_view import LogView
 from sessionlens.tui.workers import ReportsWorkerErrors
 
-TABS = ("tab-fields", "tab-params", "tab-git", "tab-logs")
-
 
 def _side(text: Text, label: str, summary: SessionSummary, palette: dict[str, Style]) -> None:
     text.append(f"{label} ", palette["label"])
