@@ -38,8 +38,6 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from sessionlens.errors import StoreError
 from sessionlens.stores._common import is_sqlite_file, one_line
 
-KINDS = ("memory", "shelve", "sqlite", "postgresql")
-
 #: Kedro's places, in the order they are tried (after pyproject and settings.py), then the
 #: place sessionlens creates a store in a project that is not Kedro's.
 SQLITE_PLACES = (
