@@ -113,9 +113,3 @@ class GitProbe:
 def describe(path: str | Path) -> GitInfo | None:
     """Git info for the repo holding ``path``, or None (no repo, no commit, no git, git failed)."""
     return GitProbe(path).result()
-
-
-def describe_record(path: str | Path) -> dict[str, Any] | None:
-    """``describe`` as the record's ``git`` dict."""
-    info = describe(path)
-    return info.to_record() if info else None
