@@ -217,7 +217,6 @@ class RunningSession:
         self._stage = 0
         self._escalate_at: float | None = None
         self._interrupted = False
-        self._callback_error: BaseException | None = None
         self._pending: list[tuple[str, str]] = []
         self._pending_size = 0
         self._last_flush = 0.0
@@ -349,10 +348,8 @@ class RunningSession:
             except Exception as exc:
                 self.error = self.error or exc
         if self._on_finish is not None:
-            try:
+            with contextlib.suppress(Exception):  # the run is saved; its callback cannot undo that
                 self._on_finish(self)
-            except Exception as exc:
-                self._callback_error = exc
 
     def _child_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -435,8 +432,7 @@ class RunningSession:
         if callback is not None:
             try:
                 callback(batch)
-            except Exception as exc:  # e.g. a closed terminal: keep logging, stop echoing
-                self._callback_error = exc
+            except Exception:  # e.g. a closed terminal: keep logging, stop echoing
                 self._on_output = None
         if self._queue is not None:
             self._queue.put(batch)
