@@ -26,7 +26,6 @@ class StoreHeader(Static):
         self.count: int | None = None
         self.total: int | None = None
         self.shown_query: Query | None = None
-        self.loading = False
         self.exact = True
 
     def set_store(self, kind: str, location: str) -> None:
