@@ -28,6 +28,7 @@ import signal
 import threading
 import time
 import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -248,7 +249,7 @@ class RunManager:
             )
         else:  # pragma: no cover - the core refuses; never start a second run silently
             message = "the session core accepted a second run, which it must not"
-        request = RunRequest(pane.command_without_params, pane.params, pane.session_id, pane.env)
+        request = replace(pane.request, rerun_of=pane.session_id)
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -280,9 +281,7 @@ class RunManager:
             max_lines=self.max_lines,
             fixed_elapsed=self.fixed_elapsed,
         )
-        pane.command_without_params = list(request.command)
-        pane.params = dict(request.params)
-        pane.env = request.env
+        pane.request = request
         self._show(pane)
         self._interrupt_requested = False
         self._running = None

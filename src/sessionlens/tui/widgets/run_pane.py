@@ -37,6 +37,7 @@ from sessionlens.stores.base import LogChunk
 from sessionlens.tui.ansi import RESET, SgrState, parse_line, state_after, style_of
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
+from sessionlens.tui.screens.run_form import RunRequest
 from sessionlens.tui.text import format_duration, literal, visible
 
 if TYPE_CHECKING:
@@ -459,9 +460,7 @@ class RunPane(Vertical):
         #: the session shown (set by the launcher as soon as it exists)
         self.session: Session | None = None
         #: what was asked for: the command before ``--params`` was added, its parameters, env
-        self.command_without_params = list(command)
-        self.params: dict[str, Any] = {}
-        self.env: str | None = None
+        self.request = RunRequest(list(command), rerun_of=rerun_of)
         #: ctrl+c presses so far
         self.interrupts = 0
         self.record: Record | None = None
