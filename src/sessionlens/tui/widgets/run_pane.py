@@ -484,6 +484,10 @@ class RunPane(Vertical):
     def log_view(self) -> RunLog:
         return self._log
 
+    def _launcher(self) -> Any:
+        """The app's ``RunManager`` (``app.runs``); None in an app without one."""
+        return getattr(self.app, "runs", None)
+
     @property
     def active(self) -> bool:
         """The run has not ended yet (starting or running)."""
@@ -504,7 +508,7 @@ class RunPane(Vertical):
         self._began = time.monotonic()
         self._update_header()
         self.refresh_bindings()
-        launcher = getattr(self.app, "runs", None)
+        launcher = self._launcher()
         if launcher is not None:
             launcher.started(self)
 
@@ -532,7 +536,7 @@ class RunPane(Vertical):
             self._timer = None
         self._update_header()
         self.refresh_bindings()
-        launcher = getattr(self.app, "runs", None)
+        launcher = self._launcher()
         if launcher is not None:
             launcher.ended(self)
 
@@ -611,22 +615,22 @@ class RunPane(Vertical):
         return True
 
     def action_interrupt(self) -> None:
-        launcher = getattr(self.app, "runs", None)
+        launcher = self._launcher()
         if launcher is not None:
             launcher.interrupt(self)
 
     def action_compare_rerun(self) -> None:
-        launcher = getattr(self.app, "runs", None)
+        launcher = self._launcher()
         if launcher is not None and self.rerun_of:
             launcher.compare(self.rerun_of, self.session_id)
 
     def action_run_again(self) -> None:
-        launcher = getattr(self.app, "runs", None)
+        launcher = self._launcher()
         if launcher is not None:
             launcher.run_again(self)
 
     def action_close(self) -> None:
-        launcher = getattr(self.app, "runs", None)
+        launcher = self._launcher()
         if launcher is not None:
             launcher.close_pane(self)
 
