@@ -340,6 +340,11 @@ class RunManager:
         store: SessionStore | None = None
         owns = False
 
+        def release_store() -> None:
+            if owns and store is not None:
+                with contextlib.suppress(Exception):
+                    store.close()
+
         def finished(running: RunningSession) -> None:  # on the reader thread
             try:
                 error = None
@@ -347,9 +352,7 @@ class RunManager:
                     error = f"the stored log is incomplete: {error_message(running.log_error)}"
                 _post(pane, RunPane.Ended(pane, running, running.session.record, error))
             finally:
-                if owns and store is not None:
-                    with contextlib.suppress(Exception):
-                        store.close()
+                release_store()
                 self._finished.set()
 
         try:
@@ -371,9 +374,7 @@ class RunManager:
                 **options,
             )
         except Exception as exc:
-            if owns and store is not None:
-                with contextlib.suppress(Exception):
-                    store.close()
+            release_store()
             _post(pane, RunPane.Ended(pane, None, None, error_message(exc)))
             self._finished.set()
             return
