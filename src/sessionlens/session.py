@@ -386,7 +386,6 @@ def _free_session_id(store: SessionStore, session_id: str) -> str:
     starting together could pick the same one, and a save would replace the other's record."""
     from datetime import timedelta
 
-    from sessionlens.errors import UnknownSessionError
     from sessionlens.record import SESSION_ID_FORMAT, session_id_time
 
     for _ in range(1000):
