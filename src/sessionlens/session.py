@@ -268,13 +268,10 @@ class Session:
         started = time.monotonic()
         try:
             result = func()
-        except KeyboardInterrupt as exc:
-            self._record_exception(type(exc), exc, exc.__traceback__)
-            self._end_run("interrupted", None, time.monotonic() - started)
-            raise
         except BaseException as exc:
             self._record_exception(type(exc), exc, exc.__traceback__)
-            self._end_run("failed", None, time.monotonic() - started)
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            self._end_run(status, None, time.monotonic() - started)
             raise
         self._end_run("success", None, time.monotonic() - started)
         return result
