@@ -16,7 +16,14 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from sessionlens.cli.main import PROG, UsageError
+from sessionlens.cli.main import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from sessionlens.runner import RunningSession
@@ -74,7 +81,7 @@ def _report(running: RunningSession, *, quiet: bool) -> int:
         _line(f"cannot run {shlex.join(running.argv)!r}: {exc.get('value')}")
     if running.error is not None:
         _line(f"could not record session {session_id}: {running.error}")
-        return code if code else 2
+        return code if code else EXIT_USAGE
     if running.log_error is not None:
         _line(f"the log of session {session_id} is incomplete: {running.log_error}")
     if not quiet:
@@ -83,10 +90,10 @@ def _report(running: RunningSession, *, quiet: bool) -> int:
         took = f", {duration:.2f}s" if isinstance(duration, int | float) else ""
         _line(f"session {session_id} {running.status} (exit {code}{took})")
     if running.status == "success":
-        return 0
+        return EXIT_OK
     if running.status == "interrupted":
-        return code if code and code >= 128 else 130
-    return code if code else 1
+        return code if code and code >= 128 else EXIT_INTERRUPTED
+    return code if code else EXIT_FAILED
 
 
 def _line(text: str) -> None:
