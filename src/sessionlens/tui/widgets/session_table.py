@@ -602,28 +602,30 @@ class SessionTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles.clear()
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # what every line of a frame shares, computed once per frame rather than per line
+    def _new_frame(self) -> tuple[Style, int, list[int]]:
+        """What every line of a frame shares: base style, content width, column widths."""
         self._frame = (self.rich_style, self.scrollable_content_region.width, self._widths())
+        return self._frame
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # computed once per frame rather than per line
+        self._new_frame()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        if self._frame is None:
-            self._frame = (self.rich_style, self.scrollable_content_region.width, self._widths())
-        base, width, _ = self._frame
+        base, width, widths = self._frame or self._new_frame()
         if y == 0:
-            strip = self._header_strip(base)
+            strip = self._header_strip(base, widths)
         else:
             index = scroll_y + y - 1
-            strip = self._row_strip(index, base) if index < self.count else Strip.blank(0)
+            strip = self._row_strip(index, base, widths) if index < self.count else Strip.blank(0)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def _header_strip(self, base: Style) -> Strip:
+    def _header_strip(self, base: Style, widths: list[int]) -> Strip:
         header = base + self._style("header")
         sorted_style = header + self._style("header-sorted")
         segments = []
-        widths = self._frame[2] if self._frame else self._widths()
         for column, width in zip(self.columns, widths, strict=True):
             label = column.label
             style = header
@@ -636,12 +638,11 @@ class SessionTable(ScrollView, can_focus=True):
             segments.append(Segment(self._cell(label, width, column.align) + " ", style))
         return Strip(segments)
 
-    def _row_strip(self, index: int, base: Style) -> Strip:
+    def _row_strip(self, index: int, base: Style, widths: list[int]) -> Strip:
         summary = self.pages.row(index)
         cursor = None
         if index == self.cursor_row:
             cursor = self._style("cursor" if self.has_focus else "cursor-blurred")
-        widths = self._frame[2] if self._frame else self._widths()
         if summary is None:
             self._want(index // self.pages.page_size)
             text = self._cell("\u2026", sum(widths) + len(widths))
