@@ -29,7 +29,6 @@ import socket
 import sys
 import threading
 import time
-import traceback
 import weakref
 from collections import UserDict
 from collections.abc import Mapping
@@ -86,14 +85,9 @@ def live_store(session_id: str | None) -> KedroSessionStore | None:
 
 def kedro_exception_info(error: BaseException) -> dict[str, Any]:
     """An exception in the shape Kedro's ``KedroSession.__exit__`` records it."""
-    exc_type = type(error)
-    parts = [] if exc_type.__module__ == "builtins" else [exc_type.__module__]
-    parts.append(exc_type.__qualname__)
-    return {
-        "type": ".".join(parts),
-        "value": str(error),
-        "traceback": traceback.format_tb(error.__traceback__),
-    }
+    from sessionlens.session import exception_info
+
+    return exception_info(type(error), error, error.__traceback__)
 
 
 def run_command() -> list[str] | None:
