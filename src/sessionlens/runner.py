@@ -356,8 +356,8 @@ class RunningSession:
         env.update(self._extra_env)
         env["SESSIONLENS_SESSION_ID"] = self.session_id
         env["SESSIONLENS_PARAMS"] = json.dumps(params_of(self.session.record), default=str)
-        location = getattr(self.session.store, "location", None)
-        if isinstance(location, str) and location:
+        location = self.session.store.location
+        if location:
             env["SESSIONLENS_STORE"] = location
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env

@@ -25,7 +25,7 @@ class StoreClient:
 
     @property
     def kind(self) -> str:
-        return str(getattr(self.store, "kind", type(self.store).__name__))
+        return self.store.kind
 
     @property
     def location(self) -> str:

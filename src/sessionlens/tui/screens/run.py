@@ -324,7 +324,7 @@ class RunManager:
     def _writable_store(self) -> tuple[SessionStore, bool]:
         """A read-write handle on the browsed store, and whether we must close it."""
         store = self._store()
-        if getattr(store, "kind", "") == "memory" or not store.read_only:
+        if store.kind == "memory" or not store.read_only:
             return store, False
         from sessionlens.stores import open_store
 
@@ -526,7 +526,7 @@ def _project_of_store(store: SessionStore) -> Path | None:
     """The project folder holding a store on disk (``<project>/.viz/session_store.db``...)."""
     from sessionlens.project import find_project_root
 
-    if getattr(store, "kind", "") == "memory":
+    if store.kind == "memory":
         return None
     location = Path(str(store.location))
     if not location.exists():
