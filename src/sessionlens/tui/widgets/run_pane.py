@@ -498,10 +498,13 @@ class RunPane(Vertical):
         self._update_header()
 
     # -- lifecycle (called by the launcher) -------------------------------------------------
+    def _adopt(self, running: RunningSession) -> None:
+        self.running = running
+        self.session = running.session
+        self.session_id = running.session_id
+
     def on_run_pane_started(self, message: Started) -> None:
-        self.running = message.running
-        self.session = message.running.session
-        self.session_id = message.running.session_id
+        self._adopt(message.running)
         if self.record is not None:  # a quick child: the end came first
             return
         self.status = "running"
@@ -516,9 +519,7 @@ class RunPane(Vertical):
         self.drain()
         self.log_view.flush_partial()
         if message.running is not None:
-            self.running = message.running
-            self.session = message.running.session
-            self.session_id = message.running.session_id
+            self._adopt(message.running)
         self.record = message.record
         run = (message.record or {}).get("run") or {}
         self.status = str(run.get("status") or "failed")
