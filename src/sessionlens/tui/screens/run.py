@@ -112,12 +112,8 @@ class RunManager:
         self._project: ProjectConfig | None = None
         #: the pane shown (active or finished), at most one
         self.pane: RunPane | None = None
-        #: lines the pane keeps; ``fixed_elapsed``: shown instead of the clock (snapshots)
+        #: lines the pane keeps
         self.max_lines = MAX_LINES
-        self.fixed_elapsed: float | None = None
-        #: passed to ``RunningSession`` (None: the runner's defaults)
-        self.grace_period: float | None = None
-        self.kill_after: float | None = None
         self._lock = threading.Lock()
         self._running: RunningSession | None = None
         #: set once the active run is over and its pane told (or it never started)
@@ -279,7 +275,6 @@ class RunManager:
             command_with_params(request.command, request.params),
             rerun_of=request.rerun_of,
             max_lines=self.max_lines,
-            fixed_elapsed=self.fixed_elapsed,
         )
         pane.request = request
         self._show(pane)
@@ -357,11 +352,6 @@ class RunManager:
 
         try:
             store, owns = self._writable_store()
-            options: dict[str, Any] = {}
-            if self.grace_period is not None:
-                options["grace_period"] = self.grace_period
-            if self.kill_after is not None:
-                options["kill_after"] = self.kill_after
             running = launch(
                 request.command,
                 project=project,
@@ -371,7 +361,6 @@ class RunManager:
                 env_name=request.env,
                 on_output=pane.buffer.feed,
                 on_finish=finished,
-                **options,
             )
         except Exception as exc:
             release_store()
