@@ -129,10 +129,6 @@ class RunManager:
         pane = self.pane
         return pane if pane is not None and pane.active else None
 
-    @property
-    def running(self) -> RunningSession | None:
-        return self._running
-
     def project(self) -> ProjectConfig:
         """The project runs are launched in: given to the app, else the one holding the store,
         else the current folder's. Raises ``ProjectError`` for a broken pyproject.toml."""
