@@ -48,7 +48,6 @@ class CompareTable(ScrollView, can_focus=True):
         "compare-table--differs",
         "compare-table--differs-key",
         "compare-table--absent",
-        "compare-table--section",
     }
 
     def __init__(self, *, id: str | None = None) -> None:
