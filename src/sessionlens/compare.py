@@ -90,10 +90,6 @@ class Row:
     right: Any
     differs: bool
 
-    @property
-    def section(self) -> str:
-        return self.key.split(".", 1)[0]
-
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"key": self.key, "differs": self.differs}
         for side, value in (("left", self.left), ("right", self.right)):
