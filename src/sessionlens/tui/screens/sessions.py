@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from sessionlens.errors import UnknownSessionError
@@ -230,11 +230,11 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     def set_filter(self, text: str) -> None:
         """Put ``text`` in the filter box (palette, tests); applied like typing."""
-        self.query_one("#filter-input", Input).value = text
+        self.query_one(FilterBar).input.value = text
 
     # -- actions -------------------------------------------------------------------------
     def action_focus_filter(self) -> None:
-        self.query_one("#filter-input", Input).focus()
+        self.query_one(FilterBar).input.focus()
 
     def action_focus_table(self) -> None:
         self.table.focus()
