@@ -295,7 +295,7 @@ class RunningSession:
             self._stage += 1
             self._killpg(sig)
             delay = self.grace_period if sig == signal.SIGINT else self.kill_after
-            self._escalate_at = time.monotonic() + delay if self._stage < 3 else None
+            self._escalate_at = time.monotonic() + delay if self._stage < len(_ESCALATION) else None
 
     def iter_output(self, timeout: float | None = None) -> Iterator[list[LogChunk]]:
         """Output batches until the run ends (needs ``queue_output=True``)."""
