@@ -326,11 +326,10 @@ class KedroSessionStore(_Base):
         run = self.data.get("run")
         exception = self.data.get("exception")
         exc_type = str(exception.get("type", "")) if isinstance(exception, Mapping) else ""
+        stopped = exc_type.rsplit(".", 1)[-1] in _INTERRUPT_TYPES
         if isinstance(run, Mapping) and run.get("status") == "running":
-            stopped = exc_type.rsplit(".", 1)[-1] in _INTERRUPT_TYPES or not exception
-            self._end("interrupted" if stopped else "failed")
+            self._end("interrupted" if stopped or not exception else "failed")
         elif not isinstance(run, Mapping) and exception:
-            stopped = exc_type.rsplit(".", 1)[-1] in _INTERRUPT_TYPES
             self._end("interrupted" if stopped else "failed")
             self.add_environment()
 
