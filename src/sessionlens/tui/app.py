@@ -68,9 +68,6 @@ class SessionLensApp(App[int]):
     def store(self) -> SessionStore:
         return self.client.store
 
-    def now(self) -> datetime:
-        return self.clock.now()
-
     def on_mount(self) -> None:
         self.push_screen(SessionsScreen(self.client, self.clock, self.poll_interval))
 
