@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from sessionlens.compare import MISSING, compare, flatten, git_changed_files, parse_numstat_z
+from sessionlens.compare import (
+    MISSING,
+    changed_files_between,
+    compare,
+    flatten,
+    git_changed_files,
+    parse_numstat_z,
+)
 from sessiontools import commit_all, git, make_repo
 
 LEFT = {
@@ -125,6 +132,27 @@ def test_git_changed_files_real_repo(tmp_path: Path) -> None:
     plain.mkdir()
     assert git_changed_files(plain, first, second) is None
     assert git_changed_files(repo, None, second) is None
+
+
+def test_changed_files_between_looks_in_the_sessions_projects_then_elsewhere(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "r", {"a.txt": "1\n"})
+    first = git(repo, "rev-parse", "HEAD")
+    (repo / "a.txt").write_text("2\n")
+    second = commit_all(repo, "change")
+    gone = {"project_path": str(tmp_path / "moved-away")}
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    elsewhere = {"project_path": str(plain)}
+    here = {"project_path": str(repo)}
+    assert [f.path for f in changed_files_between(gone, here, first, second)] == ["a.txt"]
+    assert [f.path for f in changed_files_between(here, gone, first, second)] == ["a.txt"]
+    assert changed_files_between(gone, elsewhere, first, second) is None
+    found = changed_files_between(gone, elsewhere, first, second, also=(repo,))
+    assert [f.path for f in found] == ["a.txt"]
+    assert changed_files_between(gone, gone, second, second) == []
+    assert changed_files_between(here, here, None, second) is None
 
 
 def test_parse_numstat_z_rename_and_plain() -> None:

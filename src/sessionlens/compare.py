@@ -276,6 +276,33 @@ def git_changed_files(
     return parse_numstat_z(output)
 
 
+def changed_files_between(
+    left: Mapping[str, Any],
+    right: Mapping[str, Any],
+    sha_a: str | None,
+    sha_b: str | None,
+    *,
+    also: tuple[str | Path, ...] = (),
+) -> list[ChangedFile] | None:
+    """Files changed between two sessions' commits, from the first local repo that has both:
+    the sessions' own project folders, then ``also``; None when no repo here has them."""
+    if not sha_a or not sha_b:
+        return None
+    if sha_a == sha_b:
+        return []
+    places: list[str] = []
+    for record in (left, right):
+        path = record.get("project_path")
+        if isinstance(path, str) and path not in places and Path(path).is_dir():
+            places.append(path)
+    places.extend(str(p) for p in also)
+    for place in places:
+        files = git_changed_files(place, sha_a, sha_b)
+        if files is not None:
+            return files
+    return None
+
+
 def parse_numstat_z(output: str) -> list[ChangedFile]:
     """Parse ``git diff --numstat -z``: ``add\\tdel\\tpath\\0`` or, for a rename,
     ``add\\tdel\\t\\0old\\0new\\0``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -122,7 +123,7 @@ def _log_tail(store: SessionStore, session_id: str, lines: int) -> str | None:
 # -- diff -------------------------------------------------------------------------------------
 def cmd_diff(args: argparse.Namespace) -> int:
     from sessionlens.cli.main import open_read_store
-    from sessionlens.compare import compare
+    from sessionlens.compare import changed_files_between, compare
 
     store = open_read_store(args.store)
     try:
@@ -132,7 +133,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
     finally:
         store.close()
     comparison = compare(left, right)
-    files = _changed_files(left, right, comparison.left_sha, comparison.right_sha)
+    files = changed_files_between(
+        left, right, comparison.left_sha, comparison.right_sha, also=(os.getcwd(),)
+    )
     if args.json:
         data = comparison.to_dict(all_rows=args.all)
         data["changed_files"] = None if files is None else [f.to_dict() for f in files]
@@ -142,23 +145,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     render.print_comparison(comparison, files, show_all=args.all)
     return 0
-
-
-def _changed_files(left: dict, right: dict, sha_a: str | None, sha_b: str | None) -> Any:
-    """Files changed between the two commits, when both are in a local repo we can find."""
-    import os
-
-    from sessionlens.compare import git_changed_files
-
-    if not sha_a or not sha_b or sha_a == sha_b:
-        return [] if sha_a and sha_a == sha_b else None
-    for record in (right, left):
-        path = record.get("project_path")
-        if isinstance(path, str) and os.path.isdir(path):
-            files = git_changed_files(path, sha_a, sha_b)
-            if files is not None:
-                return files
-    return git_changed_files(os.getcwd(), sha_a, sha_b)
 
 
 # -- log --------------------------------------------------------------------------------------

@@ -7,8 +7,7 @@ logs side by side.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -26,8 +25,8 @@ from sessionlens.compare import (
     MISSING,
     ChangedFile,
     Comparison,
+    changed_files_between,
     compare,
-    git_changed_files,
 )
 from sessionlens.record import Record, SessionSummary
 from sessionlens.tui.client import StoreClient
@@ -235,11 +234,7 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="compare-git")
     def _git_diff(self, comparison: Comparison, left: Record, right: Record) -> None:
-        files = None
-        for project in _projects(left, right):
-            files = git_changed_files(project, comparison.left_sha, comparison.right_sha)
-            if files is not None:
-                break
+        files = changed_files_between(left, right, comparison.left_sha, comparison.right_sha)
         self.post_message(self.GitDone(comparison, files))
 
     def on_compare_screen_compared(self, message: Compared) -> None:
@@ -302,13 +297,3 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_swap(self) -> None:
         self.app.switch_screen(CompareScreen(self.client, self.right_id, self.left_id))
-
-
-def _projects(*records: Record) -> list[Any]:
-    """The sessions' project folders that exist here, each once."""
-    seen: list[str] = []
-    for record in records:
-        path = record.get("project_path")
-        if isinstance(path, str) and path not in seen and Path(path).is_dir():
-            seen.append(path)
-    return seen
