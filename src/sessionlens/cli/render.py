@@ -22,7 +22,7 @@ from rich.text import Text
 from sessionlens.cli.textsafe import printable
 from sessionlens.compare import MISSING, ChangedFile, Comparison
 from sessionlens.query import Query
-from sessionlens.record import SessionSummary, params_of
+from sessionlens.record import SessionSummary, format_duration, params_of
 
 STATUS_STYLE = {
     "running": "bold cyan",
@@ -63,18 +63,6 @@ def fmt_time(value: str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
 def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLE.get(status, ""))
 
@@ -105,7 +93,7 @@ def print_session_table(
             Text(fmt_time(s.started_at)),
             lit(s.session_id),
             status_text(s.status),
-            Text(fmt_duration(s.duration_s)),
+            Text(format_duration(s.duration_s)),
             lit(s.branch),
             lit(s.commit_sha),
             Text("*" if s.dirty else "", style="yellow"),
@@ -181,7 +169,7 @@ def print_session(
     for label, value in (
         ("started", fmt_time(summary.started_at)),
         ("finished", fmt_time(summary.finished_at)),
-        ("duration", fmt_duration(summary.duration_s)),
+        ("duration", format_duration(summary.duration_s)),
         ("exit code", summary.exit_code),
         ("signal", run.get("signal")),
         ("command", summary.command),
@@ -330,13 +318,12 @@ def print_comparison(
             out.print(line)
     if comparison.duration_delta_s is not None:
         delta = comparison.duration_delta_s
-        sign = "+" if delta >= 0 else "-"
-        out.print(
-            Text(
-                f"Duration: {fmt_duration(comparison.left_duration_s)} -> "
-                f"{fmt_duration(comparison.right_duration_s)} ({sign}{fmt_duration(abs(delta))})"
-            )
+        change = ("+" if delta >= 0 else "-") + format_duration(abs(delta))
+        left, right = (
+            format_duration(comparison.left_duration_s),
+            format_duration(comparison.right_duration_s),
         )
+        out.print(Text(f"Duration: {left} -> {right} ({change})"))
     if files is not None and comparison.left_sha != comparison.right_sha:
         title = Text("Files changed between ", style="bold underline")
         title.append(lit((comparison.left_sha or "")[:7]))

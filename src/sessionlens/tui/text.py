@@ -13,6 +13,8 @@ from typing import Any
 
 from rich.text import Text
 
+from sessionlens.record import format_duration  # noqa: F401 - re-exported for widgets
+
 # C0 controls -> the Unicode "control pictures" (U+2400..U+241F), DEL -> U+2421, C1 -> \x9b.
 _VISIBLE = {code: chr(0x2400 + code) for code in range(0x20)}
 _VISIBLE[0x7F] = "\u2421"
@@ -77,23 +79,6 @@ def absolute_time(moment: datetime | None, tz: tzinfo | None = None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def format_duration(seconds: float | None) -> str:
-    """Short durations for a table cell: ``0.84s``, ``12.3s``, ``4m05s``, ``1h02m``."""
-    if seconds is None:
-        return ""
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    if seconds < 10:
-        return f"{sign}{seconds:.2f}s"
-    if seconds < 60:
-        return f"{sign}{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{sign}{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{sign}{hours}h{minutes:02d}m"
 
 
 def short(value: str, width: int) -> str:
