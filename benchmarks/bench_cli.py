@@ -112,10 +112,10 @@ def build_store(path: Path, n: int) -> str:
         for i in range(n):
             batch.append(synthetic_record(i, start, rng))
             if len(batch) == 5000:
-                store.save_many(batch)
+                store.insert_many(batch)
                 batch = []
         if batch:
-            store.save_many(batch)
+            store.insert_many(batch)
     return "save_many"
 
 

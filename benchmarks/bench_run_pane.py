@@ -128,13 +128,13 @@ async def measure(args: argparse.Namespace, project: Path) -> dict[str, Any]:
     store: Any = None
     if args.store == "memory":
         store = MemoryStore()
-        store.save_many(seed_records(100))
+        store.insert_many(seed_records(100))
         browse: Any = store
     else:
         db = project / ".viz" / "session_store.db"
         db.parent.mkdir(parents=True, exist_ok=True)
         writer = open_store(str(db), read_only=False, create=True)
-        writer.save_many(seed_records(100))
+        writer.insert_many(seed_records(100))
         writer.close()
         browse = open_store(str(db), read_only=True)
     app = SessionLensApp(browse, project=project)

@@ -196,7 +196,7 @@ def build_log_store(path: Path, megabytes: int) -> None:
 
     store = open_store(f"sqlite://{path}", read_only=False, create=True)
     records = list(make_records(3))
-    store.save_many(records)
+    store.insert_many(records)
     newest = records[-1]["session_id"]
     line = "2026-11-25 09:44:11 INFO node_x: processed batch 12345 with value 0.12345\n"
     chunk = line * (65536 // len(line))

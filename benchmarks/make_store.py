@@ -131,7 +131,7 @@ def make_store(path: str | Path, n: int, *, seed: int = 0, force: bool = False) 
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     began = time.perf_counter()
     with open_store(f"sqlite://{path.absolute()}", read_only=False, create=True) as store:
-        store.save_many(make_records(n, seed=seed))
+        store.insert_many(make_records(n, seed=seed))
     return time.perf_counter() - began
 
 

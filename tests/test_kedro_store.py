@@ -315,7 +315,7 @@ def test_kedro_session_joins_the_sessionlens_run_that_launched_it(
     parent_id = "2026-11-25T09.44.10.000Z"
     parent_run = {"status": "running", "pid": 4242, "command": ["kedro", "run"]}
     with open_store(f"sqlite://{db}", read_only=False, create=True) as backend:
-        backend.save({"session_id": parent_id, "run": parent_run, "cli": {"command_name": "run"}})
+        backend.insert({"session_id": parent_id, "run": parent_run, "cli": {"command_name": "run"}})
     monkeypatch.setenv("SESSIONLENS_SESSION_ID", parent_id)
     monkeypatch.setenv("SESSIONLENS_STORE", str(db))
 

@@ -11,6 +11,7 @@ import pytest
 
 from sessionlens.errors import SessionError
 from sessionlens.project import ProjectError, load_project
+from sessionlens.record import next_session_id
 from sessionlens.session import Session
 from sessionlens.stores.memory import MemoryStore
 from sessionlens.stores.sqlite_store import SQLiteSessionStore
@@ -298,19 +299,31 @@ def test_second_run_error_inside_with_is_recorded(repo: Path, store: SQLiteSessi
     assert record["run"]["status"] == "success"
 
 
-def test_an_id_already_in_the_store_is_never_reused(repo: Path, store: SQLiteSessionStore) -> None:
-    """Ids have ms resolution: another process may have taken this millisecond already."""
-    from sessionlens.session import _free_session_id
-
-    taken = ["2026-11-25T09.44.11.880Z", "2026-11-25T09.44.11.881Z"]
-    store.save_many({"session_id": t, "username": "other process"} for t in taken)
-    assert _free_session_id(store, taken[0]) == "2026-11-25T09.44.11.882Z"
-    assert _free_session_id(store, "2026-11-25T09.44.11.999Z") == "2026-11-25T09.44.11.999Z"
-    # and a real session created now lands on a free id and leaves the others alone
-    with Session.create(repo, store) as session:
+def test_a_taken_id_moves_the_session_to_the_next_free_millisecond(
+    repo: Path, store: SQLiteSessionStore
+) -> None:
+    """Ids have ms resolution: another process may claim this millisecond between create and
+    run. The first save claims the id (an insert), so the session moves on, never overwrites."""
+    session = Session.create(repo, store)
+    first = session.session_id
+    second = next_session_id(first)
+    assert second is not None
+    store.insert_many({"session_id": t, "username": "other process"} for t in (first, second))
+    with session:
         session.run(lambda: None)
-    assert session.session_id not in taken
-    assert all(store.get(t)["username"] == "other process" for t in taken)
+    assert session.session_id == next_session_id(second)
+    assert store.get(session.session_id)["run"]["status"] == "success"
+    assert all(store.get(t)["username"] == "other process" for t in (first, second))
+    assert store.count() == 3
+
+
+def test_a_given_session_id_that_is_taken_is_an_error(repo: Path, store: SQLiteSessionStore) -> None:
+    taken = "2026-11-25T09.44.11.880Z"
+    store.insert({"session_id": taken, "username": "other process"})
+    session = Session.create(repo, store, session_id=taken)
+    with pytest.raises(SessionError, match=f"session id {taken} is taken"):
+        session.run(lambda: None)
+    assert store.get(taken) == {"session_id": taken, "username": "other process"}
 
 
 def test_project_without_pyproject_is_its_git_work_tree(repo: Path) -> None:

@@ -7,13 +7,22 @@ Listing is checked against the reference semantics: each record read back with `
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from sessionlens.errors import ReadOnlyStoreError, StoreError, UnknownSessionError
+from sessionlens.errors import (
+    ReadOnlyStoreError,
+    SessionExistsError,
+    StoreError,
+    UnknownSessionError,
+)
 from sessionlens.query import SORT_KEYS, Query, Term, parse_query
 from sessionlens.record import SessionSummary, params_of, to_jsonable
 from sessionlens.stores import SessionStore, open_store
@@ -28,9 +37,9 @@ def filled(
     kind, tmp_path = request.param, tmp_path_factory.mktemp(request.param)
     store = open_store(store_location(kind, tmp_path), read_only=False, create=True)
     records = make_records()
-    store.save_many(records[:40])
+    store.insert_many(records[:40])
     for record in records[40:]:
-        store.save(record)
+        store.insert(record)
     if kind == "sqlite":
         add_user_details(tmp_path / "sessions.db", records)
     yield store
@@ -185,16 +194,16 @@ def test_round_trip(new_store: SessionStore) -> None:
     record = make_records(3)[0]
     record["environment"] = {"python": "3.11.7", "tuple": (1, 2), "path": Path("/a/b")}
     record["unknown_key"] = {"kept": ["as", "is"]}
-    new_store.save(record)
+    new_store.insert(record)
     got = new_store.get(record["session_id"])
     assert got["environment"] == {"python": "3.11.7", "tuple": [1, 2], "path": "/a/b"}
     assert got["unknown_key"] == {"kept": ["as", "is"]}
     assert got["git"] == record["git"] and got["run"] == record["run"]
     record["environment"]["python"] = "changed after save"
     assert new_store.get(record["session_id"])["environment"]["python"] == "3.11.7"
-    # saving again replaces the record (a run that finished)
+    # an update replaces the record (a run that finished)
     record["run"] = {**record["run"], "status": "failed", "exit_code": 3}
-    new_store.save(record)
+    new_store.update(record)
     assert new_store.get(record["session_id"])["run"]["exit_code"] == 3
     assert new_store.count() == 1
     summary = new_store.get_summary(record["session_id"])
@@ -227,17 +236,17 @@ def test_params_line_text(new_store: SessionStore) -> None:
         "cfg": {"z": [1, "x"], "a": {}},
         "Upper": "",
     }
-    new_store.save(record)
+    new_store.insert(record)
     want = 'Upper= cfg={"a": {}, "z": [1, "x"]} flag=false lr=0.1 name=Zoë "b" c none=null scale=3'
     assert new_store.get_summary(record["session_id"]).params == want
     assert new_store.list_summaries()[0].params == want
     record["cli"]["params"]["params"] = {}
-    new_store.save(record)  # saved again without params: the line goes too
+    new_store.update(record)  # saved again without params: the line goes too
     assert new_store.list_summaries()[0].params is None
 
 
 def test_unknown_session(new_store: SessionStore) -> None:
-    new_store.save(make_records(1)[0])
+    new_store.insert(make_records(1)[0])
     for sid in ("2099-01-01T00.00.00.000Z", "../etc", ""):
         with pytest.raises(UnknownSessionError) as info:
             new_store.get(sid)
@@ -248,7 +257,7 @@ def test_unknown_session(new_store: SessionStore) -> None:
 
 def test_record_without_session_id_is_refused(new_store: SessionStore) -> None:
     with pytest.raises(StoreError):
-        new_store.save({"git": {}})
+        new_store.insert({"git": {}})
     assert new_store.count() == 0
 
 
@@ -272,7 +281,7 @@ def test_logs(new_store: SessionStore) -> None:
 
 def test_log_tail_is_the_end_of_the_log(new_store: SessionStore) -> None:
     record = make_records(1)[0]
-    new_store.save(record)
+    new_store.insert(record)
     sid = record["session_id"]
     assert new_store.log_tail(sid) == []
     for i in range(300):  # more chunks than one page read from the end
@@ -292,20 +301,20 @@ def test_change_token_changes_on_save(new_store: SessionStore) -> None:
     records = make_records(4)
     seen = {new_store.change_token()}
     for record in records:
-        new_store.save(record)
+        new_store.insert(record)
         token = new_store.change_token()
         assert token not in seen
         seen.add(token)
         assert new_store.change_token() == token  # stable while nothing changes
     records[0]["run"]["status"] = "success"
-    new_store.save(records[0])  # an update, not a new session
+    new_store.update(records[0])  # an update, not a new session
     assert new_store.change_token() not in seen
 
 
 def test_change_token_ignores_log_appends(new_store: SessionStore) -> None:
     """A browser polls the token during a run; a growing log must not make it reload pages."""
     record = make_records(1)[0]
-    new_store.save(record)
+    new_store.insert(record)
     token = new_store.change_token()
     for i in range(3):
         new_store.append_log(record["session_id"], f"line {i}\n")
@@ -318,7 +327,7 @@ def test_read_only_store_refuses_writes_and_changes_nothing(
     spec = store_location(store_kind, tmp_path)
     records = make_records(5)
     with open_store(spec, read_only=False, create=True) as writer:
-        writer.save_many(records)
+        writer.insert_many(records)
         writer.append_log(records[0]["session_id"], "hello\n")
         if store_kind == "memory":
             reader = writer
@@ -331,9 +340,9 @@ def test_read_only_store_refuses_writes_and_changes_nothing(
         assert reader.count() == 5
         assert reader.read_log(records[0]["session_id"]) == "hello\n"
         with pytest.raises(ReadOnlyStoreError):
-            reader.save(records[0])
+            reader.insert(records[0])
         with pytest.raises(ReadOnlyStoreError):
-            reader.save_many(records)
+            reader.insert_many(records)
         with pytest.raises(ReadOnlyStoreError):
             reader.append_log(records[0]["session_id"], "more\n")
         assert reader.get(records[1]["session_id"]) == to_jsonable(records[1])
@@ -358,3 +367,121 @@ def test_capabilities_say_what_the_backend_does(new_store: SessionStore, store_k
     assert caps.user_details == (store_kind == "sqlite")
     assert new_store.kind == store_kind
     assert new_store.describe().startswith(f"{store_kind}: ")
+
+
+# -- claiming ids: new sessions never replace another's ----------------------------------------
+def test_insert_claims_an_id_once_and_update_needs_one(new_store: SessionStore) -> None:
+    first, second, third = make_records(3)
+    new_store.insert(first)
+    with pytest.raises(SessionExistsError) as info:
+        new_store.insert({**first, "username": "somebody else"})
+    assert first["session_id"] in str(info.value) and "\n" not in str(info.value)
+    assert new_store.get(first["session_id"])["username"] == first["username"]
+    with pytest.raises(UnknownSessionError):
+        new_store.update(second)
+    assert new_store.count() == 1
+    # a batch that holds a taken id writes none of it where the backend has transactions
+    with pytest.raises(SessionExistsError):
+        new_store.insert_many([second, first, third] if new_store.kind != "shelve" else [first])
+    if new_store.kind != "shelve":
+        assert new_store.count() == 1
+    new_store.update({**first, "username": "updated"})
+    assert new_store.get(first["session_id"])["username"] == "updated"
+
+
+CLAIMER = """
+import json, sys, time
+from sessionlens.errors import SessionExistsError
+from sessionlens.stores import open_store
+spec, start, worker = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+won = []
+with open_store(spec, read_only=False) as store:
+    while time.time() < start:
+        pass
+    for k in range(40):
+        sid = f"2026-11-25T09.44.11.{k:03d}Z"
+        try:
+            store.insert({"session_id": sid, "worker": worker})
+        except SessionExistsError:
+            continue
+        won.append(sid)
+print(json.dumps(won))
+"""
+
+
+@pytest.mark.parametrize("kind", ["shelve", "sqlite"])
+def test_processes_racing_for_the_same_ids_each_win_distinct_ones(
+    kind: str, tmp_path: Path
+) -> None:
+    """Eight processes insert the same 40 ids at the same instant: each id is won once, by
+    the process whose record is stored; the others are told, never silently replaced."""
+    spec = store_location(kind, tmp_path)
+    open_store(spec, read_only=False, create=True).close()
+    start = time.time() + 1.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, spec, str(start), str(w)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(8)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err for _, err in outputs]
+    won = {w: json.loads(out) for w, (out, _) in enumerate(outputs)}
+    claimed = [sid for ids in won.values() for sid in ids]
+    assert sorted(claimed) == [f"2026-11-25T09.44.11.{k:03d}Z" for k in range(40)]
+    with open_store(spec) as store:
+        assert store.count() == 40
+        for worker, ids in won.items():
+            assert all(store.get(sid)["worker"] == worker for sid in ids)
+
+
+SAME_MILLISECOND_SESSIONS = """
+import json, sys, time
+from datetime import timedelta
+import sessionlens.session as session_module
+from sessionlens.record import new_session_id, session_id_time
+from sessionlens.session import Session
+project, spec, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+base = session_id_time("2026-11-25T09.44.11.000Z")
+ticks = iter(range(10**6))
+# every process asks for the same ids, one millisecond apart: each must claim its own
+session_module._unique_session_id = lambda: new_session_id(base + timedelta(milliseconds=next(ticks)))
+ids = []
+while time.time() < start:
+    pass
+for _ in range(20):
+    with Session.create(project, spec) as session:
+        session.run(lambda: None)
+    ids.append(session.session_id)
+print(json.dumps(ids))
+"""
+
+
+@pytest.mark.parametrize("kind", ["shelve", "sqlite"])
+def test_sessions_started_in_the_same_millisecond_all_keep_their_record(
+    kind: str, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.sessionlens]\nrun = ["true"]\n')
+    spec = store_location(kind, tmp_path)
+    start = time.time() + 1.5
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAME_MILLISECOND_SESSIONS, str(project), spec, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err for _, err in outputs]
+    ids = [sid for out, _ in outputs for sid in json.loads(out)]
+    assert len(set(ids)) == 160
+    with open_store(spec) as store:
+        assert {s.session_id for s in store.list_summaries(limit=None)} == set(ids)
+        assert store.count(parse_query("status:success")) == 160

@@ -37,7 +37,7 @@ def kedro_viz_db(path: Path, n: int = 1) -> Path:
 
 def shelve_folder(folder: Path) -> Path:
     with open_store(f"shelve://{folder}", read_only=False, create=True) as store:
-        store.save(make_records(1)[0])
+        store.insert(make_records(1)[0])
     return folder
 
 
@@ -249,7 +249,7 @@ def test_default_store_path(tmp_path: Path) -> None:
     assert default_store_path(plain) == plain / ".sessionlens" / "session_store.db"
     for project in (kedro, plain):
         with open_store(project, read_only=False, create=True) as store:
-            store.save(make_records(1)[0])
+            store.insert(make_records(1)[0])
             assert store.location == str(default_store_path(project))
         assert detect_store(project).location == str(default_store_path(project))
 

@@ -204,9 +204,9 @@ def test_truncated_pickle_is_a_one_line_error(tmp_path: Path) -> None:
 def test_written_sessions_read_back_with_kedros_reader(tmp_path: Path) -> None:
     records = make_records(6)
     with open_store(f"shelve://{tmp_path / 's'}", read_only=False, create=True) as store:
-        store.save_many(records)
+        store.insert_many(records)
         records[0]["run"]["status"] = "success"
-        store.save(records[0])  # replace: a finished run
+        store.update(records[0])  # replace: a finished run
     for record in records:
         # Kedro's ShelveStore.read(): shelve.open on <dir>/<id>/store with the default dbm
         with shelve.open(str(tmp_path / "s" / record["session_id"] / "store"), "r") as shelf:
@@ -224,7 +224,7 @@ def test_written_sessions_read_back_with_kedros_reader(tmp_path: Path) -> None:
 def test_crash_between_renames_is_recovered(tmp_path: Path) -> None:
     record = make_records(1)[0]
     with ShelveSessionStore(tmp_path, read_only=False) as store:
-        store.save(record)
+        store.insert(record)
     # a writer died after moving the old copy aside and before moving the new one in
     final = tmp_path / record["session_id"]
     aside = tmp_path / f".old-{record['session_id']}-deadbeef"
@@ -243,7 +243,7 @@ def test_a_failing_write_keeps_the_old_record(
 ) -> None:
     record = make_records(1)[0]
     with ShelveSessionStore(tmp_path, read_only=False) as store:
-        store.save(record)
+        store.insert(record)
         real_setitem = shelve.Shelf.__setitem__
 
         def disk_full(self: shelve.Shelf, key: str, value: Any) -> None:
@@ -253,7 +253,7 @@ def test_a_failing_write_keeps_the_old_record(
 
         monkeypatch.setattr(shelve.Shelf, "__setitem__", disk_full)
         with pytest.raises(StoreError) as info:
-            store.save({**record, "git": {"changed": True}})
+            store.update({**record, "git": {"changed": True}})
         assert "No space left" in str(info.value) and "\n" not in str(info.value)
         monkeypatch.undo()
         assert store.get(record["session_id"])["git"] == record["git"]
@@ -293,7 +293,7 @@ def test_session_ids_cannot_escape_the_folder(tmp_path: Path) -> None:
     with ShelveSessionStore(tmp_path, read_only=False) as store:
         for sid in ("../x", ".hidden", "a/b"):
             with pytest.raises(StoreError):
-                store.save({"session_id": sid})
+                store.insert({"session_id": sid})
             with pytest.raises(StoreError):
                 store.append_log(sid, "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == []

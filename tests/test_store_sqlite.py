@@ -82,7 +82,7 @@ def _schema(path: Path) -> dict[str, str | None]:
 def test_layout_is_kedro_vizs_exactly(tmp_path: Path, kedro_data: Path) -> None:
     ours = tmp_path / "s.db"
     with open_store(ours, read_only=False, create=True) as store:
-        store.save(make_records(1)[0])
+        store.insert(make_records(1)[0])
     theirs = _schema(kedro_data / SQLITE_FIXTURE / ".viz" / "session_store.db")
     mine = _schema(ours)
     for name, sql in theirs.items():
@@ -95,9 +95,9 @@ def test_blob_is_json_encoded_twice_and_kedro_viz_reads_our_store(tmp_path: Path
     path = tmp_path / "s.db"
     records = make_records(12)
     with open_store(path, read_only=False, create=True) as store:
-        store.save_many(records[:6])
+        store.insert_many(records[:6])
         for record in records[6:]:
-            store.save(record)
+            store.insert(record)
     conn = sqlite3.connect(path)
     blob = conn.execute("SELECT blob FROM runs LIMIT 1").fetchone()[0]
     conn.close()
@@ -143,12 +143,12 @@ def test_read_write_open_backfills_the_index_and_keeps_it_up_to_date(tmp_path: P
     with open_store(path, read_only=False) as store:
         conn = sqlite3.connect(path)
         assert conn.execute("SELECT count(*) FROM sessionlens_sessions").fetchone()[0] == 3
-        kedro_viz_save(path, kedro_record(3))  # WAL now, another connection writes
+        kedro_viz_save(path, kedro_record(3))  # another connection writes
         assert store.count() == 4
         assert conn.execute("SELECT count(*) FROM sessionlens_sessions").fetchone()[0] == 4
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # as kedro-viz
         conn.close()
-        store.save(make_records(1)[0])
+        store.insert(make_records(1)[0])
         assert store.count() == 5
 
 
@@ -164,12 +164,12 @@ def test_read_only_reader_follows_a_sessionlens_writer(tmp_path: Path) -> None:
     record["run"] = {**record["run"], "status": "running", "pid": os.getpid()}
     record["run"].pop("hostname", None)
     with open_store(path, read_only=False) as writer:
-        writer.save(record)
+        writer.insert(record)
         assert reader.get_summary(record["session_id"]).status == "running"
         kedro_viz_save(path, kedro_record(1))  # Kedro adds a row the index lacks
         assert reader.count() == 3
         record["run"]["status"] = "success"
-        writer.save(record)
+        writer.update(record)
         assert reader.get_summary(record["session_id"]).status == "success"
         assert reader.count(parse_query("status:success")) == 1
         assert reader.count(parse_query("user:viz")) == 2
@@ -179,7 +179,7 @@ def test_read_only_reader_follows_a_sessionlens_writer(tmp_path: Path) -> None:
 def test_listing_reads_the_index_not_the_blobs(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with SQLiteSessionStore(path, create=True) as store:
-        store.save_many(make_records(200))
+        store.insert_many(make_records(200))
         statements: list[str] = []
         store._conn.set_trace_callback(statements.append)
         store.list_summaries(parse_query("branch:main -status:failed train"), limit=20)
@@ -227,7 +227,7 @@ def test_missing_non_sqlite_foreign_corrupt_and_newer(tmp_path: Path) -> None:
 
     corrupt = tmp_path / "corrupt.db"
     with open_store(corrupt, read_only=False, create=True) as store:
-        store.save_many(make_records(50))
+        store.insert_many(make_records(50))
     data = bytearray(corrupt.read_bytes())
     data[100:4096] = os.urandom(3996)  # the schema page
     corrupt.write_bytes(bytes(data))
@@ -236,7 +236,7 @@ def test_missing_non_sqlite_foreign_corrupt_and_newer(tmp_path: Path) -> None:
 
     newer = tmp_path / "newer.db"
     with open_store(newer, read_only=False, create=True) as store:
-        store.save(make_records(1)[0])
+        store.insert(make_records(1)[0])
     conn = sqlite3.connect(newer)
     with conn:
         conn.execute(
@@ -252,7 +252,7 @@ def test_missing_non_sqlite_foreign_corrupt_and_newer(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     assert "empty file" in _one_line_error(empty)
     with open_store(empty, read_only=False) as store:  # an empty file can become a store
-        store.save(make_records(1)[0])
+        store.insert(make_records(1)[0])
         assert store.count() == 1
 
 
@@ -278,7 +278,7 @@ def test_store_of_the_previous_schema_is_read_and_upgraded(tmp_path: Path) -> No
     path = tmp_path / "session_store.db"
     records = make_records(12)
     with open_store(path, read_only=False, create=True) as store:
-        store.save_many(records)
+        store.insert_many(records)
         store.append_log(records[0]["session_id"], "line one\n")
         expected = store.list_summaries(limit=None)
     assert sum(s.params is not None for s in expected) >= 6
@@ -323,19 +323,19 @@ def test_kedro_viz_only_store_shows_params(tmp_path: Path) -> None:
 def test_locked_by_another_writer(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with open_store(path, read_only=False, create=True) as store:
-        store.save_many(make_records(3))
+        store.insert_many(make_records(3))
     blocker = sqlite3.connect(path, isolation_level=None)
-    blocker.execute("BEGIN EXCLUSIVE")
+    blocker.execute("BEGIN IMMEDIATE")  # a writer at work: readers go on reading
     with SQLiteSessionStore(path, read_only=True, busy_timeout=0.2) as reader:
-        assert reader.count() == 3  # WAL: readers are never blocked by a writer
+        assert reader.count() == 3
     writer = SQLiteSessionStore(path, read_only=False, busy_timeout=0.2)
     with pytest.raises(StoreError) as info:
-        writer.save(make_records(4)[3])
+        writer.insert(make_records(4)[3])
     message = str(info.value)
     assert str(path) in message and "locked by another process for more than 0.2 s" in message
     blocker.execute("ROLLBACK")
     blocker.close()
-    writer.save(make_records(4)[3])
+    writer.insert(make_records(4)[3])
     assert writer.count() == 4
     writer.close()
 
@@ -362,7 +362,7 @@ def test_wal_store_in_a_read_only_folder(tmp_path: Path) -> None:
     folder.mkdir()
     path = folder / "s.db"
     with open_store(path, read_only=False, create=True) as store:
-        store.save_many(make_records(5))
+        store.insert_many(make_records(5))
     path.chmod(0o444)
     folder.chmod(0o555)
     try:
@@ -377,16 +377,16 @@ def test_a_failure_inside_save_many_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     records = make_records(30)
     with open_store(path, read_only=False, create=True) as store:
-        store.save_many(records[:10])
+        store.insert_many(records[:10])
 
         def failing() -> Any:
             yield from records[10:20]
             raise RuntimeError("the machine caught fire")
 
         with pytest.raises(RuntimeError):
-            store.save_many(failing())
+            store.insert_many(failing())
         assert store.count() == 10
-        store.save_many(records[10:])
+        store.insert_many(records[10:])
         assert store.count() == 30
 
 
@@ -403,7 +403,7 @@ def slow():
             sys.stdin.readline()  # wait here, inside the transaction, to be killed
         yield record
 with open_store(sys.argv[1], read_only=False) as store:
-    store.save_many(slow())
+    store.insert_many(slow())
 """
 
 
@@ -411,7 +411,7 @@ def test_a_writer_killed_mid_transaction_leaves_the_old_data(tmp_path: Path) -> 
     path = tmp_path / "s.db"
     old = make_records(20)
     with open_store(path, read_only=False, create=True) as store:
-        store.save_many(old)
+        store.insert_many(old)
     tests = str(Path(__file__).parent)
     proc = subprocess.Popen(
         [sys.executable, "-c", CRASH_WRITER, str(path), tests],
@@ -430,7 +430,7 @@ def test_a_writer_killed_mid_transaction_leaves_the_old_data(tmp_path: Path) -> 
             r["session_id"] for r in old
         }
     with open_store(path, read_only=False) as store:  # and it takes new writes
-        store.save(make_records(21)[20])
+        store.insert(make_records(21)[20])
         assert store.count() == 21
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -445,12 +445,12 @@ worker = int(sys.argv[2])
 with open_store(sys.argv[1], read_only=False, create=True) as store:
     for i in range(200):
         sid = f"2026-11-25T10.{worker:02d}.{i // 60:02d}.{i % 60:03d}Z"
-        store.save({"session_id": sid, "git": {"branch": f"w{worker}"},
-                    "run": {"status": "running", "pid": 1, "hostname": "elsewhere"}})
+        store.insert({"session_id": sid, "git": {"branch": f"w{worker}"},
+                      "run": {"status": "running", "pid": 1, "hostname": "elsewhere"}})
         store.append_log(sid, f"worker {worker} run {i}\\n")
         if i % 2:
-            store.save({"session_id": sid, "git": {"branch": f"w{worker}"},
-                        "run": {"status": "success", "exit_code": 0}})
+            store.update({"session_id": sid, "git": {"branch": f"w{worker}"},
+                          "run": {"status": "success", "exit_code": 0}})
 """
 
 
@@ -488,7 +488,7 @@ def test_store_is_safe_to_share_between_threads(tmp_path: Path) -> None:
     with open_store(path, read_only=False, create=True) as store:
 
         def work(n: int) -> int:
-            store.save(records[n])
+            store.insert(records[n])
             store.append_log(records[n]["session_id"], "x\n")
             store.list_summaries(parse_query("branch:main"))
             return store.count()
@@ -500,7 +500,7 @@ def test_store_is_safe_to_share_between_threads(tmp_path: Path) -> None:
 
 def test_summary_from_index_equals_summary_from_record(tmp_path: Path) -> None:
     with open_store(tmp_path / "s.db", read_only=False, create=True) as store:
-        store.save_many(make_records(64))
+        store.insert_many(make_records(64))
         for summary in store.list_summaries(limit=None):
             record = store.get(summary.session_id)
             assert summary == SessionSummary.from_record(record)
@@ -511,9 +511,9 @@ def test_without_kedro_viz_details_it_agrees_with_the_memory_store(tmp_path: Pat
     join-free path; the in-memory store (Python reference semantics) must agree."""
     records = make_records(64)
     memory = open_store("memory:", read_only=False)
-    memory.save_many(records)
+    memory.insert_many(records)
     with open_store(tmp_path / "s.db", read_only=False, create=True) as store:
-        store.save_many(records)
+        store.insert_many(records)
         for text in ("title:x", "-title:x", "bookmark:no", "bookmark:yes", "train", "failed"):
             query = parse_query(text)
             assert store.count(query) == memory.count(query), text

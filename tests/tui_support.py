@@ -101,7 +101,7 @@ class Backend:
     spec: str
 
     def write(self, records: Iterable[dict[str, Any]], logs: dict[str, str] | None = None) -> None:
-        self.writer.save_many(list(records))
+        self.writer.insert_many(list(records))
         for session_id, text in (logs or {}).items():
             self.writer.append_log(session_id, text)
 

@@ -27,5 +27,14 @@ class UnknownSessionError(StoreError, KeyError):
         return str(self.args[0])
 
 
+class SessionExistsError(StoreError):
+    """A new session's id is taken in the store (another process claimed it first)."""
+
+    def __init__(self, session_id: str, location: str = "") -> None:
+        where = f" in {location}" if location else ""
+        super().__init__(f"a session with id {session_id!r} exists already{where}")
+        self.session_id = session_id
+
+
 class ReadOnlyStoreError(StoreError):
     """A write was attempted on a store opened for browsing."""

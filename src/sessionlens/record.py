@@ -12,7 +12,7 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from typing import Any
 
@@ -36,6 +36,14 @@ def session_id_time(session_id: str) -> datetime | None:
         return datetime.strptime(session_id, SESSION_ID_FORMAT).replace(tzinfo=timezone.utc)
     except ValueError:
         return None
+
+
+def next_session_id(session_id: str) -> str | None:
+    """The id of the following millisecond, or None for an id not in Kedro's format."""
+    moment = session_id_time(session_id)
+    if moment is None:
+        return None
+    return new_session_id(moment + timedelta(milliseconds=1))
 
 
 def utc_now_iso() -> str:

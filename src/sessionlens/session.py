@@ -31,15 +31,24 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sessionlens import gitinfo
-from sessionlens.errors import SessionError, UnknownSessionError
+from sessionlens.errors import SessionError, SessionExistsError, UnknownSessionError
 from sessionlens.project import ProjectConfig, load_project
-from sessionlens.record import Record, new_session_id, running_run, utc_now_iso
+from sessionlens.record import (
+    Record,
+    new_session_id,
+    next_session_id,
+    running_run,
+    utc_now_iso,
+)
 
 if TYPE_CHECKING:
     from sessionlens.runner import OutputCallback, RunningSession
     from sessionlens.stores.base import SessionStore
 
 T = TypeVar("T")
+
+#: how many following milliseconds a new session tries when its id is taken
+_CLAIM_ATTEMPTS = 1000
 
 _last_id_lock = threading.Lock()
 _last_id = ""
@@ -121,6 +130,7 @@ class Session:
         owns_store: bool = False,
         save_on_close: bool = True,
         rerun_of: str | None = None,
+        fixed_id: bool = False,
     ) -> None:
         self._record = record
         self.store = store
@@ -133,6 +143,10 @@ class Session:
         self._closed = False
         self._unsaved = True
         self._child: RunningSession | None = None
+        #: the id was given by the caller: never moved to another millisecond
+        self._fixed_id = fixed_id
+        #: the record is in the store under its id (claimed by the first save)
+        self._claimed = False
 
     # -- creation -----------------------------------------------------------------------
     @classmethod
@@ -151,6 +165,10 @@ class Session:
         git_probe: gitinfo.GitProbe | None = None,
     ) -> Session:
         """Collect the context of a new run; nothing is written until the run starts or closes.
+
+        That first write claims the session's id in the store atomically; if another process
+        claimed the same millisecond first, the session moves to the next free one, so
+        :attr:`session_id` is final once the run has started.
 
         ``store``: a ``SessionStore``, a store URI/path (opened for writing, created when
         missing), or None for the project's store. ``cli``: Kedro's ``cli`` dict when launched
@@ -183,8 +201,6 @@ class Session:
 
         owns = not _is_store(store)
         resolved = open_session_store(store, project) if owns else store
-        if session_id is None:
-            record["session_id"] = _free_session_id(resolved, record["session_id"])  # type: ignore[arg-type]
         return cls(
             record,
             resolved,  # type: ignore[arg-type]
@@ -192,6 +208,7 @@ class Session:
             owns_store=owns,
             save_on_close=save_on_close,
             rerun_of=rerun_of,
+            fixed_id=session_id is not None,
         )
 
     # -- reading ------------------------------------------------------------------------
@@ -329,6 +346,10 @@ class Session:
 
     def _save_locked(self) -> None:
         record = copy.deepcopy(self._record)
+        if not self._claimed:
+            self._claim(record)
+            self._unsaved = False
+            return
         if self._child is not None:
             # The child may have joined its own keys to this record through the store (a Kedro
             # run with a sessionlens store does): keep them rather than write over them.
@@ -338,8 +359,29 @@ class Session:
                 stored = {}
             for key, value in stored.items():
                 record.setdefault(key, value)
-        self.store.save(record)
+        self.store.update(record)
         self._unsaved = False
+
+    def _claim(self, record: Record) -> None:
+        """The first save inserts the record, claiming its id in the store; when another process
+        claimed that millisecond first, the session takes the next free one (ids have ms
+        resolution, so two processes starting together pick the same). Only the id given to
+        :meth:`create` is never moved: that is an error instead."""
+        for _ in range(_CLAIM_ATTEMPTS):
+            try:
+                self.store.insert(record)
+            except SessionExistsError:
+                following = None if self._fixed_id else next_session_id(record["session_id"])
+                if following is None:
+                    raise SessionError(
+                        f"session id {record['session_id']} is taken in {self.store.location}; "
+                        "create the session without session_id to get a free one"
+                    ) from None
+                record["session_id"] = self._record["session_id"] = following
+                continue
+            self._claimed = True
+            return
+        raise SessionError(f"no free session id after {_CLAIM_ATTEMPTS} tries")
 
     # -- closing ------------------------------------------------------------------------
     def close(self) -> None:
@@ -376,25 +418,6 @@ class Session:
 
     def __repr__(self) -> str:
         return f"Session({self.session_id!r}, store={self.store.describe()!r})"
-
-
-def _free_session_id(store: SessionStore, session_id: str) -> str:
-    """``session_id``, or the next free millisecond: ids have ms resolution, so two processes
-    starting together could pick the same one, and a save would replace the other's record."""
-    from datetime import timedelta
-
-    from sessionlens.record import SESSION_ID_FORMAT, session_id_time
-
-    for _ in range(1000):
-        try:
-            store.get_summary(session_id)
-        except UnknownSessionError:
-            return session_id
-        moment = session_id_time(session_id)
-        if moment is None:
-            break
-        session_id = (moment + timedelta(milliseconds=1)).strftime(SESSION_ID_FORMAT)[:-4] + "Z"
-    return session_id
 
 
 def _is_store(value: Any) -> bool:

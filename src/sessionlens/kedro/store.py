@@ -35,8 +35,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sessionlens.errors import StoreError, UnknownSessionError
-from sessionlens.record import Record, running_run, to_jsonable, utc_now_iso
+from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
+from sessionlens.record import Record, next_session_id, running_run, to_jsonable, utc_now_iso
 
 if TYPE_CHECKING:
     from sessionlens.stores.base import SessionStore
@@ -132,6 +132,8 @@ class KedroSessionStore(_Base):
         self._log_capture: _LogCapture | None = None
         self._parent_checked = False
         self._parent_id: str | None = None
+        #: the id the record is stored under once claimed (see ``persist``)
+        self._stored_id: str | None = None
         super().__init__(str(path), str(session_id))
         with _live_lock:
             _live[self._session_id] = self
@@ -200,14 +202,26 @@ class KedroSessionStore(_Base):
 
     # -- Kedro's contract ---------------------------------------------------------------
     def read(self) -> dict[str, Any]:
-        """The record already saved for this session id ({} for a new session, as Kedro's)."""
+        """The record already saved for this session id ({} for a new session, as Kedro's).
+
+        Kedro's ids have millisecond resolution, so a record under the same id may belong to
+        another process that started in the same millisecond: only a record this process wrote
+        (or one without a run to tell) is read back; for another's, this session claims a
+        free id at its first save instead of writing over it."""
         if not self._exists():
             return {}
         try:
             with self.open_backend(read_only=True) as backend:
-                return dict(backend.get(self._session_id))
+                record = dict(backend.get(self._session_id))
         except UnknownSessionError:
             return {}
+        run = record.get("run")
+        if isinstance(run, Mapping) and (
+            run.get("pid") != os.getpid() or run.get("hostname") != socket.gethostname()
+        ):
+            return {}
+        self._stored_id = self._session_id
+        return record
 
     def save(self) -> None:
         """Kedro's ``save()`` at session close: end the run's record and persist it."""
@@ -223,14 +237,27 @@ class KedroSessionStore(_Base):
         record["session_id"] = self._session_id
         return record
 
+    @property
+    def record_id(self) -> str:
+        """The id the session's record and log are stored under: Kedro's session id, unless
+        another process had claimed that millisecond first (Kedro's id is then kept in the
+        record as ``kedro_session_id``)."""
+        return self._stored_id or self._session_id
+
     def persist(self) -> None:
-        """Write the record as it stands (insert or replace: one record per session id)."""
+        """Write the record as it stands: the first write claims its id (an insert, never an
+        overwrite), later ones replace the record. One record per session."""
         with self._save_lock, self.open_backend(read_only=False) as backend:
             parent = self.parent_session_id()
             record = self.to_record()
             if parent is not None:
-                record = _joined(backend, parent, record)
-            backend.save(record)
+                backend.update(_joined(backend, parent, record))
+            elif self._stored_id is not None:
+                if self._stored_id != self._session_id:
+                    record.update(session_id=self._stored_id, kedro_session_id=self._session_id)
+                backend.update(record)
+            else:
+                self._stored_id = _claim(backend, record)
 
     def add_git_details(self) -> None:
         """Add the branch and full sha beside Kedro's short sha and dirty flag (once)."""
@@ -339,7 +366,7 @@ class KedroSessionStore(_Base):
             return
         with self.open_backend(read_only=False) as backend:
             if backend.capabilities.logs:
-                backend.append_log(self._session_id, text, stream)
+                backend.append_log(self.record_id, text, stream)
 
     def _start_log_capture(self) -> None:
         """Keep the run's log records with the session, as ``sessionlens run`` keeps a
@@ -436,6 +463,22 @@ def _absolute(path: str, project_path: str | Path | None) -> Path:
         return expanded
     root = Path(str(project_path)) if project_path else Path.cwd()
     return (root / expanded).resolve()
+
+
+def _claim(backend: SessionStore, record: Record) -> str:
+    """Insert a new session's record under its id, or the next free millisecond's."""
+    kedro_id = record["session_id"]
+    for _ in range(1000):
+        try:
+            backend.insert(record)
+        except SessionExistsError:
+            following = next_session_id(record["session_id"])
+            if following is None:
+                raise
+            record.update(session_id=following, kedro_session_id=kedro_id)
+            continue
+        return str(record["session_id"])
+    raise SessionExistsError(str(record["session_id"]), backend.location)
 
 
 def _joined(backend: SessionStore, parent_id: str, kedro_record: Record) -> Record:

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sessionlens.query import Query
@@ -100,42 +97,3 @@ def _matching(entries: Iterable[IndexEntry], query: Query) -> Iterable[SessionSu
         summary = entry.current()
         if query.is_empty or query.matches(summary, entry.params):
             yield summary
-
-
-SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-def is_sqlite_file(path: str | os.PathLike[str]) -> bool:
-    """Whether the file starts with SQLite's 16-byte header (no SQLite call, no lock)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(16) == SQLITE_MAGIC
-    except OSError:
-        return False
-
-
-def connect_sqlite(
-    path: Path, *, read_only: bool, create: bool = False, timeout: float = 30.0
-) -> sqlite3.Connection:
-    """Open an SQLite file by URI: ``mode=ro`` for browsing (never writes, works on read-only
-    files), ``mode=rw``/``rwc`` otherwise. Autocommit: callers issue ``BEGIN IMMEDIATE``."""
-    uri = path.absolute().as_uri()
-    mode = "ro" if read_only else ("rwc" if create else "rw")
-    return sqlite3.connect(
-        f"{uri}?mode={mode}",
-        uri=True,
-        timeout=timeout,
-        isolation_level=None,
-        check_same_thread=False,
-    )
-
-
-def connect_sqlite_immutable(path: Path) -> sqlite3.Connection:
-    """Last resort for a WAL database in a directory we cannot write (no ``-shm`` possible):
-    nobody can be writing it there, so reading it as immutable is exact."""
-    return sqlite3.connect(
-        f"{path.absolute().as_uri()}?mode=ro&immutable=1",
-        uri=True,
-        isolation_level=None,
-        check_same_thread=False,
-    )

@@ -71,6 +71,8 @@ class SessionStore(ABC):
     def __init__(self, location: str, *, read_only: bool = False) -> None:
         self.location = location
         self.read_only = read_only
+        #: something a person browsing should know (e.g. read from a private copy), or None
+        self.notice: str | None = None
 
     # -- reading ----------------------------------------------------------------------
     @abstractmethod
@@ -124,14 +126,21 @@ class SessionStore(ABC):
         """A cheap value that changes whenever sessions are added or updated (for polling)."""
 
     # -- writing ----------------------------------------------------------------------
-    @abstractmethod
-    def save(self, record: Record) -> None:
-        """Insert or replace the record with ``record['session_id']``, atomically."""
+    def insert(self, record: Record) -> None:
+        """Store a NEW session, claiming its id atomically: ``SessionExistsError`` when the id
+        is in the store already (another process may have claimed it a moment ago). Never
+        replaces anything: that is what :meth:`update` is for."""
+        self.insert_many([record])
 
-    def save_many(self, records: Iterable[Record]) -> None:
-        """Save several records; backends override this to use one transaction (bulk imports)."""
-        for record in records:
-            self.save(record)
+    @abstractmethod
+    def insert_many(self, records: Iterable[Record]) -> None:
+        """:meth:`insert` for several sessions (imports, demos, tests); atomic where the
+        backend has transactions."""
+
+    @abstractmethod
+    def update(self, record: Record) -> None:
+        """Replace the record of a session already in the store (a running session saving
+        again), atomically; ``UnknownSessionError`` when there is none."""
 
     @abstractmethod
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:

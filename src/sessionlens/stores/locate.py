@@ -36,7 +36,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from sessionlens.errors import StoreError
-from sessionlens.stores._common import is_sqlite_file, one_line
+from sessionlens.stores._common import one_line
+from sessionlens.stores.sqlite_files import is_sqlite_file
 
 #: Kedro's places, in the order they are tried (after pyproject and settings.py), then the
 #: place sessionlens creates a store in a project that is not Kedro's.

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from sessionlens.errors import UnknownSessionError
+from sessionlens.errors import SessionExistsError, UnknownSessionError
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary
 from sessionlens.stores import _common
@@ -69,10 +69,14 @@ class MemoryStore(SessionStore):
         return self._version
 
     # -- writing ----------------------------------------------------------------------
-    def save(self, record: Mapping[str, Any]) -> None:
-        self.save_many([record])
+    def insert_many(self, records: Iterable[Mapping[str, Any]]) -> None:
+        self._write(records, new=True)
 
-    def save_many(self, records: Iterable[Mapping[str, Any]]) -> None:
+    def update(self, record: Mapping[str, Any]) -> None:
+        self._write([record], new=False)
+
+    def _write(self, records: Iterable[Mapping[str, Any]], *, new: bool) -> None:
+        """Check every record first, then change all under the lock: all or nothing."""
         self._check_writable()
         prepared = []
         for record in records:
@@ -80,6 +84,14 @@ class MemoryStore(SessionStore):
             plain = _common.plain_record(record)
             prepared.append((session_id, plain, _common.IndexEntry.from_record(plain)))
         with self._lock:
+            seen: set[str] = set()
+            for session_id, _, _ in prepared:
+                exists = session_id in self._records or session_id in seen
+                if new and exists:
+                    raise SessionExistsError(session_id, self.location)
+                if not new and not exists:
+                    raise UnknownSessionError(session_id, self.location)
+                seen.add(session_id)
             for session_id, plain, entry in prepared:
                 self._records[session_id] = plain
                 self._index[session_id] = entry

@@ -11,10 +11,13 @@ with plain ``sqlite3`` on any Python. A backend this Python lacks is a one-line 
 Safety: values are loaded with :mod:`sessionlens.stores.safe_pickle` (plain data and paths only;
 nothing named by the pickle is ever called). Read-only opens use flag ``r`` and never write.
 
-Writing (sessionlens as the writer): a record is written as a new shelve, with this Python's
-default dbm, into a temporary folder beside the others, then renamed into place, so readers see
-the old record or the new one, never half of one. Replacing an existing session renames the old
-folder aside first (``.old-<id>-*``), which a read-write open puts back if a crash left it there.
+Writing (sessionlens as the writer): a new session claims its id by creating its folder
+(``mkdir`` fails when the id is taken: atomic between processes); the record is written as a
+new shelve, with this Python's default dbm, into a temporary folder beside the others, then
+renamed onto the claimed folder. An update swaps the new folder and the old one in one step
+(``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere the old folder is renamed aside first,
+``.old-<id>-*``, which a read-write open puts back if a crash left it there). Readers open every
+file through one descriptor of the folder, so they see the old record or the new one, whole.
 Logs: ``<dir>/.sessionlens/logs/<session_id>.jsonl``, one JSON object per appended chunk
 (``{"stream": ..., "text": ...}``), appended with ``O_APPEND`` so concurrent appends never mix.
 
@@ -30,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import dbm
 import dbm.dumb
-import errno
 import json
 import os
 import shelve
@@ -46,10 +48,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sessionlens.errors import StoreError, UnknownSessionError
+from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary
-from sessionlens.stores import _common
+from sessionlens.stores import _common, dir_swap, sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 from sessionlens.stores.safe_pickle import safe_loads
 
@@ -68,7 +70,7 @@ def which_backend(session_dir: Path) -> str | None:
     """The dbm backend that wrote ``<session_dir>/store``: ``dbm.dumb``, ``dbm.gnu``,
     ``dbm.ndbm``, ``dbm.sqlite3``, ``""`` for unrecognised files, None when there are none."""
     base = session_dir / "store"
-    if _common.is_sqlite_file(base):
+    if sqlite_files.is_sqlite_file(base):
         return "dbm.sqlite3"  # whichdb knows it only on Python 3.13+
     try:
         kind = dbm.whichdb(str(base))
@@ -105,9 +107,52 @@ def _backend_file(session_dir: Path, backend: str) -> Path:
 
 
 def read_shelve(session_dir: Path) -> Record:
-    """Read one Kedro shelve session read-only, whatever backend wrote it, without running code."""
-    backend = which_backend(session_dir)
+    """Read one Kedro shelve session read-only, whatever backend wrote it, without running code.
+
+    Every file is opened through one descriptor of the session folder (``/proc/self/fd/N``), so
+    all of them come from the same version even while a writer swaps in a new folder
+    (:mod:`sessionlens.stores.dir_swap`); a version deleted half-way is read again.
+    """
+    for _ in range(_READ_ATTEMPTS):
+        with _pinned(session_dir) as base:
+            try:
+                return _read_shelve_at(base, session_dir)
+            except _Vanished:
+                continue
+    raise StoreError(f"{session_dir}: replaced by writers again and again while being read")
+
+
+class _Vanished(Exception):
+    """The folder's version was deleted while being read (a writer replaced it)."""
+
+
+_READ_ATTEMPTS = 8
+_PROC_FD = os.path.isdir("/proc/self/fd")
+
+
+@contextlib.contextmanager
+def _pinned(session_dir: Path) -> Iterator[Path]:
+    """A path to the folder that keeps naming the same folder if it is renamed meanwhile."""
+    if not _PROC_FD:  # other systems: plain paths (a reader racing a writer may retry)
+        yield session_dir
+        return
+    try:
+        fd = os.open(session_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:  # gone or not a folder: the plain path gives the right message
+        yield session_dir
+        return
+    try:
+        yield Path(f"/proc/self/fd/{fd}")
+    finally:
+        os.close(fd)
+
+
+def _read_shelve_at(base: Path, session_dir: Path) -> Record:
+    """``read_shelve`` with files opened under ``base``; messages name ``session_dir``."""
+    backend = which_backend(base)
     if backend is None:
+        if base != session_dir:
+            raise _Vanished
         raise StoreError(f"{session_dir}: no shelve store files (store, store.dat, store.db)")
     source = _backend_file(session_dir, backend)
     if backend == "":
@@ -115,13 +160,17 @@ def read_shelve(session_dir: Path) -> Record:
     raw: dict[bytes, bytes] = {}
     try:
         if backend == "dbm.sqlite3":
-            raw = _read_dbm_sqlite(session_dir / "store")
+            raw = _read_dbm_sqlite(base / "store")
         else:
-            with _open_dbm(backend, session_dir / "store", source) as db:
+            with _open_dbm(backend, base / "store", source) as db:
                 for key in db.keys():  # noqa: SIM118 - gdbm/ndbm objects are not iterable
                     raw[key] = db[key]
     except StoreError:
         raise
+    except FileNotFoundError:
+        if base != session_dir:
+            raise _Vanished from None
+        raise StoreError(f"{source}: files of the session disappeared while read") from None
     except (OSError, ValueError, SyntaxError, KeyError, sqlite3.Error) as exc:
         raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
     except Exception as exc:  # dbm modules raise their own ``error`` classes
@@ -159,17 +208,17 @@ def _missing_backend(backend: str, source: Path) -> str:
 
 def _read_dbm_sqlite(path: Path) -> dict[bytes, bytes]:
     """Python 3.13's ``dbm.sqlite3`` layout (table ``Dict(key, value)``), read with ``mode=ro``."""
+    conn = sqlite_files.connect(path, mode="ro")
     try:
-        conn = _common.connect_sqlite(path, read_only=True)
         rows = conn.execute("SELECT key, value FROM Dict").fetchall()
     except sqlite3.OperationalError as exc:
         if "unable to open" not in str(exc):
             raise
-        conn = _common.connect_sqlite_immutable(path)
+        sqlite_files.close(conn)  # a WAL file in a read-only folder: nobody can write it
+        conn = sqlite_files.connect(path, mode="ro", immutable=True)
         rows = conn.execute("SELECT key, value FROM Dict").fetchall()
     finally:
-        with contextlib.suppress(Exception):
-            conn.close()
+        sqlite_files.close(conn)
     return {_as_bytes(k): _as_bytes(v) for k, v in rows}
 
 
@@ -271,7 +320,9 @@ class ShelveSessionStore(SessionStore):
             return
 
     def _recover(self) -> None:
-        """Put back a session folder a crash left renamed aside; drop stale temporaries."""
+        """Put back a session folder a crash left renamed aside; drop stale temporaries. (The
+        empty folder of an id claimed by a writer that died before writing stays: it is never
+        listed, and a millisecond's id is never claimed again.)"""
         now = time.time()
         for entry in os.scandir(self.root):
             if not entry.is_dir() or not entry.name.startswith((".old-", ".tmp-")):
@@ -424,47 +475,68 @@ class ShelveSessionStore(SessionStore):
             return tuple(parts)
 
     # -- writing ----------------------------------------------------------------------
-    def save(self, record: Mapping[str, Any]) -> None:
+    def insert_many(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """One session after the other: each is its own folder, no transaction spans them."""
+        for record in records:
+            self._write(record, new=True)
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        self._write(record, new=False)
+
+    def _write(self, record: Mapping[str, Any], *, new: bool) -> None:
+        """Write the shelve into a temporary folder beside the others, then put it in place in
+        one step: a new session renames it onto the empty folder that claimed its id (``mkdir``
+        fails when another process claimed it first); an update swaps the two folders."""
         self._check_writable()
         session_id = _common.require_session_id(record, self.location)
         _check_session_id(session_id, self.location)
         plain = _common.plain_record(record)
+        final = self.root / session_id
         try:
             # the log folder is made with the first session, so that appending to a log never
             # changes the store folder (change_token: a growing log is not a new session)
             self._log_path(session_id).parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{session_id}-", dir=self.root))
+            if new:
+                os.mkdir(final)
+        except FileExistsError:
+            raise SessionExistsError(session_id, self.location) from None
         except OSError as exc:
             raise StoreError(f"{self.root}: cannot write ({exc.strerror})") from None
+        if not new and which_backend(final) is None:
+            raise UnknownSessionError(session_id, self.location)
+        tmp: Path | None = None
         try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{session_id}-", dir=self.root))
             with shelve.open(str(tmp / "store"), flag="n", protocol=4) as shelf:
                 for key, value in plain.items():
                     shelf[key] = value
             for path in tmp.iterdir():
                 with open(path, "rb+") as fh:
                     os.fsync(fh.fileno())
-            self._install(tmp, self.root / session_id)
+            if new:
+                os.rename(tmp, final)  # onto the empty claimed folder: atomic
+            else:
+                self._replace(tmp, final)
+            _fsync_folder(self.root)
             with self._lock:
                 self._writes += 1
         except OSError as exc:
+            if new:  # give the id back
+                with contextlib.suppress(OSError):
+                    os.rmdir(final)
             raise StoreError(
                 _common.one_line(f"{self.root}: cannot save session {session_id} ({exc})")
             ) from None
         finally:
-            if tmp.exists():
+            if tmp is not None and tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
 
-    def save_many(self, records: Iterable[Mapping[str, Any]]) -> None:
-        for record in records:
-            self.save(record)
-
-    def _install(self, tmp: Path, final: Path) -> None:
-        try:
-            os.rename(tmp, final)  # atomic when no older copy exists (or it is empty)
+    def _replace(self, tmp: Path, final: Path) -> None:
+        """Put ``tmp`` in place of ``final``: swapped in one step where the system can (the
+        old version ends in ``tmp``, removed by the caller), else renamed aside first; a
+        read-write open puts back an aside folder a crash left (``_recover``)."""
+        if dir_swap.exchange(tmp, final):
             return
-        except OSError as exc:
-            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR):
-                raise
         aside = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
         os.rename(final, aside)
         try:
@@ -492,3 +564,17 @@ class ShelveSessionStore(SessionStore):
                 os.close(fd)
         except OSError as exc:
             raise StoreError(f"{path}: cannot append ({exc.strerror})") from None
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a crash right after keeps it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

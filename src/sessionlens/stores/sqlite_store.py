@@ -47,10 +47,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sessionlens.errors import StoreError, UnknownSessionError
+from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary
-from sessionlens.stores import _common
+from sessionlens.stores import _common, sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
@@ -75,6 +75,7 @@ from sessionlens.stores.sqlite_query import (
     summary_from_row,
     summary_row,
 )
+from sessionlens.stores.sqlite_snapshot import Snapshot
 
 #: kedro-viz's DDL, byte for byte as SQLAlchemy emits it (see the kedro-viz fixture).
 KEDRO_VIZ_DDL = (
@@ -136,12 +137,19 @@ class SQLiteSessionStore(SessionStore):
         #: count() results until the data changes; list_summaries reads them to plan a page
         self._counts: dict[tuple, int] = {}
         self._commits = 0  # own commits, for change_token (data_version counts others')
+        self._wal = False  # the file's header says WAL mode
+        self._snapshot: Snapshot | None = None  # browsing a private copy (sqlite_snapshot)
+        self._conn: sqlite3.Connection | None = None
         new = self._check_file(create)
-        self._conn = self._connect(new)
+        try:
+            self._conn = self._connect(new)
+        except BaseException:
+            self.close()
+            raise
         try:
             self._check_layout(new)
         except BaseException:
-            self._conn.close()
+            self.close()
             raise
 
     # -- opening ----------------------------------------------------------------------
@@ -159,40 +167,82 @@ class SQLiteSessionStore(SessionStore):
         if path.is_dir():
             raise StoreError(f"{path}: is a directory, not an SQLite file")
         try:
-            with open(path, "rb") as fh:
-                head = fh.read(16)
+            head = sqlite_files.read_header(path)
         except OSError as exc:
             raise StoreError(f"{path}: cannot read ({exc.strerror})") from None
+        if head is None:  # this process has it open already: an SQLite file, in use
+            return False
         if not head:
             if self.read_only:
                 raise StoreError(f"{path}: empty file, not a session store")
             return True
-        if head != _common.SQLITE_MAGIC:
+        if head[:16] != sqlite_files.SQLITE_MAGIC:
             raise StoreError(f"{path}: not an SQLite database (unknown file format)")
+        self._wal = sqlite_files.is_wal_header(head)
         return False
 
     def _connect(self, new: bool) -> sqlite3.Connection:
-        try:
-            conn = _common.connect_sqlite(
-                self.path, read_only=self.read_only, create=new, timeout=self.busy_timeout
+        if self.read_only and self._wal:
+            return self._connect_snapshot(
+                "it is in WAL mode, whose readers write beside the file (-shm, -wal)"
             )
+        mode = "ro" if self.read_only else ("rwc" if new else "rw")
+        conn = sqlite_files.connect(self.path, mode=mode, timeout=self.busy_timeout)
+        try:
             conn.execute("SELECT count(*) FROM main.sqlite_master").fetchone()
-        except sqlite3.OperationalError as exc:
-            if self.read_only and "unable to open" in str(exc):
-                # WAL file in a directory we cannot write: no -shm can be made, nobody writes
-                try:
-                    conn = _common.connect_sqlite_immutable(self.path)
-                    conn.execute("SELECT count(*) FROM main.sqlite_master").fetchone()
-                except sqlite3.Error as exc2:
-                    raise self._error(exc2, "open") from None
-            else:
-                raise self._error(exc, "open") from None
         except sqlite3.Error as exc:
+            sqlite_files.close(conn)
+            if self.read_only and _hot_journal(exc):
+                return self._connect_snapshot(
+                    "a writer stopped mid-write; its unfinished change is rolled back in the copy"
+                )
             raise self._error(exc, "open") from None
+        return self._prepared(conn)
+
+    def _connect_snapshot(self, reason: str) -> sqlite3.Connection:
+        """Read a private copy (see ``sqlite_snapshot``), or the file itself when this process
+        holds it already (then its sidecar files exist and reading adds none)."""
+        snapshot = self._snapshot or Snapshot(self.path, reason)
+        try:
+            taken = snapshot.take()
+        except OSError as exc:
+            snapshot.remove()
+            raise StoreError(
+                f"{self.path}: cannot copy it to read it untouched ({exc.strerror}); "
+                f"{reason}"
+            ) from None
+        if not taken:
+            snapshot.remove()
+            self._snapshot, self.notice = None, None
+            conn = sqlite_files.connect(self.path, mode="ro", timeout=self.busy_timeout)
+            return self._prepared(conn)
+        self._snapshot = snapshot
+        conn = sqlite_files.connect(snapshot.path, mode="rw", timeout=self.busy_timeout)
+        try:
+            conn.execute("SELECT count(*) FROM main.sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            sqlite_files.close(conn)
+            raise self._error(exc, "open") from None
+        self.notice = f"read from a private copy, because {reason}"
+        if not snapshot.steady:
+            self.notice += "; it kept changing while copied, so the newest sessions may be missing"
+        return self._prepared(conn)
+
+    def _prepared(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         add_functions(conn)
         if self.read_only:  # the index built for browsing lives in memory
             conn.execute("PRAGMA temp_store=MEMORY")
         return conn
+
+    def _refresh_snapshot(self) -> None:
+        """Read a new copy when the originals changed (the caller holds the lock)."""
+        snapshot = self._snapshot
+        if snapshot is None or not snapshot.changed():
+            return
+        sqlite_files.close(self._conn)
+        self._conn = self._connect_snapshot(snapshot.reason)
+        self._idx, self._mode, self._temp_rowid, self._data_version = None, "", 0, None
+        self._counts.clear()
 
     def _check_layout(self, new: bool) -> None:
         with self._errors("open"):
@@ -219,9 +269,7 @@ class SQLiteSessionStore(SessionStore):
                     f"this version reads up to {SCHEMA_VERSION}); upgrade sessionlens"
                 )
             if not self.read_only:
-                if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
-                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._leave_wal()
                 self._conn.execute("PRAGMA foreign_keys=OFF")
                 if new or self._needs_setup(version):
                     with self._write():
@@ -232,6 +280,20 @@ class SQLiteSessionStore(SessionStore):
             self._has_details = "user_run_details" in tables
             self._has_logs = LOG_TABLE in tables
             self._has_meta = META_TABLE in tables
+
+    def _leave_wal(self) -> None:
+        """A WAL file (an older sessionlens wrote WAL) goes back to a rollback journal, whose
+        readers never write beside it; when other connections use it now, that waits for a
+        later writer (asking for it takes the whole file, so only a moment is spent trying)."""
+        if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            return
+        self._conn.execute("PRAGMA busy_timeout=100")
+        try:
+            self._conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
 
     def _needs_setup(self, version: int | None) -> bool:
         """Whether opening read-write must write (tables, indexes, rows to index); a store in
@@ -380,6 +442,7 @@ class SQLiteSessionStore(SessionStore):
 
     def _ensure_index(self) -> IndexTables:
         """The index to query, brought up to date with the runs table when anything changed."""
+        self._refresh_snapshot()
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
         if self._idx is None or version != self._data_version:
             self._refresh_index(version)
@@ -401,11 +464,7 @@ class SQLiteSessionStore(SessionStore):
                     self._sync_main()
             self._idx, self._params = f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}"
             return
-        self._conn.execute("BEGIN")  # temp tables: one transaction, in memory
-        try:
-            self._sync_read_only()
-        finally:
-            self._conn.execute("COMMIT")
+        self._sync_read_only()
 
     def _sync_read_only(self) -> None:
         tables = self._tables()
@@ -466,9 +525,19 @@ class SQLiteSessionStore(SessionStore):
                 self._conn.execute(f"CREATE INDEX temp.ix_{table}_{name} ON {table} ({columns})")
 
     def _fill_temp(self, table: str, after: int) -> None:
+        """Index new runs rows into temp tables, a batch per transaction: each batch is read from
+        the store before its transaction begins, so the store's shared lock is held only while
+        one read runs (a rollback-journal writer waits for readers to let go to commit)."""
         top = self._max_rowid()
-        if top > after:
-            write_index(self._conn, f"temp.{table}", f"temp.{table}_params", self._unindexed(after))
+        for batch in batched(self._unindexed(after), 1000):
+            self._conn.execute("BEGIN")
+            try:
+                write_index(self._conn, f"temp.{table}", f"temp.{table}_params", batch)
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
         self._temp_rowid = max(self._temp_rowid, top)
 
     # -- reading ----------------------------------------------------------------------
@@ -575,6 +644,7 @@ class SQLiteSessionStore(SessionStore):
         the meta table; writers that know nothing of it (kedro-viz) add rows, so the highest
         rowids of kedro-viz's tables count too."""
         with self._errors("poll"):
+            self._refresh_snapshot()
             row = self._meta("generation") if self._has_meta else None
             generation = row[0] if row else None
             runs = self._max_rowid()
@@ -586,16 +656,18 @@ class SQLiteSessionStore(SessionStore):
             return (generation, runs, details)
 
     # -- writing ----------------------------------------------------------------------
-    def save(self, record: Mapping[str, Any]) -> None:
-        self.save_many([record])
+    def insert_many(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """New sessions, all in one transaction: a failure, a crash or an id already in the
+        store (``SessionExistsError``) half-way writes none. A plain ``INSERT``: the primary key
+        makes claiming an id atomic between processes."""
+        self._write_records(records, "INSERT INTO main.runs (id, blob) VALUES (?, ?)")
 
-    def save_many(self, records: Iterable[Mapping[str, Any]]) -> None:
-        """All records in one transaction: a failure or a crash half-way writes none."""
+    def update(self, record: Mapping[str, Any]) -> None:
+        self._write_records([record], "UPDATE main.runs SET blob = ?2 WHERE id = ?1")
+
+    def _write_records(self, records: Iterable[Mapping[str, Any]], statement: str) -> None:
         self._check_writable()
-        upsert = (
-            "INSERT INTO main.runs (id, blob) VALUES (?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET blob = excluded.blob"
-        )
+        inserting = statement.startswith("INSERT")
         with self._write():
             self._sync_main()
             for batch in batched(records, 1000):
@@ -605,7 +677,10 @@ class SQLiteSessionStore(SessionStore):
                     text = _common.record_json(record)
                     runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
                     indexed.append(index_session(session_id, json.loads(text)))
-                self._conn.executemany(upsert, runs)
+                if inserting:
+                    self._insert_runs(statement, runs)
+                elif self._conn.execute(statement, runs[0]).rowcount == 0:
+                    raise UnknownSessionError(runs[0][0], self.location)
                 write_index(
                     self._conn, f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", indexed, lookup=True
                 )
@@ -615,6 +690,21 @@ class SQLiteSessionStore(SessionStore):
                 "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
             )
             self._counts.clear()
+
+    def _insert_runs(self, statement: str, runs: list[tuple[str, str]]) -> None:
+        try:
+            self._conn.executemany(statement, runs)
+        except sqlite3.IntegrityError:
+            ids = [sid for sid, _ in runs]
+            taken = [
+                sid
+                for (sid,) in self._conn.execute(
+                    "SELECT id FROM main.runs WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(ids),),
+                )
+            ]
+            duplicate = next((sid for sid in ids if ids.count(sid) > 1), None)
+            raise SessionExistsError((taken or [duplicate or ids[0]])[0], self.location) from None
 
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
         self._check_writable()
@@ -633,5 +723,16 @@ class SQLiteSessionStore(SessionStore):
                 if not self.read_only:
                     with contextlib.suppress(sqlite3.Error):
                         self._conn.execute("PRAGMA optimize")
-                self._conn.close()
+                sqlite_files.close(self._conn)
                 self._conn = None  # type: ignore[assignment]
+            if self._snapshot is not None:
+                self._snapshot.remove()
+                self._snapshot = None
+
+
+def _hot_journal(exc: sqlite3.Error) -> bool:
+    """SQLITE_READONLY_ROLLBACK: a read-only reader met a journal it would have to roll back."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code == 776
+    return "readonly database" in str(exc)
