@@ -317,7 +317,9 @@ def test_a_taken_id_moves_the_session_to_the_next_free_millisecond(
     assert store.count() == 3
 
 
-def test_a_given_session_id_that_is_taken_is_an_error(repo: Path, store: SQLiteSessionStore) -> None:
+def test_a_given_session_id_that_is_taken_is_an_error(
+    repo: Path, store: SQLiteSessionStore
+) -> None:
     taken = "2026-11-25T09.44.11.880Z"
     store.insert({"session_id": taken, "username": "other process"})
     session = Session.create(repo, store, session_id=taken)

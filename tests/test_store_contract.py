@@ -448,7 +448,9 @@ project, spec, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
 base = session_id_time("2026-11-25T09.44.11.000Z")
 ticks = iter(range(10**6))
 # every process asks for the same ids, one millisecond apart: each must claim its own
-session_module._unique_session_id = lambda: new_session_id(base + timedelta(milliseconds=next(ticks)))
+session_module._unique_session_id = lambda: new_session_id(
+    base + timedelta(milliseconds=next(ticks))
+)
 ids = []
 while time.time() < start:
     pass

@@ -52,7 +52,8 @@ for i in range(total):
     if i == checkpointed:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("PRAGMA wal_autocheckpoint=0")
-    conn.execute("INSERT INTO runs VALUES (?, ?)", (f"2026-11-25T09.44.{i:02d}.000Z", sys.argv[5 + i]))
+    row = (f"2026-11-25T09.44.{i:02d}.000Z", sys.argv[5 + i])
+    conn.execute("INSERT INTO runs VALUES (?, ?)", row)
 os.kill(os.getpid(), signal.SIGKILL)  # killed before any checkpoint: the rest is only in -wal
 """
 

@@ -208,8 +208,7 @@ class SQLiteSessionStore(SessionStore):
         except OSError as exc:
             snapshot.remove()
             raise StoreError(
-                f"{self.path}: cannot copy it to read it untouched ({exc.strerror}); "
-                f"{reason}"
+                f"{self.path}: cannot copy it to read it untouched ({exc.strerror}); {reason}"
             ) from None
         if not taken:
             snapshot.remove()
