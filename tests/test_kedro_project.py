@@ -440,3 +440,59 @@ def test_sessionlens_run_launches_kedro_run_and_records_one_session(project: Ked
     assert record["git"]["branch"] == "main"
     log = project.run("sessionlens", "log", new_id).stdout
     assert "Running node: scale" in log
+
+
+# -- launched from the app ------------------------------------------------------------------------
+def test_a_kedro_run_launched_from_the_app_keeps_its_record_and_log(
+    project: KedroProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``r`` in the app (which holds its own read connection to the store) runs ``kedro run``,
+    whose sessionlens.kedro.SQLiteStore writes the same file from the child: the run ends
+    recorded with its log, and ``e`` re-runs it (no "disk I/O error"; the file stays sound)."""
+    import asyncio
+
+    from sessionlens.stores import open_store
+    from sessionlens.tui.app import SessionLensApp
+    from tui_support import loaded, wait_for
+
+    path = f"{project.venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    for key in [k for k in os.environ if k.startswith(("PYTHON", "VIRTUAL_ENV", "KEDRO"))]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PATH", path)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
+    monkeypatch.chdir(project.root)
+    before = set(project.viz_rows())
+
+    async def drive() -> list[str]:
+        app = SessionLensApp(open_store(project.root), poll_interval=0.2)
+        ids: list[str] = []
+        async with app.run_test(size=(140, 40)) as pilot:
+            await loaded(pilot)
+            for key in ("r", "e"):
+                await pilot.press(key)
+                await wait_for(
+                    pilot,
+                    lambda: (
+                        app.runs.pane is not None
+                        and app.runs.pane.record is not None
+                        and app.runs.pane.session_id not in ids
+                    ),
+                    120,
+                    f"the run of {key!r} to end",
+                )
+                pane = app.runs.pane
+                assert pane.status == "success", (pane.status, pane.error)
+                ids.append(pane.session_id)
+        return ids
+
+    ids = asyncio.run(drive())
+    assert set(project.new_ids(before)) == set(ids)
+    with open_store(project.root) as store:
+        for session_id in ids:
+            record = store.get(session_id)
+            assert record["run"]["status"] == "success", record["run"]
+            assert record["kedro_session_id"] != session_id  # Kedro's record joined ours
+            assert "Pipeline execution completed successfully" in store.read_log(session_id)
+    with sqlite3.connect(f"file:{project.db}?mode=ro", uri=True) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

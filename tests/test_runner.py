@@ -207,7 +207,7 @@ def test_keys_the_child_joins_to_its_record_are_kept(
             record = store.get(os.environ["SESSIONLENS_SESSION_ID"])
             record["kedro_session_id"] = "2026-01-01T00.00.00.000Z"
             record["exception"] = {"type": "ValueError", "value": "boom", "traceback": []}
-            store.insert(record)
+            store.update(record)
         raise SystemExit(3)
         """,
     )

@@ -297,3 +297,55 @@ def test_session_ids_cannot_escape_the_folder(tmp_path: Path) -> None:
             with pytest.raises(StoreError):
                 store.append_log(sid, "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+RESAVER = """
+import sys, time
+from sessionlens.stores import open_store
+spec, sid, until = sys.argv[1], sys.argv[2], float(sys.argv[3])
+saves = 0
+with open_store(spec, read_only=False) as store:
+    while time.time() < until:
+        for tag in "AB":
+            keys = {f"k{i}": tag * 200 for i in range(60)}
+            store.update({"session_id": sid, "tag": tag, "keys": keys})
+            saves += 1
+print(saves)
+"""
+
+
+@pytest.mark.torture
+def test_a_reader_sees_the_old_record_or_the_new_one_never_a_mix(tmp_path: Path) -> None:
+    """One process re-saves a session as fast as it can, alternating two versions of 60 keys;
+    this process reads it meanwhile (and lists the store): every read is one version, whole."""
+    spec = f"shelve://{tmp_path / 's'}"
+    sid = "2026-11-25T09.44.11.880Z"
+    versions = {
+        tag: {"session_id": sid, "tag": tag, "keys": {f"k{i}": tag * 200 for i in range(60)}}
+        for tag in "AB"
+    }
+    with open_store(spec, read_only=False, create=True) as store:
+        store.insert(versions["A"])
+    until = time.time() + 4
+    writer = subprocess.Popen(
+        [sys.executable, "-c", RESAVER, spec, sid, str(until)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    reads, problems = 0, []
+    with open_store(spec) as reader:
+        while time.time() < until:
+            try:
+                record = reader.get(sid)
+                assert reader.count() == 1
+            except StoreError as exc:
+                problems.append(str(exc))
+                continue
+            reads += 1
+            if record != versions.get(record.get("tag")):
+                problems.append(f"a mix of versions: tag {record.get('tag')!r}")
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err
+    assert int(out) > 20 and reads > 50
+    assert problems == [], f"{len(problems)} bad reads of {reads + len(problems)}: {problems[:3]}"

@@ -9,7 +9,9 @@ no test depends on timing; pids are checked with ``/proc`` after the run.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import sqlite3
 import sys
 import textwrap
 import time
@@ -30,7 +32,7 @@ from sessionlens.tui.screens.run import ConfirmScreen
 from sessionlens.tui.screens.run_form import RunFormScreen
 from sessionlens.tui.widgets.run_pane import STDERR, STDOUT, RunPane
 from sessiontools import make_repo, pid_alive
-from tui_support import app_test, loaded, table_lines, wait_for
+from tui_support import KEDRO_SQLITE, app_test, loaded, table_lines, wait_for
 
 SIZE = (140, 40)
 PY = sys.executable
@@ -164,6 +166,14 @@ def notices(app: SessionLensApp) -> list[str]:
 def rendered(pane: RunPane) -> list[str]:
     view = pane.log_view
     return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
+
+
+def sqlite_tables(db: Path) -> list[str]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    finally:
+        conn.close()
 
 
 def reader(root: Path) -> SessionStore:
@@ -610,3 +620,71 @@ async def test_scrolling_up_pauses_following_and_keeps_the_lines_in_view() -> No
         view.write(batch(250, 5))
         await pilot.pause()
         assert view.follow and "line 254" in view.render_line(view.size.height - 1).text
+
+
+# -- the opened store's own project -------------------------------------------------------------
+async def open_with_o(pilot: Any, where: Path) -> None:
+    app = pilot.app
+    await pilot.press("o")
+    modal = app.screen
+    modal.query_one(Input).value = str(where)
+    await wait_for(pilot, lambda: modal.detected is not None, what="detection")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.store.location != "", what="the other store")
+    await wait_for(pilot, lambda: not isinstance(app.screen, type(modal)), what="dismiss")
+    await loaded(pilot)
+
+
+@app_test
+async def test_after_o_r_runs_the_other_project_into_its_store_and_asks_first(
+    tmp_path: Path,
+) -> None:
+    """Project A's app opens Kedro project B's kedro-viz store: ``r`` runs B's command in B's
+    folder into B's store, after asking before adding sessionlens's tables to it."""
+    a = make_project(tmp_path / "a", run=["hello.py", "0"])
+    b = tmp_path / "b"
+    shutil.copytree(KEDRO_SQLITE, b)
+    (b / "hello.py").write_text(textwrap.dedent(HELLO).lstrip())
+    (b / "pyproject.toml").write_text(
+        f'[tool.kedro]\npackage_name = "b"\n\n[tool.sessionlens]\nrun = ["{PY}", "hello.py", "5"]\n'
+    )
+    db = b / ".viz" / "session_store.db"
+    viz_tables = sorted(sqlite_tables(db))
+    app = make_app(browse(a))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await open_with_o(pilot, b)
+        assert app.store.location == str(db)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert "kedro-viz" in app.screen.message
+        await pilot.press("n")  # no: nothing runs, the file is left as kedro-viz wrote it
+        await pilot.pause(0.3)
+        assert app.runs.pane is None and sorted(sqlite_tables(db)) == viz_tables
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        await pilot.press("y")
+        pane = await run_ended(pilot)
+    with open_store(db) as store:
+        record = store.get(pane.session_id)
+        assert record["project_path"] == str(b.resolve())
+        assert record["run"]["command"] == [PY, "hello.py", "5"]
+        assert record["run"]["exit_code"] == 5 and "line 4" in store.read_log(pane.session_id)
+        assert store.count() == 9  # kedro-viz's 8 and ours
+    with browse(a) as store:
+        assert store.count() == 0  # nothing landed in project A's store
+
+
+@app_test
+async def test_r_refuses_for_a_store_in_no_project(tmp_path: Path) -> None:
+    a = make_project(tmp_path / "a", run=["hello.py", "0"])
+    loose = tmp_path / "loose"
+    shutil.copytree(KEDRO_SQLITE / ".viz", loose)
+    app = make_app(browse(a))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await open_with_o(pilot, loose / "session_store.db")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: any("no project" in n for n in notices(app)), what="why")
+        assert app.runs.pane is None
+    assert sorted(sqlite_tables(loose / "session_store.db")) == ["runs", "user_run_details"]

@@ -63,6 +63,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"{exc}; or give one after '--' (sessionlens run -- python main.py)"
             ) from None
         holder.append(running)
+        if running.session.store.notice:
+            _line(running.session.store.notice)
         while True:
             try:
                 running.wait()

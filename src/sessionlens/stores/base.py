@@ -121,6 +121,12 @@ class SessionStore(ABC):
                 kept -= len(window.popleft())
         return reversed(window)
 
+    def first_write_changes(self) -> str | None:
+        """What recording a first session would add to a store another tool wrote (as words
+        that follow "recording this run ..."), so a UI can ask first; None when sessionlens has
+        written here before, or writing adds nothing."""
+        return None
+
     @abstractmethod
     def change_token(self) -> Any:
         """A cheap value that changes whenever sessions are added or updated (for polling)."""

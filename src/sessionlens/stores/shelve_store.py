@@ -474,6 +474,11 @@ class ShelveSessionStore(SessionStore):
             parts.extend((name, self._files_sig(self.root / name)) for name in watch)
             return tuple(parts)
 
+    def first_write_changes(self) -> str | None:
+        if (self.root / ".sessionlens").exists() or not self._session_names():
+            return None
+        return "adds a .sessionlens folder (the logs) beside Kedro's session folders"
+
     # -- writing ----------------------------------------------------------------------
     def insert_many(self, records: Iterable[Mapping[str, Any]]) -> None:
         """One session after the other: each is its own folder, no transaction spans them."""

@@ -88,6 +88,8 @@ KEDRO_VIZ_DDL = (
 )
 
 META_TABLE = "sessionlens_meta"
+#: the notice of a read-write open that added sessionlens's tables to a kedro-viz file
+_ADOPTED = "added sessionlens's tables to {path} beside kedro-viz's (kedro-viz reads it as before)"
 LOG_TABLE = "sessionlens_logs"
 
 _LOG_PAGE = 2000
@@ -274,11 +276,21 @@ class SQLiteSessionStore(SessionStore):
                     with self._write():
                         self._create_tables(new, version)
                         self._sync_main()
+                    if version is None and not new:
+                        self.notice = _ADOPTED.format(path=self.path)
                 self._idx, self._mode = f"main.{INDEX_TABLE}", "main"
             tables = self._tables()
             self._has_details = "user_run_details" in tables
             self._has_logs = LOG_TABLE in tables
             self._has_meta = META_TABLE in tables
+
+    def first_write_changes(self) -> str | None:
+        if self._has_meta:
+            return None
+        return (
+            "adds sessionlens's own tables (its index and logs) beside kedro-viz's; "
+            "kedro-viz keeps reading the file as before"
+        )
 
     def _leave_wal(self) -> None:
         """A WAL file (an older sessionlens wrote WAL) goes back to a rollback journal, whose
@@ -467,6 +479,7 @@ class SQLiteSessionStore(SessionStore):
 
     def _sync_read_only(self) -> None:
         tables = self._tables()
+        self._has_meta = META_TABLE in tables
         if "user_run_details" in tables and not self._has_details:
             self._has_details = True
             self._data_version = None  # count its rows on the next read

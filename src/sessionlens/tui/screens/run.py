@@ -108,8 +108,13 @@ class RunManager:
 
     def __init__(self, app: App[Any], project: ProjectConfig | str | Path | None = None) -> None:
         self.app = app
+        #: the project given to the app: it goes with the store the app was opened on
         self._project_spec = project
+        self._spec_store = self._store().location
         self._project: ProjectConfig | None = None
+        self._project_store: str | None = None  # the store ``_project`` was found for
+        #: stores another tool wrote that the user agreed to record runs into
+        self._adopted: set[str] = set()
         #: the pane shown (active or finished), at most one
         self.pane: RunPane | None = None
         #: lines the pane keeps
@@ -130,20 +135,35 @@ class RunManager:
         return pane if pane is not None and pane.active else None
 
     def project(self) -> ProjectConfig:
-        """The project runs are launched in: given to the app, else the one holding the store,
-        else the current folder's. Raises ``ProjectError`` for a broken pyproject.toml."""
-        if self._project is None:
-            from sessionlens.project import ProjectConfig, load_project
-
-            spec = self._project_spec
-            if isinstance(spec, ProjectConfig):
-                self._project = spec
-            elif spec is not None:
-                self._project = load_project(spec, search_parents=False)
-            else:
-                root = _project_of_store(self._store())
-                self._project = load_project(root, search_parents=False) if root else load_project()
+        """The project runs are launched in: the store's own. That is the project given to the
+        app for the store it was opened on, else the project folder holding the store being
+        browsed (after ``o``, the other store's project: its folder, its command), or the
+        current folder's for an in-memory store. Raises ``ProjectError`` for a store in no
+        project folder and for a broken pyproject.toml."""
+        store = self._store()
+        if self._project is None or self._project_store != store.location:
+            self._project = self._project_for(store)
+            self._project_store = store.location
         return self._project
+
+    def _project_for(self, store: SessionStore) -> ProjectConfig:
+        from sessionlens.project import ProjectConfig, ProjectError, load_project
+
+        spec = self._project_spec
+        if spec is not None and store.location == self._spec_store:
+            if isinstance(spec, ProjectConfig):
+                return spec
+            return load_project(spec, search_parents=False)
+        if not store.capabilities.persistent:
+            return load_project()
+        root = _project_of_store(store)
+        if root is None:
+            raise ProjectError(
+                f"{store.location} is in no project folder (no pyproject.toml or git work tree "
+                "above it), so there is no project to run; open a project's store (o), or run "
+                f"from a shell: sessionlens run --store {store.location} -- COMMAND"
+            )
+        return load_project(root, search_parents=False)
 
     def _store(self) -> SessionStore:
         return self.app.client.store  # type: ignore[attr-defined, no-any-return]
@@ -258,11 +278,14 @@ class RunManager:
         )
 
     def launch(self, request: RunRequest) -> RunPane | None:
-        """Start ``request`` as a new session, shown in a fresh run pane; None when refused."""
+        """Start ``request`` as a new session, shown in a fresh run pane; None when refused
+        (or when the user is first asked whether to record into a store another tool wrote)."""
         if self.refuse_if_running():
             return None
         project = self._project_or_notify()
         if project is None:
+            return None
+        if self._ask_before_adopting(request):
             return None
         from sessionlens.runner import command_with_params
 
@@ -285,6 +308,30 @@ class RunManager:
             daemon=True,
         ).start()
         return pane
+
+    def _ask_before_adopting(self, request: RunRequest) -> bool:
+        """True (and a question on screen) when recording would first add sessionlens's own
+        tables or folders to a store that another tool (kedro-viz, Kedro) wrote."""
+        store = self._store()
+        changes = store.first_write_changes()
+        if changes is None or store.location in self._adopted:
+            return False
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._adopted.add(store.location)
+                self.launch(request)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Record into this store?",
+                f"{store.location}\n\nRecording this run {changes}.",
+                yes="Record the run",
+                no="Cancel",
+            ),
+            answered,
+        )
+        return True
 
     def _show(self, pane: RunPane) -> None:
         old = self.pane
@@ -511,8 +558,6 @@ def _project_of_store(store: SessionStore) -> Path | None:
     """The project folder holding a store on disk (``<project>/.viz/session_store.db``...)."""
     from sessionlens.project import find_project_root
 
-    if store.kind == "memory":
-        return None
     location = Path(str(store.location))
     if not location.exists():
         return None
