@@ -461,28 +461,32 @@ def test_a_kedro_run_launched_from_the_app_keeps_its_record_and_log(
     monkeypatch.setenv("PATH", path)
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("DO_NOT_TRACK", "1")
+    monkeypatch.setenv("COLUMNS", "200")  # Kedro's rich log lines, unwrapped
     monkeypatch.chdir(project.root)
     before = set(project.viz_rows())
 
     async def drive() -> list[str]:
         app = SessionLensApp(open_store(project.root), poll_interval=0.2)
         ids: list[str] = []
+
+        def ended() -> bool:
+            pane = app.runs.pane
+            return pane is not None and pane.record is not None and pane.session_id not in ids
+
+        def newest_selected() -> bool:
+            return getattr(app.sessions_screen.table.selected, "session_id", None) == ids[0]
+
         async with app.run_test(size=(140, 40)) as pilot:
             await loaded(pilot)
             for key in ("r", "e"):
+                if key == "e":  # re-run the session just run: the newest, the first row
+                    app.sessions_screen.table.focus()
+                    await pilot.press("home")
+                    await wait_for(pilot, newest_selected, 10, "its row")
                 await pilot.press(key)
-                await wait_for(
-                    pilot,
-                    lambda: (
-                        app.runs.pane is not None
-                        and app.runs.pane.record is not None
-                        and app.runs.pane.session_id not in ids
-                    ),
-                    120,
-                    f"the run of {key!r} to end",
-                )
+                await wait_for(pilot, ended, 120, f"the run of {key!r} to end")
                 pane = app.runs.pane
-                assert pane.status == "success", (pane.status, pane.error)
+                assert pane.status == "success", (pane.error, pane.log_view.lines()[-20:])
                 ids.append(pane.session_id)
         return ids
 

@@ -27,10 +27,16 @@ rows that appear later are added to it. ``PRAGMA data_version`` makes "did anyth
 cheap call per read. Limitation: a *foreign* writer that rewrites an existing runs row in place
 (kedro-viz never does) is not re-indexed until the store is opened read-write again.
 
-Concurrency: WAL mode and ``synchronous=NORMAL`` when opened read-write (a read-only open never
-changes the file, works on read-only files and directories, and on ``journal_mode=delete``
-files), a busy timeout (30 s by default), ``BEGIN IMMEDIATE`` for every write; ``save`` writes the
-runs row and the index row in one transaction, ``save_many`` all records in one transaction.
+Concurrency: a rollback journal (``journal_mode=DELETE``, as kedro-viz writes), not WAL, because a
+WAL reader writes beside the file (``-shm``) and browsing must change no file; a read-only open
+(``mode=ro``) then never writes, and works on read-only files and folders. A WAL file (older
+sessionlens) is turned back by the next writer; until then, and while a killed writer's hot
+journal waits for the next writer to roll it back, browsing reads a private copy
+(:mod:`~.sqlite_snapshot`). Writers: ``synchronous=NORMAL``, a busy timeout (30 s by default),
+``BEGIN IMMEDIATE`` for every write. ``insert``/``update`` write the runs row and its index rows
+in one transaction, ``insert_many`` all records in one; a new session's ``INSERT`` on the primary
+key is what claims its id (no upsert). No file is opened by hand while a connection of this
+process holds it (:mod:`~.sqlite_files`).
 
 This module is the store: opening, transactions, setting up and keeping the index, reading and
 writing sessions and logs. What an index row holds and how it is written: ``sqlite_index``; a
@@ -271,6 +277,9 @@ class SQLiteSessionStore(SessionStore):
                 )
             if not self.read_only:
                 self._leave_wal()
+                # a killed process never damages the file at any setting; NORMAL leaves out the
+                # fsyncs that guard a power cut on old filesystems, and halves each write's cost
+                self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.execute("PRAGMA foreign_keys=OFF")
                 if new or self._needs_setup(version):
                     with self._write():
