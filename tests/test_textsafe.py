@@ -52,6 +52,9 @@ def test_every_unsafe_character_is_replaced() -> None:
         left = {c for c in shown if ord(c) in unsafe}
         assert left == ({"\n"} if keep else set())
         shown.replace("\n", "").encode("utf-8")  # no lone surrogate is left to fail here
+    # and nothing else is touched: every character of the BMP, one at a time
+    changed = {code for code in range(0x10000) if safe_text(chr(code)) != chr(code)}
+    assert changed == unsafe
 
 
 def test_clean_text_is_returned_as_is() -> None:
