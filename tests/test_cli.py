@@ -116,7 +116,7 @@ def test_list_human_shows_text_literally(project: Path) -> None:
         assert session_id in proc.stdout
     assert "\x1b" not in proc.stdout
     # in the command column, as typed: markup not applied, escape codes visible
-    assert f"exit 3 # {MARKUP} \\x1b[31mred\\x1b[0m" in proc.stdout
+    assert f"exit 3 # {MARKUP} ␛[31mred␛[0m" in proc.stdout
     header = next(line for line in proc.stdout.splitlines() if "started" in line)
     assert header.split() == [
         "started", "id", "status", "duration", "branch", "sha", "dirty", "command", "params",
@@ -124,7 +124,7 @@ def test_list_human_shows_text_literally(project: Path) -> None:
     ]  # fmt: skip
     # the params column, literally too
     assert "fail=true" in proc.stdout
-    assert f"label={MARKUP} \\x1b[31mred\\x1b[0m scale=3" in proc.stdout
+    assert f"label={MARKUP} ␛[31mred␛[0m scale=3" in proc.stdout
     assert "4 of 4 sessions" in proc.stdout
 
 
@@ -146,7 +146,7 @@ def test_show_human(project: Path) -> None:
     for heading in ("Run", "Git", "Parameters", "CLI", "Environment", "Log (last lines)"):
         assert heading in out
     assert "\x1b" not in out
-    assert f"{MARKUP} \\x1b[31mred\\x1b[0m" in out  # log tail and parameter, literally
+    assert f"{MARKUP} ␛[31mred␛[0m" in out  # log tail and parameter, literally
     assert "scale" in out and "main" in out and "clidemo" in out
 
 
@@ -193,7 +193,7 @@ def test_log(project: Path) -> None:
     assert f"{MARKUP} {ANSI}\n" in raw.stdout
     assert "job done\n" in raw.stdout and "progress to stderr\n" in raw.stdout
     shown = cli("log", second, cwd=project).stdout
-    assert "\x1b" not in shown and f"{MARKUP} \\x1b[31mred\\x1b[0m" in shown
+    assert "\x1b" not in shown and f"{MARKUP} ␛[31mred␛[0m" in shown
     err = cli("log", second, "--stream", "stderr", cwd=project).stdout
     assert err == "progress to stderr\n"
     chunks = cli_json("log", second, cwd=project)

@@ -19,6 +19,7 @@ CORE = (
     "sessionlens.stores.shelve_store",
     "sessionlens.stores.sqlite_store",
     "sessionlens.kedro",
+    "sessionlens.textsafe",
 )
 
 

@@ -240,7 +240,7 @@ async def test_control_sequences_cannot_break_the_screen(tmp_path: Path) -> None
         body = [line[1:] for line in shown if line.strip()]
         assert body[:8] == [
             "title gone",
-            "bell and backspace and cursor moves",
+            "bell␇ and back␈space and cursor moves",  # shown, as the log viewer shows them
             "progress 100%",
             "bold 256 not bold rgb",
             "still rgb on the next line",
@@ -555,13 +555,16 @@ def test_output_buffer_is_bounded_and_keeps_the_newest() -> None:
         ("\x1b[31mred\x1b[0m", "red"),
         ("a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b", "alinkb"),
         ("\x1b[2K\x1b[1Aup", "up"),
-        ("x\x9b31my", "xy"),
-        ("\x00\x01nul\x7f", "nul"),
+        ("x\x9b31my", "x<U+009B>31my"),
+        ("\x00\x01nul\x7f", "␀␁nul␡"),
+        ("bell\x07 back\x08", "bell␇ back␈"),
+        ("txt.\u202eexe \u2066i\u2069", "txt.<U+202E>exe <U+2066>i<U+2069>"),
+        ("\x1b[31mred\u202e\x1b[0m", "red<U+202E>"),
         ("50%\r100%\r", "100%"),
         ("lone \x1b", "lone "),
     ],
 )
-def test_ansi_parser_keeps_text_and_drops_controls(raw: str, text: str) -> None:
+def test_ansi_parser_keeps_text_drops_sequences_and_shows_controls(raw: str, text: str) -> None:
     from sessionlens.tui.ansi import plain
 
     assert plain(raw) == text

@@ -31,10 +31,11 @@ NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 # -- literal text -------------------------------------------------------------------------------
 def test_markup_stays_text_and_control_characters_become_visible() -> None:
     text = literal("[bold red]x[/] \x1b[31mred\x1b[0m\tend\x07\x7f\x9b")
-    assert text.plain == "[bold red]x[/] ␛[31mred␛[0m end␇␡\\x9b"  # tab to column 28
+    assert text.plain == "[bold red]x[/] ␛[31mred␛[0m end␇␡<U+009B>"  # tab to column 28
     assert not text.spans  # no style came from the value
     assert visible("a\nb") == "a␊b"
     assert visible("a\nb", keep_newlines=True) == "a\nb"
+    assert visible("exe.\u202etxt\u2066") == "exe.<U+202E>txt<U+2066>"  # bidi controls too
     assert literal(None).plain == ""
 
 

@@ -10,9 +10,10 @@ from sessionlens.cli.main import PROG
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from sessionlens.demo import build_demo
+    from sessionlens.textsafe import safe_text
 
     def say(text: str) -> None:
-        sys.stderr.write(f"{text}\n")
+        sys.stderr.write(f"{safe_text(text)}\n")
         sys.stderr.flush()
 
     demo = build_demo(args.dir, rebuild=args.rebuild, progress=say)

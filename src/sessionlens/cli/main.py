@@ -91,7 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("session", metavar="ID", help="session id or unique prefix")
     p.add_argument("--follow", "-F", action="store_true", help="keep printing while it runs")
     p.add_argument("--stream", choices=("stdout", "stderr"), help="only this stream")
-    p.add_argument("--raw", action="store_true", help="exact text, control characters included")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="the exact stored text, escape codes included: the one output that does not show "
+        "control characters visibly (for files and pipes; a terminal obeys them)",
+    )
     p.add_argument("--json", action="store_true", help="JSON chunks {stream, text}")
 
     p = sub.add_parser(
@@ -242,7 +247,10 @@ def open_read_store(spec: str | None) -> SessionStore:
 
 
 def _error(message: str) -> None:
-    line = " ".join(message.split())
+    """One line on stderr; store text and what the user typed are shown, never obeyed."""
+    from sessionlens.textsafe import safe_text
+
+    line = safe_text(" ".join(message.split()))
     try:
         sys.stderr.write(f"{PROG}: {line}\n")
         sys.stderr.flush()

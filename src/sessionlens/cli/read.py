@@ -180,7 +180,7 @@ def _print_chunks(
     store: SessionStore, session_id: str, start: int, args: argparse.Namespace
 ) -> int:
     """Print chunks from ``start`` on; returns the next chunk index."""
-    from sessionlens.cli.textsafe import printable
+    from sessionlens.textsafe import safe_text
 
     position = start
     out = sys.stdout
@@ -188,6 +188,6 @@ def _print_chunks(
         position += 1
         if args.stream not in (None, chunk.stream):
             continue
-        out.write(chunk.text if args.raw else printable(chunk.text, keep_newlines=True))
+        out.write(chunk.text if args.raw else safe_text(chunk.text, keep_newlines=True))
     out.flush()
     return position

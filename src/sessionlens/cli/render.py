@@ -1,8 +1,9 @@
 """Human output of the read commands, with Rich.
 
-Every value from a store goes into a ``rich.text.Text`` after :func:`printable` (never into a
-markup string), so ``[bold red]x[/]`` prints as those characters and escape codes cannot drive
-the terminal. Only imported for human output: ``--json`` never pays for Rich.
+Every value from a store goes into a ``rich.text.Text`` after
+:func:`sessionlens.textsafe.safe_text` (never into a markup string), so ``[bold red]x[/]`` prints
+as those characters and escape codes, C1 and bidi controls cannot drive the terminal. Only
+imported for human output: ``--json`` never pays for Rich.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sessionlens.cli.textsafe import printable
 from sessionlens.compare import MISSING, ChangedFile, Comparison
 from sessionlens.query import Query
 from sessionlens.record import SessionSummary, format_duration, params_of
+from sessionlens.textsafe import safe_text
 
 STATUS_STYLE = {
     "running": "bold cyan",
@@ -47,11 +48,12 @@ def lit(value: Any, style: str = "", *, keep_newlines: bool = False) -> Text:
         return Text("", style=style)
     if not isinstance(value, str):
         value = json.dumps(value, ensure_ascii=False, default=str)
-    return Text(printable(value, keep_newlines=keep_newlines), style=style)
+    return Text(safe_text(value, keep_newlines=keep_newlines), style=style)
 
 
 def fmt_time(value: str | None) -> str:
-    """An ISO UTC time as local ``YYYY-MM-DD HH:MM:SS``."""
+    """An ISO UTC time as local ``YYYY-MM-DD HH:MM:SS`` (anything else as it is: print it with
+    :func:`lit`)."""
     if not value:
         return ""
     try:
@@ -90,7 +92,7 @@ def print_session_table(
         table.add_column(name, **kwargs)
     for s in summaries:
         table.add_row(
-            Text(fmt_time(s.started_at)),
+            lit(fmt_time(s.started_at)),
             lit(s.session_id),
             status_text(s.status),
             Text(format_duration(s.duration_s)),
@@ -161,7 +163,7 @@ def print_session(
     head.append("  ")
     head.append(status_text(summary.status))
     out.print(head)
-    out.print(Text(store, style="dim"))
+    out.print(lit(store, "dim"))
     out.print()
 
     run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
@@ -298,7 +300,7 @@ def print_comparison(
         if row.key in ("exception.traceback",):
             continue
         style = "" if row.differs or not show_all else "dim"
-        key = Text(("≠ " if row.differs and show_all else "") + printable(row.key), style=style)
+        key = Text(("≠ " if row.differs and show_all else "") + safe_text(row.key), style=style)
         table.add_row(key, _cell(row.left), _cell(row.right), style=style)
     if rows:
         out.print(table)

@@ -99,8 +99,11 @@ def _report(running: RunningSession, *, quiet: bool) -> int:
 
 
 def _line(text: str) -> None:
+    """One line on stderr; it may quote the record (an exception's text): shown, never obeyed."""
+    from sessionlens.textsafe import safe_text
+
     with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(f"{PROG}: {text}\n")
+        sys.stderr.write(f"{PROG}: {safe_text(text)}\n")
         sys.stderr.flush()
 
 

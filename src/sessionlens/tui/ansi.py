@@ -1,10 +1,12 @@
-"""A small, fast ANSI parser for live output: SGR colours kept, every other control removed.
+"""A small, fast ANSI parser for live output: SGR colours kept, nothing else obeyed.
 
 A child's output may hold colours (``ESC[31m``), but also cursor moves, screen clears, OSC titles,
-bells and backspaces, which must never reach the app's own terminal. ``parse_line`` turns one
-line into ``(text, style)`` pieces: SGR sequences become Rich styles, everything else that is
-not printable is dropped. A carriage return shows what a terminal would: the text after the
-last one (progress bars).
+bells, backspaces and bidi overrides, which must never reach the app's own terminal.
+``parse_line`` turns one line into ``(text, style)`` pieces: SGR sequences become Rich styles,
+every other escape sequence is dropped, and what is left that a terminal would obey (C0 and C1
+controls, bidi controls) is shown by :func:`sessionlens.textsafe.safe_text` (``␇``,
+``<U+202E>``). A carriage return shows what a terminal would: the text after the last one
+(progress bars).
 
 The colour state is carried from line to line as an ``SgrState`` (a hashable tuple), so a line
 can be parsed on its own, lazily, when it becomes visible: ``state_after`` finds the state at
@@ -18,6 +20,8 @@ import re
 
 from rich.color import Color
 from rich.style import Style
+
+from sessionlens.textsafe import safe_text
 
 #: (foreground, background, attribute bits); ``RESET`` is the terminal's default look
 SgrState = tuple[Color | None, Color | None, int]
@@ -50,18 +54,15 @@ _CLEAR = {
     55: OVERLINE,
 }
 
-#: every escape sequence and control character; group 1-3: a CSI's parameters,
-#: intermediates and final byte (SGR is final ``m`` with no intermediates)
+#: every 7-bit escape sequence; group 1-3: a CSI's parameters, intermediates and final byte
+#: (SGR is final ``m`` with no intermediates). Lone controls are left to ``safe_text``.
 _TOKEN = re.compile(
     r"\x1b\[([0-?]*)([ -/]*)([@-~])"  # CSI (cursor moves, clears, SGR, ...)
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC (titles, hyperlinks), to BEL or ST
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
     r"|\x1b[ -/]*[0-~]?"  # other escape sequences, or a lone ESC
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|[\x00-\x08\x0a-\x1f\x7f-\x9f]"  # other controls (tab is kept)
 )
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
-_NEEDS_WORK = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _RESETS = ("\x1b[0m", "\x1b[m")
 
 _styles: dict[SgrState, Style | None] = {RESET: None}
@@ -159,9 +160,11 @@ Piece = tuple[str, SgrState]
 def parse_line(raw: str, state: SgrState = RESET) -> tuple[list[Piece], SgrState]:
     """One line (no ``\\n``) as printable pieces with their SGR state, and the state after it.
 
-    Tabs are kept (the widget expands them); every other control and escape sequence is gone.
+    Tabs are kept (the widget expands them); escape sequences are gone; other controls are
+    shown (``␇``, ``<U+009B>``, ``<U+202E>``).
     """
-    if not _NEEDS_WORK.search(raw):
+    if "\x1b" not in raw and "\r" not in raw:
+        raw = safe_text(raw)
         return ([(raw, state)] if raw else []), state
     raw = raw.rstrip("\r")
     if "\r" in raw:  # a terminal shows what the last carriage return left
@@ -171,14 +174,14 @@ def parse_line(raw: str, state: SgrState = RESET) -> tuple[list[Piece], SgrState
     pos = 0
     for match in _TOKEN.finditer(raw):
         if match.start() > pos:
-            pieces.append((raw[pos : match.start()], state))
+            pieces.append((safe_text(raw[pos : match.start()]), state))
         if match.group(3) == "m" and not match.group(2):
             params = match.group(1)
             if not params or params[0] not in "<=>?":
                 state = apply_sgr(state, params)
         pos = match.end()
     if pos < len(raw):
-        pieces.append((raw[pos:], state))
+        pieces.append((safe_text(raw[pos:]), state))
     return pieces, state
 
 

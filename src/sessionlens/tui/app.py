@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 from types import FrameType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 
 from sessionlens.project import ProjectConfig
 from sessionlens.stores.base import SessionStore
+from sessionlens.textsafe import safe_text
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.commands import SessionLensCommands
 from sessionlens.tui.screens.run import RunManager
@@ -67,6 +69,33 @@ class SessionLensApp(App[int]):
     @property
     def store(self) -> SessionStore:
         return self.client.store
+
+    # -- terminal safety: text that reaches the terminal without a widget of ours ----------
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (``Widget.notify`` lands here too), whatever its call site: a
+        message quoting a store (an error, a session id) is shown, never obeyed. Thread-safe,
+        as Textual's."""
+        super().notify(
+            safe_text(str(message), keep_newlines=True),
+            title=safe_text(str(title)),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
+
+    def validate_title(self, title: Any) -> str:
+        return safe_text(str(title))
+
+    def validate_sub_title(self, sub_title: Any) -> str:
+        return safe_text(str(sub_title))
 
     def on_mount(self) -> None:
         self.push_screen(SessionsScreen(self.client, self.clock, self.poll_interval))

@@ -2,8 +2,8 @@
 
 Store values come from other people's projects: a branch called ``[bold]x[/]`` or a log line with
 terminal escape codes must appear as the characters it is. So every value goes into a
-``rich.text.Text`` (never a markup string), and control characters become visible symbols.
-Nothing here imports Textual.
+``rich.text.Text`` (never a markup string), and control characters, C1 and bidi controls are
+shown by :func:`sessionlens.textsafe.safe_text`. Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -14,19 +14,14 @@ from typing import Any
 from rich.text import Text
 
 from sessionlens.record import format_duration  # noqa: F401 - re-exported for widgets
-
-# C0 controls -> the Unicode "control pictures" (U+2400..U+241F), DEL -> U+2421, C1 -> \x9b.
-_VISIBLE = {code: chr(0x2400 + code) for code in range(0x20)}
-_VISIBLE[0x7F] = "\u2421"
-_VISIBLE.update({code: f"\\x{code:02x}" for code in range(0x80, 0xA0)})
-_VISIBLE_KEEP_NEWLINE = {**_VISIBLE, 0x0A: "\n"}
+from sessionlens.textsafe import safe_text
 
 
 def visible(value: str, *, keep_newlines: bool = False, tab_size: int = 4) -> str:
-    """``value`` with tabs expanded and every other control character made visible."""
+    """``value`` with tabs expanded (a cell is a cell) and everything else made safe."""
     if "\t" in value:
         value = value.expandtabs(tab_size)
-    return value.translate(_VISIBLE_KEEP_NEWLINE if keep_newlines else _VISIBLE)
+    return safe_text(value, keep_newlines=keep_newlines)
 
 
 def literal(value: Any, style: str = "", *, keep_newlines: bool = False) -> Text:

@@ -25,6 +25,7 @@ from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
 from sessionlens.tui.text import Clock, absolute_time, format_duration, literal, parse_time
 from sessionlens.tui.widgets.log_view import LogView
 from sessionlens.tui.widgets.record_tree import RecordTree
+from sessionlens.tui.widgets.safe_input import SafeInput
 from sessionlens.tui.workers import ReportsWorkerErrors
 
 
@@ -69,7 +70,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
                 yield LogView(id="record-json")
             with TabPane("Log", id="tab-log"), Vertical():
                 yield LogView(id="log-view")
-                yield Input(
+                yield SafeInput(
                     placeholder="search the log (enter: find, n/N: next/previous)", id="log-search"
                 )
                 yield Static(id="log-status")
@@ -131,7 +132,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self.call_later(self._draw_title)
 
     def _status(self, message: str) -> None:
-        self.query_one("#log-status", Static).update(Text(message))
+        self.query_one("#log-status", Static).update(literal(message))  # quotes the search
 
     # -- actions -------------------------------------------------------------------------
     def action_back(self) -> None:

@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from sessionlens.runner import format_params, parse_params
 from sessionlens.tui.text import literal
+from sessionlens.tui.widgets.safe_input import SafeInput
 from sessionlens.tui.workers import error_message
 
 
@@ -79,13 +80,13 @@ class RunFormScreen(ModalScreen[RunRequest | None]):
             if self.note:
                 yield Static(literal(self.note), id="run-form-note")
             yield Label("Command")
-            yield Input(
+            yield SafeInput(
                 shlex.join(self.request.command),
                 placeholder="python train.py --epochs 3",
                 id="run-form-command",
             )
             yield Label("Parameters")
-            yield Input(
+            yield SafeInput(
                 format_params(self.request.params),
                 placeholder="scale=3,label=baseline",
                 id="run-form-params",

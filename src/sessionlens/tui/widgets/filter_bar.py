@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 from sessionlens.query import Query, QueryError, parse_query
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.text import literal
+from sessionlens.tui.widgets.safe_input import SafeInput
 
 PLACEHOLDER = (
     "/ to filter: words  branch:main  status:failed  dirty:yes  param.scale:3  since:2026-11-01"
@@ -40,7 +41,7 @@ class FilterBar(Horizontal):
         """Enter or escape in the box: hand the focus back."""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
+        yield SafeInput(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
         yield Static(id="filter-error")
 
     @property

@@ -7,7 +7,9 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
-from textual.widgets import Input
+
+from sessionlens.textsafe import safe_text
+from sessionlens.tui.widgets.safe_input import SafeInput
 
 URI_PREFIXES = ("sqlite:///", "shelve:///")
 MAX_ENTRIES = 2000
@@ -44,7 +46,11 @@ def complete_path(value: str) -> str | None:
             for i, entry in enumerate(entries):
                 if i >= MAX_ENTRIES:
                     break
-                if entry.name.startswith(start) and (show_hidden or entry.name[0] != "."):
+                if (
+                    entry.name.startswith(start)
+                    and (show_hidden or entry.name[0] != ".")
+                    and safe_text(entry.name) is entry.name  # a control character is no offer
+                ):
                     names.append((entry.name, entry.is_dir()))
     except OSError:
         return None
@@ -57,7 +63,7 @@ def complete_path(value: str) -> str | None:
     return prefix + completed
 
 
-class PathInput(Input):
+class PathInput(SafeInput):
     """``Input`` with filesystem completion; tab accepts the suggestion."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -34,6 +34,7 @@ from textual.widget import Widget
 
 from sessionlens.record import Record
 from sessionlens.stores.base import LogChunk
+from sessionlens.textsafe import safe_text
 from sessionlens.tui.ansi import RESET, SgrState, parse_line, state_after, style_of
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
@@ -344,8 +345,8 @@ class RunLog(ScrollView, can_focus=True):
         line_style = stderr if kind == STDERR else note if kind == NOTE else base
         marker = Segment("▎", stderr_marker) if kind == STDERR else Segment(" ", base)
         text_width = max(0, width - 1)
-        if kind == NOTE:
-            pieces = [(raw, RESET)]
+        if kind == NOTE:  # our own words, which may quote the record (an exception's text)
+            pieces = [(safe_text(raw), RESET)]
         else:
             # a 10 MB line costs what a screenful of it costs
             pieces = parse_line(raw[: scroll_x + text_width + 4096], state)[0]

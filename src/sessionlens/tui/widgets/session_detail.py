@@ -152,7 +152,7 @@ class SessionDetailPanel(VerticalScroll, can_focus=False):
     def show_empty(self, message: str = "No session selected") -> None:
         self.session_id = None
         self._shown = None
-        self.query_one("#detail-body", Static).update(Text(message))
+        self.query_one("#detail-body", Static).update(literal(message))
 
     def show(
         self,
