@@ -82,7 +82,7 @@ def make_hostile_sqlite(parent: Path) -> Path:
     path = folder / "session_store.db"
     store = SQLiteSessionStore(path, create=True)
     try:
-        store.save_many([hostile_record(1), hostile_record(2)])
+        store.insert_many([hostile_record(1), hostile_record(2)])
         for n in (1, 2):
             store.append_log(hostile_id(n), f"out {n} {HOSTILE}\n", "stdout")
             store.append_log(hostile_id(n), f"err {n} {HOSTILE}\n", "stderr")
@@ -111,7 +111,7 @@ def make_hostile_shelve(parent: Path) -> Path:
     folder = parent / FOLDER
     store = ShelveSessionStore(folder, create=True)
     try:
-        store.save(hostile_record(1, session_id=shelve_id(1)))
+        store.insert(hostile_record(1, session_id=shelve_id(1)))
     finally:
         store.close()
     bad = folder / shelve_id(2)

@@ -164,7 +164,7 @@ def test_log_follow_shows_new_lines_visibly(tmp_path: Path) -> None:
     writer = SQLiteSessionStore(path)
     follow = None
     try:
-        writer.save(running)
+        writer.insert(running)
         writer.append_log(hostile_id(4), f"follow 1 {HOSTILE}\n")
         env = {**os.environ, "COLUMNS": "240"}
         follow = subprocess.Popen(
