@@ -92,7 +92,7 @@ def test_browsing_a_store_sessionlens_wrote_changes_no_file(tmp_path: Path) -> N
         store.insert_many(records)
         store.append_log(records[1]["session_id"], "a line\n")
     before = folder_state(tmp_path)
-    assert list(before) == ["session_store.db"]  # no -wal/-shm left by the writer either
+    assert list(before) == ["session_store.db", "session_store.db.lock"]  # no -wal, no -shm
     browse_everything(path, 6)
     assert folder_state(tmp_path) == before
 
@@ -111,6 +111,8 @@ def test_a_wal_store_left_by_a_killed_writer_is_read_whole_and_untouched(
     browse_everything(path, 8)
     with open_store(path) as store:
         assert store.notice is not None and "private copy" in store.notice
+    listed = cli("list", "--store", str(path))
+    assert listed.returncode == 0 and "note: read from a private copy" in listed.stderr
     assert folder_state(tmp_path) == before
 
 

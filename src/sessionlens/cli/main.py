@@ -243,7 +243,10 @@ def open_read_store(spec: str | None) -> SessionStore:
     """Open a store for browsing (read-only); StoreError with one line when it cannot."""
     from sessionlens.stores import open_store
 
-    return open_store(spec or default_store_spec(), read_only=True)
+    store = open_store(spec or default_store_spec(), read_only=True)
+    if store.notice:
+        _error(f"note: {store.notice}")
+    return store
 
 
 def _error(message: str) -> None:

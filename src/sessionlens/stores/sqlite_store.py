@@ -82,6 +82,7 @@ from sessionlens.stores.sqlite_query import (
     summary_row,
 )
 from sessionlens.stores.sqlite_snapshot import Snapshot
+from sessionlens.stores.writer_turns import WriterTurns
 
 #: kedro-viz's DDL, byte for byte as SQLAlchemy emits it (see the kedro-viz fixture).
 KEDRO_VIZ_DDL = (
@@ -147,6 +148,7 @@ class SQLiteSessionStore(SessionStore):
         self._commits = 0  # own commits, for change_token (data_version counts others')
         self._wal = False  # the file's header says WAL mode
         self._snapshot: Snapshot | None = None  # browsing a private copy (sqlite_snapshot)
+        self._turns = WriterTurns(self.path)
         self._conn: sqlite3.Connection | None = None
         new = self._check_file(create)
         try:
@@ -408,8 +410,9 @@ class SQLiteSessionStore(SessionStore):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
-        """One ``BEGIN IMMEDIATE`` transaction: all of it lands, or none of it."""
-        with self._errors("write"):
+        """One ``BEGIN IMMEDIATE`` transaction, in this writer's turn (``writer_turns``): all of
+        it lands, or none of it."""
+        with self._errors("write"), self._turns.turn():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -749,6 +752,7 @@ class SQLiteSessionStore(SessionStore):
             if self._snapshot is not None:
                 self._snapshot.remove()
                 self._snapshot = None
+            self._turns.close()
 
 
 def _hot_journal(exc: sqlite3.Error) -> bool:

@@ -99,6 +99,14 @@ class SessionLensApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(SessionsScreen(self.client, self.clock, self.poll_interval))
+        self._tell_store_notice(self.store)
+
+    def _tell_store_notice(self, store: SessionStore) -> None:
+        """What a person browsing this store should know (e.g. it is read from a copy)."""
+        if store.notice:
+            self.notify(
+                store.notice, title="About this store", severity="warning", timeout=12, markup=False
+            )
 
     @property
     def sessions_screen(self) -> SessionsScreen:
@@ -133,6 +141,7 @@ class SessionLensApp(App[int]):
             self._opened.remove(old.store)
             old.close()
         self.notify(f"Opened {store.describe()}", markup=False)
+        self._tell_store_notice(store)
 
     async def action_quit(self) -> None:
         """Quit; while a run is in progress, ask first (quitting stops it)."""
