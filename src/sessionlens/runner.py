@@ -36,6 +36,9 @@ What it guarantees:
   session, so grandchildren are reached too), then SIGTERM after ``grace_period`` and SIGKILL
   after ``kill_after`` more seconds if it is still alive; each further ``interrupt()`` call
   escalates at once. The run is recorded ``interrupted`` and what is left of the group is killed.
+* Nothing outlives its owner: a :class:`~sessionlens.watchdog.Watchdog` (a tiny ``sh``) kills
+  the child's process group when this process dies without ending the run (SIGKILL included);
+  a run that ended normally disarms it, so daemons a child leaves on purpose are left alone.
 * The child's environment gets ``SESSIONLENS_SESSION_ID``, ``SESSIONLENS_PARAMS`` (the session's
   parameters as JSON), ``SESSIONLENS_STORE`` (the store's location) and
   ``PYTHONUNBUFFERED=1`` (unless set) so Python children stream live through the pipe.
@@ -67,6 +70,7 @@ from typing import IO, TYPE_CHECKING, Any
 from sessionlens.errors import SessionLensError
 from sessionlens.record import Record, params_of
 from sessionlens.stores.base import LogChunk
+from sessionlens.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from sessionlens.gitinfo import GitProbe
@@ -209,6 +213,7 @@ class RunningSession:
         )
         self._extra_env = dict(env or {})
         self._proc: subprocess.Popen[bytes] | None = None
+        self._watchdog: Watchdog | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._done = threading.Event()
@@ -335,6 +340,8 @@ class RunningSession:
             self._started.set()
             self._finish_after_error(exc)
         finally:
+            if self._watchdog is not None:
+                self._watchdog.reap()
             if self._queue is not None:
                 self._queue.put(None)
             self._done.set()
@@ -363,18 +370,31 @@ class RunningSession:
         return env
 
     def _spawn(self) -> None:
+        """Start the child in a session of its own (an interrupt reaches its whole group), with
+        a :class:`~sessionlens.watchdog.Watchdog` started first and armed at once, so the group
+        dies with this process even when it is SIGKILLed."""
+        env = self._child_env()
+        watchdog = Watchdog.start()
         with self._signal_lock:
-            self._proc = subprocess.Popen(
-                self.argv,
-                cwd=str(self.cwd),
-                env=self._child_env(),
-                stdin=self.stdin,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                bufsize=0,
-                start_new_session=True,  # own process group: signals reach grandchildren
-                close_fds=True,
-            )
+            try:
+                self._proc = subprocess.Popen(
+                    self.argv,
+                    cwd=str(self.cwd),
+                    env=env,
+                    stdin=self.stdin,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    bufsize=0,
+                    start_new_session=True,  # own process group: signals reach grandchildren
+                    close_fds=True,
+                )
+            except BaseException:
+                if watchdog is not None:
+                    watchdog.reap()
+                raise
+            if watchdog is not None:
+                watchdog.arm(self._proc.pid)
+                self._watchdog = watchdog
 
     def _read_until_eof(self) -> None:
         proc = self._proc
@@ -486,6 +506,8 @@ class RunningSession:
             self._escalate_at = None
             if self._interrupted:
                 self._killpg(_ESCALATION[-1])  # leave no orphans of an interrupted run
+            if self._watchdog is not None:
+                self._watchdog.disarm()  # ended here, not by our death: leave the group be
 
     def _killpg(self, sig: int) -> None:
         proc = self._proc
@@ -533,6 +555,8 @@ class RunningSession:
         if proc is not None and proc.poll() is None:
             self._killpg(_ESCALATION[-1])
             proc.wait()
+        if self._watchdog is not None:
+            self._watchdog.disarm()
         if self.status is None:
             code = proc.returncode if proc is not None else None
             self.exit_code = 128 - code if code is not None and code < 0 else code
