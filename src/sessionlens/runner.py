@@ -26,8 +26,9 @@ What it guarantees:
 * Output: one reader thread reads both pipes in chunks of up to 64 KiB with ``os.read`` (never
   line by line; a flood of a million lines costs a few hundred reads). Every read batch is handed
   to ``on_output(list[LogChunk])`` at once (decoded as UTF-8, split multibyte characters kept
-  whole), or queued for :meth:`RunningSession.iter_output` with ``queue_output=True``. The
-  callback runs on the reader thread: a UI hands the batch to its own thread
+  whole), or queued for :meth:`RunningSession.iter_output` with ``queue_output=True``; the same
+  output as raw bytes goes to ``on_bytes`` (the terminal copy, unchanged). Callbacks run on the
+  reader thread: a UI hands the batch to its own thread
   (``App.call_from_thread``); a slow callback slows the reader, never loses output.
 * Log: the same text goes to ``store.append_log(session_id, text, stream)`` in batches, at least
   once per ``flush_interval`` (1 s) and whenever ``flush_bytes`` (64 KiB) are pending, so a crash
@@ -80,6 +81,9 @@ if TYPE_CHECKING:
 
 #: Called on the reader thread with each batch of output, in order.
 OutputCallback = Callable[[list[LogChunk]], None]
+#: Called on the reader thread with each batch of output as the child wrote it: raw bytes, in
+#: order, as ``(stream, data)`` pairs (a terminal copy must not decode and re-encode).
+BytesCallback = Callable[[list[tuple[str, bytes]]], None]
 #: Called on the reader thread once the run has ended and its record is saved.
 FinishCallback = Callable[["RunningSession"], None]
 
@@ -159,19 +163,22 @@ def command_with_params(argv: Sequence[str], params: Mapping[str, Any]) -> list[
 
 
 # -- terminal consumer ----------------------------------------------------------------------
-def echo_to_terminal(chunks: list[LogChunk]) -> None:
-    """Write a batch to this process's stdout/stderr as it came (the CLI's ``on_output``)."""
-    touched: set[IO[str]] = set()
-    for chunk in chunks:
-        stream = sys.stderr if chunk.stream == "stderr" else sys.stdout
+def echo_to_terminal(chunks: list[tuple[str, bytes]]) -> None:
+    """Write a batch to this process's stdout/stderr byte for byte as the child wrote it (the
+    CLI's ``on_bytes``): ``sessionlens run -- CMD > f`` gives the same ``f`` as ``CMD > f``,
+    binary output included. Only the stored log is decoded text."""
+    touched: set[IO[Any]] = set()
+    for stream_name, data in chunks:
+        stream = sys.stderr if stream_name == "stderr" else sys.stdout
         buffer = getattr(stream, "buffer", None)
         if buffer is not None:
-            buffer.write(chunk.text.encode(stream.encoding or "utf-8", "replace"))
-        else:
-            stream.write(chunk.text)
-        touched.add(stream)
-    for stream in touched:
-        stream.flush()
+            buffer.write(data)
+            touched.add(buffer)
+        else:  # replaced by a text-only stream (tests, notebooks): text is all it takes
+            stream.write(data.decode("utf-8", "replace"))
+            touched.add(stream)
+    for target in touched:
+        target.flush()
 
 
 # -- the running session --------------------------------------------------------------------
@@ -184,6 +191,7 @@ class RunningSession:
         argv: Sequence[str],
         *,
         on_output: OutputCallback | None = None,
+        on_bytes: BytesCallback | None = None,
         on_finish: FinishCallback | None = None,
         queue_output: bool = False,
         close_session: bool = False,
@@ -206,6 +214,7 @@ class RunningSession:
         self.grace_period = grace_period
         self.kill_after = kill_after
         self._on_output = on_output
+        self._on_bytes = on_bytes
         self._on_finish = on_finish
         self._close_session = close_session
         self._queue: queue.Queue[list[LogChunk] | None] | None = (
@@ -416,6 +425,7 @@ class RunningSession:
                 if self._escalate_at is not None:
                     timeout = max(0.0, min(timeout, self._escalate_at - now))
                 batch: list[LogChunk] = []
+                raw: list[tuple[str, bytes]] = []
                 for key, _ in selector.select(timeout):
                     stream = key.data
                     data = os.read(key.fd, READ_SIZE)
@@ -424,9 +434,12 @@ class RunningSession:
                         text = decoders[stream].decode(b"", final=True)
                     else:
                         self.output_bytes += len(data)
+                        raw.append((stream, data))
                         text = decoders[stream].decode(data)
                     if text:
                         batch.append(LogChunk(text, stream))
+                if raw and self._on_bytes is not None:
+                    self._echo(raw)
                 now = time.monotonic()
                 if batch:
                     last_data = now
@@ -443,6 +456,14 @@ class RunningSession:
             selector.close()
             proc.stdout.close()
             proc.stderr.close()
+
+    def _echo(self, raw: list[tuple[str, bytes]]) -> None:
+        callback = self._on_bytes
+        if callback is not None:
+            try:
+                callback(raw)
+            except Exception:  # e.g. a closed terminal: keep logging, stop echoing
+                self._on_bytes = None
 
     def _deliver(self, batch: list[LogChunk]) -> None:
         for chunk in batch:
@@ -581,6 +602,7 @@ def launch(
     env_name: str | None = None,
     command_path: str | None = None,
     on_output: OutputCallback | None = None,
+    on_bytes: BytesCallback | None = None,
     on_finish: FinishCallback | None = None,
     project: ProjectConfig | None = None,
     git_probe: GitProbe | None = None,
@@ -623,6 +645,7 @@ def launch(
         session,
         command_with_params(base, params),
         on_output=on_output,
+        on_bytes=on_bytes,
         on_finish=on_finish,
         close_session=True,
         **options,

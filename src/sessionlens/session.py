@@ -256,10 +256,9 @@ class Session:
 
         if isinstance(argv, str | bytes) or not argv:
             raise SessionError("a run needs a command: a non-empty list of arguments")
-        callback = on_output
         if echo:
-            callback = echo_to_terminal if on_output is None else _both(on_output)
-        running = RunningSession(self, list(argv), on_output=callback, env=env, cwd=cwd, **options)
+            options.setdefault("on_bytes", echo_to_terminal)  # bytes as the child wrote them
+        running = RunningSession(self, list(argv), on_output=on_output, env=env, cwd=cwd, **options)
         running.start()
         return running
 
@@ -421,13 +420,3 @@ def open_session_store(spec: str | None, project: ProjectConfig) -> SessionStore
         with contextlib.suppress(OSError):
             (folder / ".gitignore").write_text("# written by sessionlens\n*\n")
     return store
-
-
-def _both(first: OutputCallback) -> OutputCallback:
-    from sessionlens.runner import echo_to_terminal
-
-    def callback(chunks: Any) -> None:
-        first(chunks)
-        echo_to_terminal(chunks)
-
-    return callback

@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 rerun_of=args.rerun_of,
                 env_name=args.env,
                 command_path=shlex.join([PROG, *args.argv_full]),
-                on_output=echo_to_terminal,
+                on_bytes=echo_to_terminal,  # byte for byte: binary output too
                 stdin=None,  # the terminal's, so a run can still prompt
             )
         except NoCommandError as exc:
