@@ -17,6 +17,8 @@ the old record or the new one, never half of one. Replacing an existing session 
 folder aside first (``.old-<id>-*``), which a read-write open puts back if a crash left it there.
 Logs: ``<dir>/.sessionlens/logs/<session_id>.jsonl``, one JSON object per appended chunk
 (``{"stream": ..., "text": ...}``), appended with ``O_APPEND`` so concurrent appends never mix.
+Heartbeat: that file's mtime (appends move it, ``heartbeat`` touches it), so a live run's
+heartbeat costs no write of its own and a reader a ``stat``.
 
 Listing at scale: session ids are folder names. Summaries are cached in memory per session,
 keyed by the folder's and its files' mtimes; a listing only stats the top folder (plus sessions
@@ -358,12 +360,12 @@ class ShelveSessionStore(SessionStore):
 
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
-        return _common.count(self._refresh(), query)
+        return _common.count(self._refresh(), query, self.last_heartbeat)
 
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
     ) -> list[SessionSummary]:
-        return _common.select(self._refresh(), query, offset, limit)
+        return _common.select(self._refresh(), query, offset, limit, self.last_heartbeat)
 
     def _session_dir(self, session_id: str) -> Path:
         try:
@@ -389,6 +391,14 @@ class ShelveSessionStore(SessionStore):
 
     def _log_path(self, session_id: str) -> Path:
         return self.root / ".sessionlens" / "logs" / f"{session_id}.jsonl"
+
+    def last_heartbeat(self, session_id: str) -> float | None:
+        """The log file's mtime: every append moves it, :meth:`heartbeat` touches it."""
+        try:
+            _check_session_id(session_id, self.location)
+            return os.stat(self._log_path(session_id)).st_mtime
+        except (OSError, StoreError):
+            return None
 
     def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
         try:
@@ -492,3 +502,18 @@ class ShelveSessionStore(SessionStore):
                 os.close(fd)
         except OSError as exc:
             raise StoreError(f"{path}: cannot append ({exc.strerror})") from None
+
+    def heartbeat(self, session_id: str) -> None:
+        """Touch the session's log file (made empty when the run printed nothing yet): no data
+        written, one inode update, and a reader needs only a ``stat``."""
+        self._check_writable()
+        _check_session_id(session_id, self.location)
+        path = self._log_path(session_id)
+        try:
+            try:
+                os.utime(path)
+            except FileNotFoundError:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot record a heartbeat ({exc.strerror})") from None

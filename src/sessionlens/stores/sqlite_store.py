@@ -18,6 +18,12 @@ sessionlens adds its own tables beside them and never alters kedro-viz's:
 - ``sessionlens_params(session_id, name, value)``: each run parameter as the text the filter
   compares (``param.scale:3``), indexed by (name, value) so a parameter term is an index lookup.
 - ``sessionlens_logs(session_id, seq, stream, text)``: logs as they were streamed.
+- ``sessionlens_heartbeats(session_id, at)``: when each run last said it was alive (epoch
+  seconds, the writer's clock); ``append_log`` refreshes it in the same transaction, so a busy
+  run costs no extra write, and a quiet one writes this one small row every few seconds. Kept
+  apart from ``runs`` so a heartbeat never rewrites a record nor moves ``change_token``. Added
+  without a schema version bump (created on the next read-write open; a reader of a file
+  without it sees no heartbeats, i.e. today's rules).
 
 Index upkeep. A store written only by kedro-viz (or rows a Kedro process adds later) has runs
 rows without index rows. Opened read-write, those are indexed into the file (at open and
@@ -43,6 +49,7 @@ import contextlib
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -88,6 +95,11 @@ KEDRO_VIZ_DDL = (
 
 META_TABLE = "sessionlens_meta"
 LOG_TABLE = "sessionlens_logs"
+HEARTBEAT_TABLE = "sessionlens_heartbeats"
+_HEARTBEAT_UPSERT = (
+    f"INSERT INTO main.{HEARTBEAT_TABLE} (session_id, at) VALUES (?, ?) "
+    "ON CONFLICT(session_id) DO UPDATE SET at = excluded.at"
+)
 
 _LOG_PAGE = 2000
 
@@ -132,6 +144,7 @@ class SQLiteSessionStore(SessionStore):
         self._has_details = False  # kedro-viz's user_run_details exists
         self._details_rows = False  # ... and has rows: join it (else titles are all NULL)
         self._has_logs = False
+        self._has_heartbeats = False
         self._params = f"main.{PARAMS_TABLE}"
         #: count() results until the data changes; list_summaries reads them to plan a page
         self._counts: dict[tuple, int] = {}
@@ -232,6 +245,7 @@ class SQLiteSessionStore(SessionStore):
             self._has_details = "user_run_details" in tables
             self._has_logs = LOG_TABLE in tables
             self._has_meta = META_TABLE in tables
+            self._has_heartbeats = HEARTBEAT_TABLE in tables
 
     def _needs_setup(self, version: int | None) -> bool:
         """Whether opening read-write must write (tables, indexes, rows to index); a store in
@@ -239,7 +253,7 @@ class SQLiteSessionStore(SessionStore):
         if version != SCHEMA_VERSION:
             return True
         names = {r[0] for r in self._conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
-        wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, f"ix_{PARAMS_TABLE}_value"}
+        wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, HEARTBEAT_TABLE, f"ix_{PARAMS_TABLE}_value"}
         wanted |= {f"ix_{INDEX_TABLE}_{n}" for n, _ in SORT_INDEXES}
         return not wanted <= names or self._max_rowid() > self._meta_rowid()
 
@@ -295,6 +309,10 @@ class SQLiteSessionStore(SessionStore):
             f"CREATE TABLE IF NOT EXISTS main.{LOG_TABLE} (session_id TEXT NOT NULL, "
             "seq INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL, "
             "PRIMARY KEY (session_id, seq))"
+        )
+        self._conn.execute(
+            f"CREATE TABLE IF NOT EXISTS main.{HEARTBEAT_TABLE} (session_id TEXT NOT NULL "
+            "PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID"
         )
 
     # -- errors and transactions ---------------------------------------------------------
@@ -384,7 +402,8 @@ class SQLiteSessionStore(SessionStore):
         if self._idx is None or version != self._data_version:
             self._refresh_index(version)
         assert self._idx is not None
-        return IndexTables(self._idx, self._params, self._details_rows)
+        beats = f"main.{HEARTBEAT_TABLE}" if self._has_heartbeats else None
+        return IndexTables(self._idx, self._params, self._details_rows, beats)
 
     def _refresh_index(self, version: int) -> None:
         self._data_version = version
@@ -413,6 +432,7 @@ class SQLiteSessionStore(SessionStore):
             self._has_details = True
             self._data_version = None  # count its rows on the next read
         self._has_logs = LOG_TABLE in tables
+        self._has_heartbeats = HEARTBEAT_TABLE in tables
         main_ok = {
             INDEX_TABLE,
             META_TABLE,
@@ -477,7 +497,7 @@ class SQLiteSessionStore(SessionStore):
         with self._errors("count"):
             tables = self._ensure_index()
             params: dict[str, Any] = {}
-            status = "i.status" if query.is_empty else status_sql(self._conn, tables.index, params)
+            status = "i.status" if query.is_empty else status_sql(self._conn, tables, params)
             key = count_key(query, params)
             if key in self._counts:
                 return self._counts[key]
@@ -496,7 +516,7 @@ class SQLiteSessionStore(SessionStore):
         with self._errors("list"):
             tables = self._ensure_index()
             params: dict[str, Any] = {}
-            status = status_sql(self._conn, tables.index, params)
+            status = status_sql(self._conn, tables, params)
             known = self._counts.get(count_key(query, params))
             rows = page_rows(
                 self._conn, tables, query, status, params, offset=offset, limit=limit, known=known
@@ -520,6 +540,15 @@ class SQLiteSessionStore(SessionStore):
         record = decode_blob(row[0], f"{self.path}: session {session_id}")
         record.setdefault("session_id", session_id)
         return record
+
+    def last_heartbeat(self, session_id: str) -> float | None:
+        with self._errors("read"):
+            if not self._has_heartbeats:
+                return None
+            row = self._conn.execute(
+                f"SELECT at FROM main.{HEARTBEAT_TABLE} WHERE session_id = ?", (session_id,)
+            ).fetchone()
+        return None if row is None else float(row[0])
 
     def user_details(self, session_id: str) -> Mapping[str, Any]:
         with self._errors("read"):
@@ -625,6 +654,12 @@ class SQLiteSessionStore(SessionStore):
                 "WHERE session_id = ?), ?, ?)",
                 (session_id, session_id, stream, text),
             )
+            self._conn.execute(_HEARTBEAT_UPSERT, (session_id, time.time()))
+
+    def heartbeat(self, session_id: str) -> None:
+        self._check_writable()
+        with self._write():
+            self._conn.execute(_HEARTBEAT_UPSERT, (session_id, time.time()))
 
     # -- lifecycle --------------------------------------------------------------------
     def close(self) -> None:
