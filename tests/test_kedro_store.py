@@ -16,6 +16,8 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 import traceback
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -344,3 +346,19 @@ def test_kedro_session_in_another_store_does_not_join(
     store.update(kedro_session_data(repo))
     store.save()
     assert list(viz_rows(repo / ".viz" / "session_store.db")) == [SID]
+
+
+def test_a_running_pipeline_beats_until_it_ends(repo: Path) -> None:
+    """The hooks refresh the session's heartbeat on a timer (a quiet node must not look lost)
+    and stop when the pipeline ends."""
+    store = SQLiteStore(str(repo / ".viz"), SID)
+    store.update(kedro_session_data(repo))
+    HOOKS.before_pipeline_run(run_params=run_params())
+    deadline = time.monotonic() + 10
+    with open_store(str(repo / ".viz" / "session_store.db")) as reader:
+        while reader.last_heartbeat(SID) is None:
+            assert time.monotonic() < deadline, "no heartbeat during the pipeline"
+            time.sleep(0.02)
+    HOOKS.after_pipeline_run(run_params=run_params())
+    store.save()
+    assert not [t for t in threading.enumerate() if t.name.startswith("sessionlens-kedro-beat")]

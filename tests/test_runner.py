@@ -527,3 +527,41 @@ def test_rerun_request_from_sessionlens_and_kedro_records(
     assert command == ["kedro", "run", "--env", "local"]
     assert params == {"scale": 3, "offset": 100}
     assert rerun_request(by_path[None]) is None  # the Python-API session
+
+
+# -- heartbeat ----------------------------------------------------------------------------------
+def test_a_quiet_run_keeps_its_heartbeat_fresh(
+    repo: Path, store: SQLiteSessionStore, db: Path
+) -> None:
+    """A child that prints nothing, then even closes its pipes (the runner then waits on the
+    process alone), still gets a heartbeat at least every ``heartbeat_every`` seconds."""
+    argv = script(
+        repo,
+        "quiet.py",
+        """
+        import os, time
+        time.sleep(0.5)
+        os.close(1); os.close(2)
+        while not os.path.exists("release"):
+            time.sleep(0.02)
+        os._exit(0)
+        """,
+    )
+    session = Session.create(repo, store)
+    running = session.start(argv, heartbeat_every=0.2)
+    beats: set[float] = set()
+    try:
+        with SQLiteSessionStore(db, read_only=True) as reader:
+            deadline = time.monotonic() + 20
+            while len(beats) < 8:  # ~0.5 s with open pipes, then with closed ones
+                assert time.monotonic() < deadline, f"only {len(beats)} heartbeats"
+                beat = reader.last_heartbeat(session.session_id)
+                if beat is not None:
+                    beats.add(beat)
+                time.sleep(0.05)
+            assert reader.get_summary(session.session_id).status == "running"
+    finally:
+        (repo / "release").touch()
+        record = running.wait(timeout=20)
+        session.close()
+    assert record["run"]["status"] == "success"

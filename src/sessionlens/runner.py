@@ -33,6 +33,9 @@ What it guarantees:
 * Log: the same text goes to ``store.append_log(session_id, text, stream)`` in batches, at least
   once per ``flush_interval`` (1 s) and whenever ``flush_bytes`` (64 KiB) are pending, so a crash
   loses at most about a second of log. Adjacent pieces of one stream are joined into one append.
+* Heartbeat: ``store.heartbeat(session_id)`` once the child runs and then at least every
+  ``heartbeat_every`` seconds (``record.HEARTBEAT_EVERY_S``) even when it prints nothing; each
+  log append counts as one. A run whose runner vanished shows ``lost`` once it goes stale.
 * Interrupt: ``interrupt()`` sends SIGINT to the child's process group (the child runs in its own
   session, so grandchildren are reached too), then SIGTERM after ``grace_period`` and SIGKILL
   after ``kill_after`` more seconds if it is still alive; each further ``interrupt()`` call
@@ -69,7 +72,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from sessionlens.errors import SessionLensError
-from sessionlens.record import Record, params_of
+from sessionlens.record import HEARTBEAT_EVERY_S, Record, params_of
 from sessionlens.stores.base import LogChunk
 from sessionlens.watchdog import Watchdog
 
@@ -202,6 +205,7 @@ class RunningSession:
         flush_bytes: int = FLUSH_BYTES,
         grace_period: float = GRACE_PERIOD_S,
         kill_after: float = KILL_AFTER_S,
+        heartbeat_every: float = HEARTBEAT_EVERY_S,
     ) -> None:
         if isinstance(argv, str | bytes) or not argv:
             raise ParamsError("a run needs a command: a non-empty list of arguments")
@@ -213,6 +217,7 @@ class RunningSession:
         self.flush_bytes = flush_bytes
         self.grace_period = grace_period
         self.kill_after = kill_after
+        self.heartbeat_every = heartbeat_every
         self._on_output = on_output
         self._on_bytes = on_bytes
         self._on_finish = on_finish
@@ -234,6 +239,7 @@ class RunningSession:
         self._pending: list[tuple[str, str]] = []
         self._pending_size = 0
         self._last_flush = 0.0
+        self._last_beat = 0.0
         self._began = 0.0
         self.exit_code: int | None = None
         self.status: str | None = None
@@ -342,6 +348,7 @@ class RunningSession:
             if self._interrupted:  # interrupt() came while the child was being started
                 self._interrupted = False
                 self.interrupt()
+            self._beat(time.monotonic())  # the child runs: start() has returned already
             self._read_until_eof()
             self._reap()
             self._finish()
@@ -445,6 +452,7 @@ class RunningSession:
                     last_data = now
                     self._deliver(batch)
                 self._maybe_flush(now)
+                self._maybe_beat(now)
                 self._maybe_escalate(now)
                 if proc.poll() is not None:
                     # The child is gone; a grandchild may hold the pipes open. Read what is
@@ -500,8 +508,21 @@ class RunningSession:
                     stream, parts = next_stream, []
                 parts.append(text)
             store.append_log(session_id, "".join(parts), stream)
+            self._last_beat = time.monotonic()  # an append is a heartbeat
         except Exception as exc:  # a full disk must not kill the run; the record says so
             self.log_error = exc
+
+    def _maybe_beat(self, now: float) -> None:
+        if now - self._last_beat >= self.heartbeat_every:
+            self._beat(now)
+
+    def _beat(self, now: float) -> None:
+        """Tell the store the run is alive (``SessionStore.heartbeat``), at least every
+        ``heartbeat_every`` seconds even while the child prints nothing; log appends count as
+        beats. A failed beat is not retried before the next one is due."""
+        self._last_beat = now
+        with contextlib.suppress(Exception):
+            self.session.store.heartbeat(self.session_id)
 
     def _maybe_escalate(self, now: float) -> None:
         if self._escalate_at is not None and now >= self._escalate_at:
@@ -514,15 +535,18 @@ class RunningSession:
     def _reap(self) -> None:
         proc = self._proc
         assert proc is not None
-        while True:
-            timeout = None
+        while True:  # the pipes are closed; the child may still run for hours
+            now = time.monotonic()
+            timeout = max(0.0, self._last_beat + self.heartbeat_every - now)
             if self._escalate_at is not None:
-                timeout = max(0.0, self._escalate_at - time.monotonic())
+                timeout = min(timeout, max(0.0, self._escalate_at - now))
             try:
                 proc.wait(timeout)
                 break
             except subprocess.TimeoutExpired:
-                self._maybe_escalate(time.monotonic())
+                now = time.monotonic()
+                self._maybe_escalate(now)
+                self._maybe_beat(now)
         with self._signal_lock:
             self._escalate_at = None
             if self._interrupted:

@@ -263,10 +263,18 @@ class Session:
         return running
 
     def _run_callable(self, func: Callable[[], T]) -> T:
+        from sessionlens.heartbeat import HeartbeatThread
+
         self._begin_run(callable_name=_callable_name(func), pid=os.getpid())
         started = time.monotonic()
+        store, session_id = self.store, self.session_id
+        beats = HeartbeatThread(lambda: store.heartbeat(session_id), name=f"beat-{session_id}")
+        beats.start()
         try:
-            result = func()
+            try:
+                result = func()
+            finally:
+                beats.stop()  # no beat lands after the final record
         except BaseException as exc:
             self._record_exception(type(exc), exc, exc.__traceback__)
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"

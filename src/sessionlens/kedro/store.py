@@ -15,6 +15,8 @@ host, command), the git branch and full sha and the ``environment``, is written 
 :mod:`sessionlens.kedro.hooks` into the live store of the session (found by session id with
 :func:`live_store`) and saved at pipeline start (so the app sees a live run), at its end and at
 session close. Every save replaces the one record of the session id: nothing is written twice.
+While the pipeline runs, its log records are kept with the session and a heartbeat is written
+every few seconds (``record.HEARTBEAT_EVERY_S``), so a run whose process vanished shows ``lost``.
 
 Kedro is imported here, not in ``sessionlens``: Kedro's settings validation requires
 ``SESSION_STORE_CLASS`` to subclass its ``BaseSessionStore``. Without Kedro installed, a stand-in
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sessionlens.errors import StoreError, UnknownSessionError
+from sessionlens.heartbeat import HeartbeatThread
 from sessionlens.record import Record, running_run, to_jsonable, utc_now_iso
 
 if TYPE_CHECKING:
@@ -130,6 +133,7 @@ class KedroSessionStore(_Base):
         self._git_enriched = False
         self._save_lock = threading.RLock()
         self._log_capture: _LogCapture | None = None
+        self._beats: HeartbeatThread | None = None
         self._parent_checked = False
         self._parent_id: str | None = None
         super().__init__(str(path), str(session_id))
@@ -341,6 +345,11 @@ class KedroSessionStore(_Base):
             if backend.capabilities.logs:
                 backend.append_log(self._session_id, text, stream)
 
+    def heartbeat(self) -> None:
+        """Tell the store this session's run is alive (see ``SessionStore.heartbeat``)."""
+        with self.open_backend(read_only=False) as backend:
+            backend.heartbeat(self._session_id)
+
     def _start_log_capture(self) -> None:
         """Keep the run's log records with the session, as ``sessionlens run`` keeps a
         command's output (a session launched by ``sessionlens run`` has its output already)."""
@@ -354,9 +363,15 @@ class KedroSessionStore(_Base):
             logging.getLogger().removeHandler(previous)
             previous.flush()
         logging.getLogger().addHandler(self._log_capture)
+        # log flushes beat too, but a quiet node must not look lost: beat on a timer as well
+        self._beats = HeartbeatThread(self.heartbeat, name=f"kedro-beat-{self._session_id}")
+        self._beats.start()
 
     def _stop_log_capture(self) -> None:
         global _active_capture
+        beats, self._beats = self._beats, None
+        if beats is not None:
+            beats.stop()
         capture, self._log_capture = self._log_capture, None
         with _live_lock:
             if _active_capture is capture:
