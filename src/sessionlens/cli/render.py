@@ -30,6 +30,7 @@ STATUS_STYLE = {
     "completed": "green",
     "failed": "bold red",
     "interrupted": "yellow",
+    "lost": "magenta",
 }
 
 
