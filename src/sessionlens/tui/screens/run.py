@@ -473,6 +473,11 @@ class RunManager:
         while not self._finished.is_set() and time.monotonic() < end:
             await asyncio.sleep(0.02)
 
+    def wait_finished(self, timeout: float | None = None) -> bool:
+        """Block until no run is active or its final record is saved; False on timeout. Safe
+        from any thread (a signal handler's helper thread uses it)."""
+        return self._finished.wait(timeout)
+
     def shutdown(self) -> None:
         """The app is going away (any way): kill a child still running, wait for its record."""
         self._stopping = True
