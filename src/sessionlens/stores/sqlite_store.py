@@ -149,12 +149,19 @@ class SQLiteSessionStore(SessionStore):
         #: count() results until the data changes; list_summaries reads them to plan a page
         self._counts: dict[tuple, int] = {}
         self._commits = 0  # own commits, for change_token (data_version counts others')
+        self._made_folders: list[Path] = []  # folders this open created for a new file
         new = self._check_file(create)
-        self._conn = self._connect(new)
+        creating = new and not self.path.exists()
         try:
-            self._check_layout(new)
-        except BaseException:
-            self._conn.close()
+            self._conn = self._connect(new)
+            try:
+                self._check_layout(new)
+            except BaseException:
+                self._conn.close()
+                raise
+        except BaseException as exc:
+            if creating:
+                self._remove_unborn(exc)
             raise
 
     # -- opening ----------------------------------------------------------------------
@@ -163,6 +170,8 @@ class SQLiteSessionStore(SessionStore):
         path = self.path
         if not path.exists():
             if create and not self.read_only:
+                folders = (path.parent, *path.parent.parents)
+                self._made_folders = [p for p in folders if not p.exists()]
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -183,6 +192,29 @@ class SQLiteSessionStore(SessionStore):
         if head != _common.SQLITE_MAGIC:
             raise StoreError(f"{path}: not an SQLite database (unknown file format)")
         return False
+
+    def _remove_unborn(self, error: BaseException) -> None:
+        """A new store this open could not set up (a full disk, a file size limit) leaves
+        nothing behind: not the 0-byte file SQLite created, nor its journal, nor the folders
+        made for it, so the next attempt starts clean and nobody mistakes it for a store.
+
+        Only while the file is still empty (nothing was ever committed to it) and not after a
+        lock timeout: then another process is creating the same store right now, and its file
+        and journal are its own. Called with no connection of ours open on the file.
+        """
+        if "locked by another process" in str(error):
+            return
+        try:
+            if self.path.stat().st_size:
+                return
+        except OSError:
+            pass
+        for name in (self.path.name, *(f"{self.path.name}-{s}" for s in ("journal", "wal", "shm"))):
+            with contextlib.suppress(OSError):
+                (self.path.parent / name).unlink()
+        for folder in self._made_folders:  # deepest first; only while empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
     def _connect(self, new: bool) -> sqlite3.Connection:
         try:
@@ -326,6 +358,8 @@ class SQLiteSessionStore(SessionStore):
             )
         elif "not a database" in low or "malformed" in low or "corrupt" in low:
             problem = f"corrupt SQLite file ({text})"
+        elif "disk is full" in low:
+            problem = f"the disk is full ({action} failed)"
         elif "readonly" in low or "read-only" in low:
             problem = f"cannot write, the file or its folder is read-only ({action})"
         else:
