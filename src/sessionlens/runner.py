@@ -99,6 +99,8 @@ KILL_AFTER_S = 5.0
 DRAIN_IDLE_S = 0.25
 #: How often the reader looks at the child while its pipes stay open.
 POLL_S = 0.1
+#: A final record the store refused (a full disk) is tried again for this long.
+FINAL_SAVE_RETRY_S = 2.0
 
 _ESCALATION = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM))
 #: Children that die of these were stopped on purpose: the run is ``interrupted``.
@@ -248,6 +250,7 @@ class RunningSession:
         self.log_error: BaseException | None = None
         #: an error of the runner itself, e.g. the store refused the final record
         self.error: BaseException | None = None
+        self._final_save_failed = False
 
     # -- public API -----------------------------------------------------------------------
     @property
@@ -364,12 +367,16 @@ class RunningSession:
             self._after_run()
 
     def _after_run(self) -> None:
-        """Close the session when asked to (it is saved already), then tell ``on_finish``."""
+        """Close the session when asked to (it is saved already, or closing saves it at last),
+        then tell ``on_finish``."""
         if self._close_session:
             try:
                 self.session.close()
             except Exception as exc:
                 self.error = self.error or exc
+            else:
+                if self._final_save_failed and self.session.saved:
+                    self.error = None  # the last try landed: the store has the truth
         if self._on_finish is not None:
             with contextlib.suppress(Exception):  # the run is saved; its callback cannot undo that
                 self._on_finish(self)
@@ -585,13 +592,44 @@ class RunningSession:
             self.status = "interrupted"
         else:
             self.status = "success" if code == 0 else "failed"
-        self.session._end_run(self.status, self.exit_code, time.monotonic() - self._began, **extra)
+        self._record_end(time.monotonic() - self._began, **extra)
 
     def _finish_unstartable(self, exc: OSError) -> None:
         self.exit_code = 127 if isinstance(exc, FileNotFoundError) else 126
         self.status = "failed"
         self.session._record_exception(type(exc), exc, None)
-        self.session._end_run("failed", self.exit_code, time.monotonic() - self._began)
+        self._record_end(time.monotonic() - self._began)
+
+    def _record_end(self, duration_s: float, **extra: Any) -> None:
+        """Save the final record; what really happened is known by now, so a store that refuses
+        it must not turn it into something else.
+
+        The pending log went first and alone (``_flush``): when the disk is full that big write
+        fails and this small one may still land. A refused save is tried again for
+        :data:`FINAL_SAVE_RETRY_S` (space freed, a lock released; one attempt that already
+        waited out a busy lock is not repeated). If it never lands, :attr:`error` says why, the
+        run's ``save_error`` says so too, and the session's close tries once more; callers
+        still get the real :attr:`status` and :attr:`exit_code` (``sessionlens run`` reports
+        them and exits with the child's code)."""
+        assert self.status is not None
+        deadline = time.monotonic() + FINAL_SAVE_RETRY_S
+        try:
+            self.session._end_run(self.status, self.exit_code, duration_s, **extra)
+            return
+        except Exception as exc:
+            error: Exception = exc
+        delay = 0.05
+        while time.monotonic() + delay <= deadline:
+            time.sleep(delay)
+            delay = min(2 * delay, 0.5)
+            try:
+                self.session._save_record()
+                return
+            except Exception as exc:
+                error = exc
+        self.error = error
+        self._final_save_failed = True
+        self.session._set_run(save_error=f"{type(error).__name__}: {error}")
 
     def _finish_after_error(self, exc: BaseException) -> None:
         """Something broke in here (most likely the store): stop the child, keep what we know."""

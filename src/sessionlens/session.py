@@ -213,6 +213,11 @@ class Session:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def saved(self) -> bool:
+        """The store holds the record as it stands (nothing changed since the last save)."""
+        return not self._unsaved
+
     # -- running ------------------------------------------------------------------------
     def run(
         self,
@@ -322,7 +327,19 @@ class Session:
                 exit_code=exit_code,
                 **extra,
             )
+            self._unsaved = True  # until the save below lands: close() tries again
             self._save_locked()
+
+    def _save_record(self) -> None:
+        """Save the record as it stands (the runner retrying a final save the store refused)."""
+        with self._lock:
+            self._save_locked()
+
+    def _set_run(self, **fields: Any) -> None:
+        """Add to the ``run`` dict without saving (saved with the next save, or at close)."""
+        with self._lock:
+            self._record.setdefault("run", {}).update(fields)
+            self._unsaved = True
 
     def _set_child(self, child: RunningSession) -> None:
         self._child = child

@@ -496,8 +496,16 @@ class ShelveSessionStore(SessionStore):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                while line:  # one write in practice; a short write is finished, never lost
-                    line = line[os.write(fd, line) :]
+                start = os.lseek(fd, 0, os.SEEK_END)
+                try:
+                    while line:  # one write in practice; a short write is finished, never lost
+                        line = line[os.write(fd, line) :]
+                except OSError:
+                    # a full disk: take back the torn chunk, or the next append would be glued
+                    # to it (one writer per session log, so the end is still ours)
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, start)
+                    raise
             finally:
                 os.close(fd)
         except OSError as exc:

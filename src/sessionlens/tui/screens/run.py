@@ -339,7 +339,9 @@ class RunManager:
         def finished(running: RunningSession) -> None:  # on the reader thread
             try:
                 error = None
-                if running.log_error is not None:
+                if running.error is not None:  # the store refused the final record
+                    error = f"the outcome could not be recorded: {error_message(running.error)}"
+                elif running.log_error is not None:
                     error = f"the stored log is incomplete: {error_message(running.log_error)}"
                 _post(pane, RunPane.Ended(pane, running, running.session.record, error))
             finally:
