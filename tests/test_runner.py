@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import sys
 import textwrap
 import threading
@@ -615,3 +616,26 @@ def test_a_refused_final_save_is_tried_again(repo: Path, tmp_path: Path) -> None
         record = reader.get(summary.session_id)
     assert summary.status == record["run"]["status"] == "success"
     assert record["run"]["exit_code"] == 0 and "save_error" not in record["run"]
+
+
+def test_a_child_killed_from_outside_is_interrupted_and_takes_its_group(
+    repo: Path, store: SQLiteSessionStore, db: Path
+) -> None:
+    """``kill -9`` of the child (a person, the OOM killer): the run was stopped, not broken -
+    ``interrupted``, exit 137, signal SIGKILL - and what is left of its group goes with it."""
+    argv = script(repo, "gc.py", GRANDCHILD)
+    out: list[LogChunk] = []
+    session = Session.create(repo, store)
+    running = session.start(argv, on_output=out.extend)
+    grandchild = int(_wait_for(running, "grandchild", out).split()[1])
+    assert running.pid is not None
+    os.kill(running.pid, signal.SIGKILL)
+    record = running.wait(timeout=20)
+    session.close()
+    assert record["run"]["status"] == "interrupted"
+    assert record["run"]["exit_code"] == 137 and record["run"]["signal"] == "SIGKILL"
+    assert reread(db, session.session_id)[0]["run"]["status"] == "interrupted"
+    deadline = time.monotonic() + 5
+    while pid_alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(grandchild)

@@ -209,3 +209,59 @@ def test_an_orphaned_watchdog_kills_the_group_term_then_kill() -> None:
         for proc in (stubborn, owner):
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.torture
+def test_kill_9_of_runners_and_children_at_random_moments(tmp_path: Path) -> None:
+    """``sessionlens run`` or its child SIGKILLed at random moments, 16 times into one store:
+    from before the store is opened to deep into the run. Each time: no process of the run
+    left, the store intact, every earlier session unchanged, the killed one shown
+    ``interrupted`` (a killed runner leaves it ``running`` with a dead pid; a killed child is
+    recorded so), its log a prefix of what the child printed."""
+    import random
+
+    rng = random.Random(99)
+    repo = make_repo(tmp_path / "proj", {"chatty.py": textwrap.dedent(CHATTY)})
+    spec = f"sqlite://{tmp_path / 's.db'}"
+    known = _earlier_sessions(spec, repo)
+    env = {**os.environ, **GIT_ENV}
+    argv = [PY, "-m", "sessionlens", "run", "--store", spec, "--", PY, "chatty.py"]
+    for _ in range(16):
+        victim, delay = rng.choice(["runner", "child"]), rng.uniform(0.0, 1.5)
+        (repo / "pids.txt").unlink(missing_ok=True)
+        proc = subprocess.Popen(
+            argv, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            if victim == "child":
+                _wait(lambda: (repo / "pids.txt").exists(), 30, "the child to start")
+            time.sleep(delay)
+            if victim == "runner":
+                proc.send_signal(signal.SIGKILL)
+                assert proc.wait(timeout=10) == -signal.SIGKILL
+            else:
+                os.kill(int((repo / "pids.txt").read_text().split()[0]), signal.SIGKILL)
+                assert proc.wait(timeout=30) == 128 + signal.SIGKILL
+            if (repo / "pids.txt").exists():
+                pids = [int(p) for p in (repo / "pids.txt").read_text().split()]
+                _wait(
+                    lambda pids=pids: not any(map(pid_alive, pids)),
+                    10,
+                    f"the run's processes ({victim})",
+                )
+        finally:
+            proc.kill()
+            proc.wait()
+        conn = sqlite3.connect(f"file:{tmp_path / 's.db'}?mode=ro", uri=True)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.close()
+        with open_store(spec) as store:
+            summaries = {s.session_id: s for s in store.list_summaries(limit=None)}
+            for session_id, record in known.items():
+                assert store.get(session_id) == record
+            fresh = set(summaries) - set(known)
+            assert len(fresh) <= 1
+            for session_id in fresh:  # none when the runner died before it saved anything
+                assert summaries[session_id].status == "interrupted", victim
+                _assert_prefix(store.read_log(session_id))
+                known[session_id] = store.get(session_id)

@@ -103,8 +103,13 @@ POLL_S = 0.1
 FINAL_SAVE_RETRY_S = 2.0
 
 _ESCALATION = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM))
-#: Children that die of these were stopped on purpose: the run is ``interrupted``.
-_INTERRUPT_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+#: Children that die of these were stopped from outside (a person, ``kill -9``, the app, the OOM
+#: killer): the run is ``interrupted``. Other signals (SIGSEGV, SIGABRT...) are crashes: ``failed``.
+_INTERRUPT_SIGNALS = {
+    signal.SIGINT,
+    signal.SIGTERM,
+    *(getattr(signal, name) for name in ("SIGKILL", "SIGHUP") if hasattr(signal, name)),
+}
 
 
 class ParamsError(SessionLensError):
@@ -556,7 +561,8 @@ class RunningSession:
                 self._maybe_beat(now)
         with self._signal_lock:
             self._escalate_at = None
-            if self._interrupted:
+            stopped = proc.returncode < 0 and -proc.returncode in _INTERRUPT_SIGNALS
+            if self._interrupted or stopped:
                 self._killpg(_ESCALATION[-1])  # leave no orphans of an interrupted run
             if self._watchdog is not None:
                 self._watchdog.disarm()  # ended here, not by our death: leave the group be
