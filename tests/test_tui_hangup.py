@@ -246,3 +246,17 @@ def test_a_second_signal_exits_at_once(tmp_path: Path) -> None:
         assert code == 128 + signal.SIGTERM
         assert time.monotonic() - started < EXIT_GRACE_S - 1
         _wait(lambda: not pid_alive(child) and not pid_alive(grandchild), 10, "the child to end")
+
+
+def test_sigkill_of_the_app_takes_its_run_along(tmp_path: Path) -> None:
+    """The app itself SIGKILLed mid-run: its child and grandchild die with it (the watchdog),
+    and the run shows ``interrupted``."""
+    root = make_project(tmp_path / "proj", run=["chatty.py"], extra={"chatty.py": CHATTY})
+    with app_in_a_terminal(root) as term:
+        child, grandchild = term.start_run()
+        term.app.send_signal(signal.SIGKILL)
+        assert term.app.wait(timeout=10) == -signal.SIGKILL
+        _wait(lambda: not pid_alive(child) and not pid_alive(grandchild), 10, "the run to end")
+    with open_store(str(root / ".viz" / "session_store.db")) as store:
+        (summary,) = store.list_summaries()
+        assert summary.status == "interrupted"
