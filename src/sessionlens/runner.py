@@ -48,6 +48,9 @@ What it guarantees:
   ``PYTHONUNBUFFERED=1`` (unless set) so Python children stream live through the pipe.
 * A command that cannot start is recorded ``failed`` with exit code 127 (not found) or 126
   (not executable) and the OS error as the session's ``exception``.
+* The final record is what happened, even on a full disk: the pending log is written first and
+  alone (it is the big write), a refused record is tried again for ``FINAL_SAVE_RETRY_S``, and if
+  it never lands :attr:`RunningSession.error` says why while ``status``/``exit_code`` stay true.
 
 All store writes of a run happen on the reader thread, in order: running record, log batches,
 final record. Only the standard library is imported here (this is the ``sessionlens run`` path).
