@@ -362,16 +362,20 @@ class KedroSessionStore(_Base):
         if previous is not None:  # a run left unfinished (a notebook's ctrl-c): its log ends
             logging.getLogger().removeHandler(previous)
             previous.flush()
+            previous.store._stop_beats()  # ...and so does its heartbeat
         logging.getLogger().addHandler(self._log_capture)
         # log flushes beat too, but a quiet node must not look lost: beat on a timer as well
         self._beats = HeartbeatThread(self.heartbeat, name=f"kedro-beat-{self._session_id}")
         self._beats.start()
 
-    def _stop_log_capture(self) -> None:
-        global _active_capture
+    def _stop_beats(self) -> None:
         beats, self._beats = self._beats, None
         if beats is not None:
             beats.stop()
+
+    def _stop_log_capture(self) -> None:
+        global _active_capture
+        self._stop_beats()
         capture, self._log_capture = self._log_capture, None
         with _live_lock:
             if _active_capture is capture:
@@ -400,7 +404,7 @@ class _LogCapture(logging.Handler):
         self.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%H:%M:%S")
         )
-        self._store = store
+        self.store = store
         self._pending: list[str] = []
         self._size = 0
         self._last_flush = time.monotonic()
@@ -434,10 +438,10 @@ class _LogCapture(logging.Handler):
             return
         self._writing.active = True
         try:
-            self._store.append_log(text)
+            self.store.append_log(text)
         except Exception as exc:
             logger.warning(
-                "sessionlens: could not save the log of %s: %s", self._store.session_id, exc
+                "sessionlens: could not save the log of %s: %s", self.store.session_id, exc
             )
         finally:
             self._writing.active = False
