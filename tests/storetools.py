@@ -10,7 +10,10 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 #: The store kinds every backend-independent test runs against.
 STORE_KINDS = ("memory", "shelve", "sqlite")
@@ -132,3 +135,16 @@ def add_user_details(path: Path, records: list[dict[str, Any]]) -> None:
                 (n, records[index]["session_id"], bookmark, title, notes),
             )
     conn.close()
+
+
+def leave_heartbeat(store: Any, session_id: str, at: float) -> None:
+    """A heartbeat as a writer whose clock read ``at`` left it (another host, long ago): the
+    backend's own ``heartbeat`` under that clock, and for shelve (whose heartbeat is the log
+    file's mtime, set by the kernel) the mtime set to ``at``."""
+    module = sys.modules[type(store).__module__]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "time", SimpleNamespace(time=lambda: at))
+        store.heartbeat(session_id)
+    if store.kind == "shelve":
+        log = Path(store.location) / ".sessionlens" / "logs" / f"{session_id}.jsonl"
+        os.utime(log, (at, at))

@@ -405,3 +405,24 @@ def test_cli_reads_real_kedro_stores_from_the_project_folder(fixture: dict) -> N
             assert data["summary"]["bookmark"] == details["bookmark"]
             human = cli("show", session["session_id"], cwd=folder).stdout
             assert details["notes"] in human
+
+
+def test_a_run_whose_heartbeat_went_stale_is_lost(tmp_path: Path) -> None:
+    """A ``running`` record of another host, its heartbeat an hour old: ``list`` and ``show``
+    say ``lost``, ``status:lost`` finds it, and ``log --follow`` ends instead of waiting for
+    ever on it."""
+    from sessionlens.record import STALE_AFTER_S
+    from storetools import leave_heartbeat
+
+    session_id = "2026-12-01T10.00.00.000Z"
+    run = {"status": "running", "pid": 4242, "hostname": "elsewhere", "command": ["train"]}
+    with SQLiteSessionStore(tmp_path / "s.db", create=True) as store:
+        store.insert({"session_id": session_id, "run": run})
+        store.append_log(session_id, "epoch 1\n")
+        leave_heartbeat(store, session_id, time.time() - 60 * STALE_AFTER_S)
+    listed = cli_json("list", "--store", "s.db", "--filter", "status:lost", cwd=tmp_path)
+    assert [(s["session_id"], s["status"]) for s in listed] == [(session_id, "lost")]
+    shown = cli("show", "--store", "s.db", session_id, cwd=tmp_path)
+    assert shown.returncode == 0 and "lost" in shown.stdout
+    followed = cli("log", "--store", "s.db", session_id, "--follow", cwd=tmp_path, timeout=20)
+    assert followed.returncode == 0 and followed.stdout == "epoch 1\n"

@@ -16,6 +16,8 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 import traceback
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -288,6 +290,8 @@ def test_detached_head_has_no_branch(repo: Path) -> None:
     git = viz_rows(repo / ".viz" / "session_store.db")[SID]["git"]
     assert "branch" not in git
     assert git["commit_sha_full"] == _git(repo, "rev-parse", "HEAD")
+    HOOKS.after_pipeline_run(run_params=run_params())  # a run in progress has a thread
+    store.save()
 
 
 # -- Kedro's ShelveStore layout -------------------------------------------------------------------
@@ -344,3 +348,36 @@ def test_kedro_session_in_another_store_does_not_join(
     store.update(kedro_session_data(repo))
     store.save()
     assert list(viz_rows(repo / ".viz" / "session_store.db")) == [SID]
+
+
+def test_a_running_pipeline_beats_until_it_ends(repo: Path) -> None:
+    """The hooks refresh the session's heartbeat on a timer (a quiet node must not look lost)
+    and stop when the pipeline ends."""
+    store = SQLiteStore(str(repo / ".viz"), SID)
+    store.update(kedro_session_data(repo))
+    HOOKS.before_pipeline_run(run_params=run_params())
+    deadline = time.monotonic() + 10
+    with open_store(str(repo / ".viz" / "session_store.db")) as reader:
+        while reader.last_heartbeat(SID) is None:
+            assert time.monotonic() < deadline, "no heartbeat during the pipeline"
+            time.sleep(0.02)
+    HOOKS.after_pipeline_run(run_params=run_params())
+    store.save()
+    assert not [t for t in threading.enumerate() if t.name.startswith("sessionlens-kedro-beat")]
+
+
+def test_a_run_left_unfinished_stops_beating_when_the_next_one_starts(repo: Path) -> None:
+    """A notebook's ctrl-c can leave a run without its end hook: the next run in the process
+    ends its log capture and its heartbeat (it would otherwise look alive for ever)."""
+    first, second = SID, "2026-11-25T09.44.12.000Z"
+    stores = []
+    for sid in (first, second):
+        store = SQLiteStore(str(repo / ".viz"), sid)
+        store.update(kedro_session_data(repo, sid))
+        stores.append(store)
+        HOOKS.before_pipeline_run(run_params=run_params(sid))
+    beating = [t.name for t in threading.enumerate() if t.name.startswith("sessionlens-kedro-beat")]
+    assert beating == [f"sessionlens-kedro-beat-{second}"]
+    HOOKS.after_pipeline_run(run_params=run_params(second))
+    for store in stores:
+        store.save()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import signal
 import sys
 import textwrap
 import threading
@@ -443,7 +445,8 @@ def test_store_locked_at_the_end_keeps_the_outcome(repo: Path, db: Path) -> None
     saved, _ = reread(db, session.session_id)
     assert saved["run"]["status"] == "success"
     assert saved["run"]["exit_code"] == 0
-    assert "StoreError" in saved["exception"]["type"]
+    assert "StoreError" in saved["run"]["save_error"]  # what happened to the record...
+    assert "exception" not in saved  # ...is not an error of the run, which succeeded
 
 
 # -- launch() and re-runs, as the app's run pane uses them ---------------------------------------
@@ -527,3 +530,112 @@ def test_rerun_request_from_sessionlens_and_kedro_records(
     assert command == ["kedro", "run", "--env", "local"]
     assert params == {"scale": 3, "offset": 100}
     assert rerun_request(by_path[None]) is None  # the Python-API session
+
+
+# -- heartbeat ----------------------------------------------------------------------------------
+def test_a_quiet_run_keeps_its_heartbeat_fresh(
+    repo: Path, store: SQLiteSessionStore, db: Path
+) -> None:
+    """A child that prints nothing, then even closes its pipes (the runner then waits on the
+    process alone), still gets a heartbeat at least every ``heartbeat_every`` seconds."""
+    argv = script(
+        repo,
+        "quiet.py",
+        """
+        import os, time
+        time.sleep(0.5)
+        os.close(1); os.close(2)
+        while not os.path.exists("release"):
+            time.sleep(0.02)
+        os._exit(0)
+        """,
+    )
+    session = Session.create(repo, store)
+    running = session.start(argv, heartbeat_every=0.2)
+    beats: set[float] = set()
+    try:
+        with SQLiteSessionStore(db, read_only=True) as reader:
+            deadline = time.monotonic() + 20
+            while len(beats) < 8:  # ~0.5 s with open pipes, then with closed ones
+                assert time.monotonic() < deadline, f"only {len(beats)} heartbeats"
+                beat = reader.last_heartbeat(session.session_id)
+                if beat is not None:
+                    beats.add(beat)
+                time.sleep(0.05)
+            assert reader.get_summary(session.session_id).status == "running"
+    finally:
+        (repo / "release").touch()
+        record = running.wait(timeout=20)
+        session.close()
+    assert record["run"]["status"] == "success"
+
+
+#: a Python-API runner whose final save meets a full disk (RLIMIT_FSIZE 0 in this process, so
+#: every write past 0 bytes fails) that frees up again a moment later
+FULL_THEN_FREE = """
+import json, os, resource, sys, time
+from sessionlens.runner import launch
+from sessionlens.stores import open_store
+
+store = open_store(sys.argv[1], read_only=False, create=True)
+child = "import os, time\\nwhile not os.path.exists('release'): time.sleep(0.01)"
+running = launch([sys.executable, "-c", child], project_path=".", store=store)
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, hard))
+open("release", "w").close()
+while (running.session.record.get("run") or {}).get("status") == "running":
+    time.sleep(0.005)  # the outcome is known: its save is being refused
+time.sleep(0.3)
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+running.wait(timeout=30)
+print(json.dumps({"error": repr(running.error), "status": running.status}))
+"""
+
+
+def test_a_refused_final_save_is_tried_again(repo: Path, tmp_path: Path) -> None:
+    """The disk is full when the run ends and has room again 0.3 s later: the final record
+    lands on a later try (it stayed ``running``, shown ``interrupted``)."""
+    import subprocess
+
+    from sessiontools import GIT_ENV
+
+    (repo / "runner.py").write_text(FULL_THEN_FREE)
+    db = tmp_path / "full.db"
+    proc = subprocess.run(
+        [PY, "runner.py", str(db)],
+        cwd=repo,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"error": "None", "status": "success"}
+    with SQLiteSessionStore(db, read_only=True) as reader:
+        (summary,) = reader.list_summaries()
+        record = reader.get(summary.session_id)
+    assert summary.status == record["run"]["status"] == "success"
+    assert record["run"]["exit_code"] == 0 and "save_error" not in record["run"]
+
+
+def test_a_child_killed_from_outside_is_interrupted_and_takes_its_group(
+    repo: Path, store: SQLiteSessionStore, db: Path
+) -> None:
+    """``kill -9`` of the child (a person, the OOM killer): the run was stopped, not broken -
+    ``interrupted``, exit 137, signal SIGKILL - and what is left of its group goes with it."""
+    argv = script(repo, "gc.py", GRANDCHILD)
+    out: list[LogChunk] = []
+    session = Session.create(repo, store)
+    running = session.start(argv, on_output=out.extend)
+    grandchild = int(_wait_for(running, "grandchild", out).split()[1])
+    assert running.pid is not None
+    os.kill(running.pid, signal.SIGKILL)
+    record = running.wait(timeout=20)
+    session.close()
+    assert record["run"]["status"] == "interrupted"
+    assert record["run"]["exit_code"] == 137 and record["run"]["signal"] == "SIGKILL"
+    assert reread(db, session.session_id)[0]["run"]["status"] == "interrupted"
+    deadline = time.monotonic() + 5
+    while pid_alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(grandchild)

@@ -24,9 +24,17 @@ from sessionlens.errors import (
     UnknownSessionError,
 )
 from sessionlens.query import SORT_KEYS, Query, Term, parse_query
-from sessionlens.record import SessionSummary, params_of, to_jsonable
+from sessionlens.record import STALE_AFTER_S, SessionSummary, params_of, to_jsonable
 from sessionlens.stores import SessionStore, open_store
-from storetools import HOST, STORE_KINDS, add_user_details, make_records, store_location
+from storetools import (
+    HOST,
+    STORE_KINDS,
+    _dead_pid,
+    add_user_details,
+    leave_heartbeat,
+    make_records,
+    store_location,
+)
 
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
@@ -52,7 +60,9 @@ def reference(store: SessionStore, query: Query) -> list[SessionSummary]:
     rows = []
     for sid in ids:
         record = store.get(sid)
-        summary = SessionSummary.from_record(record, store.user_details(sid))
+        summary = SessionSummary.from_record(
+            record, store.user_details(sid), heartbeat=store.last_heartbeat(sid)
+        )
         if query.matches(summary, params_of(record)):
             rows.append(summary)
     return sorted(rows, key=query.sort_key, reverse=query.descending)
@@ -487,3 +497,142 @@ def test_sessions_started_in_the_same_millisecond_all_keep_their_record(
     with open_store(spec) as store:
         assert {s.session_id for s in store.list_summaries(limit=None)} == set(ids)
         assert store.count(parse_query("status:success")) == 160
+
+
+# -- liveness: a running record whose heartbeat went stale is lost ---------------------------------
+#: (name, host, pid, heartbeat age in seconds or None, status recorded) -> status shown
+LIVENESS = {
+    "other-host-stale": ("elsewhere-1", 4242, 10 * STALE_AFTER_S, "running"),
+    "other-host-fresh": ("elsewhere-2", 4242, 1.0, "running"),
+    "other-host-never": ("elsewhere-1", 4242, None, "running"),
+    "reused-pid-stale": (HOST, os.getpid(), 2 * STALE_AFTER_S, "running"),
+    "dead-pid-stale": (HOST, "dead", 2 * STALE_AFTER_S, "running"),
+    "dead-pid-fresh": (HOST, "dead", 1.0, "running"),
+    "finished-stale": ("elsewhere-2", 4242, 10 * STALE_AFTER_S, "success"),
+}
+SHOWN = {
+    "other-host-stale": "lost",
+    "other-host-fresh": "running",
+    "other-host-never": "running",
+    "reused-pid-stale": "lost",
+    "dead-pid-stale": "interrupted",
+    "dead-pid-fresh": "interrupted",
+    "finished-stale": "success",
+}
+
+
+def _liveness_records() -> list[dict]:
+    dead = _dead_pid()
+    records = []
+    for n, (name, (host, pid, _age, status)) in enumerate(LIVENESS.items()):
+        run = {
+            "status": status,
+            "started_at": f"2026-12-01T10:0{n}:00.000Z",
+            "pid": dead if pid == "dead" else pid,
+            "hostname": host,
+            "command": ["python", "train.py", name],
+        }
+        sid = f"2026-12-01T10.0{n}.00.000Z"
+        records.append({"session_id": sid, "git": {"branch": "main"}, "run": run})
+    return records
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[SessionStore, dict[str, str]]]:
+    """Each kind of store with varied sessions plus the LIVENESS cases; their ids by name."""
+    kind, tmp_path = request.param, tmp_path_factory.mktemp(f"live-{request.param}")
+    store = open_store(store_location(kind, tmp_path), read_only=False, create=True)
+    store.insert_many(make_records(24))
+    ids = {}
+    now = time.time()
+    for name, record in zip(LIVENESS, _liveness_records(), strict=True):
+        if LIVENESS[name][2] is None:  # as an older writer left it: running, never a heartbeat
+            store.insert({**record, "run": {**record["run"], "status": "success"}})
+            store.update(record)
+        else:
+            store.insert(record)
+        ids[name] = record["session_id"]
+        age = LIVENESS[name][2]
+        if age is not None:
+            leave_heartbeat(store, record["session_id"], now - age)
+    yield store, ids
+    store.close()
+
+
+def test_stale_heartbeat_shows_lost_a_dead_pid_still_wins(
+    live: tuple[SessionStore, dict[str, str]],
+) -> None:
+    store, ids = live
+    listed = {s.session_id: s.status for s in store.list_summaries(limit=None)}
+    for name, sid in ids.items():
+        assert listed[sid] == SHOWN[name], name
+        assert store.get_summary(sid).status == SHOWN[name], name
+    lost = {ids["other-host-stale"], ids["reused-pid-stale"]}
+    assert {s.session_id for s in store.list_summaries(parse_query("status:lost"))} == lost
+    assert store.count(parse_query("status:lost")) == 2
+
+
+LIVENESS_QUERIES = ["", "status:lost", "-status:lost", "status:running", "lost", "los train"]
+
+
+@pytest.mark.parametrize("text", LIVENESS_QUERIES)
+@pytest.mark.parametrize("sort", ["status", "started"])
+@pytest.mark.parametrize("descending", [True, False])
+def test_liveness_filter_sort_and_count_match_the_reference(
+    live: tuple[SessionStore, dict[str, str]], text: str, sort: str, descending: bool
+) -> None:
+    store, _ = live
+    query = parse_query(text, sort=sort, descending=descending)
+    expected = reference(store, query)
+    assert store.list_summaries(query, limit=None) == expected
+    assert store.count(query) == len(expected)
+    assert store.list_summaries(query, offset=1, limit=3) == expected[1:4]
+
+
+def test_heartbeats_and_log_appends_keep_a_run_alive(new_store: SessionStore) -> None:
+    """``heartbeat`` and ``append_log`` both refresh a run's heartbeat; neither moves the change
+    token (a browser must not reload its page every few seconds per run)."""
+    record = _liveness_records()[0]
+    sid = record["session_id"]
+    before = time.time()
+    new_store.insert(record)  # inserting a running record is its first heartbeat
+    first = new_store.last_heartbeat(sid)
+    assert first is not None and first >= before - 1
+    assert new_store.get_summary(sid).status == "running"
+    leave_heartbeat(new_store, sid, time.time() - 10 * STALE_AFTER_S)
+    assert [s.status for s in new_store.list_summaries()] == ["lost"]
+    token = new_store.change_token()
+    before = time.time()
+    new_store.heartbeat(sid)
+    beat = new_store.last_heartbeat(sid)
+    assert beat is not None and beat >= before - 1
+    assert new_store.get_summary(sid).status == "running"
+    leave_heartbeat(new_store, sid, time.time() - 10 * STALE_AFTER_S)
+    new_store.append_log(sid, "still here\n")
+    assert new_store.get_summary(sid).status == "running"
+    assert [s.status for s in new_store.list_summaries()] == ["running"]
+    assert new_store.change_token() == token
+
+
+def test_reading_heartbeats_writes_nothing(store_kind: str, tmp_path: Path) -> None:
+    spec = store_location(store_kind, tmp_path)
+    record = _liveness_records()[0]
+    sid = record["session_id"]
+    with open_store(spec, read_only=False, create=True) as writer:
+        writer.insert(record)
+        leave_heartbeat(writer, sid, time.time() - 10 * STALE_AFTER_S)
+        if store_kind == "memory":
+            reader = writer
+            writer.read_only = True
+    before = _snapshot(tmp_path)
+    if store_kind != "memory":
+        reader = open_store(spec)
+    with reader:
+        assert reader.last_heartbeat(sid) is not None
+        assert reader.list_summaries(parse_query("status:lost"))[0].session_id == sid
+        assert reader.get_summary(sid).status == "lost"
+        with pytest.raises(ReadOnlyStoreError):
+            reader.heartbeat(sid)
+    assert _snapshot(tmp_path) == before

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -392,6 +393,7 @@ def test_a_failure_inside_save_many_writes_nothing(tmp_path: Path) -> None:
 
 CRASH_WRITER = """
 import sys
+import time
 sys.path.insert(0, sys.argv[2])
 from storetools import make_records
 from sessionlens.stores import open_store
@@ -439,6 +441,7 @@ def test_a_writer_killed_mid_transaction_leaves_the_old_data(tmp_path: Path) -> 
 
 CONCURRENT_WRITER = """
 import sys
+import time
 sys.path.insert(0, sys.argv[3])
 from sessionlens.stores import open_store
 worker = int(sys.argv[2])
@@ -525,3 +528,36 @@ def test_without_kedro_viz_details_it_agrees_with_the_memory_store(tmp_path: Pat
             assert store.list_summaries(query, limit=None) == memory.list_summaries(
                 query, limit=None
             )
+
+
+TURN_TAKER = """
+import sys, time
+from pathlib import Path
+from sessionlens.stores.writer_turns import WriterTurns
+print("waiting", flush=True)
+with WriterTurns(Path(sys.argv[1])).turn():
+    print(time.time(), flush=True)
+"""
+
+
+def test_writers_take_turns_through_a_lock_file_outside_the_project(tmp_path: Path) -> None:
+    """A writer's turn waits for another process's (the kernel queues them); the lock file is
+    in the temporary directory, so nothing appears beside the store or in the project."""
+    from sessionlens.stores.writer_turns import WriterTurns, lock_path
+
+    path = tmp_path / "s.db"
+    with open_store(path, read_only=False, create=True) as store:
+        store.insert(make_records(1)[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db"]
+    assert lock_path(path).exists() and lock_path(path).parent != tmp_path
+    turns = WriterTurns(path)
+    with turns.turn():
+        other = subprocess.Popen(
+            [sys.executable, "-c", TURN_TAKER, str(path)], stdout=subprocess.PIPE, text=True
+        )
+        assert other.stdout is not None and other.stdout.readline().strip() == "waiting"
+        time.sleep(0.5)
+        released = time.time()
+    got_it = float(other.communicate(timeout=30)[0])
+    turns.close()
+    assert got_it >= released

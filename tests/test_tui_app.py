@@ -601,3 +601,46 @@ async def test_params_column_tells_sessions_of_one_command_apart(tmp_path: Path)
         order = [app.screen.table.pages.row(i).params for i in range(4)]
         long = "model=" + "x" * 120 + " scale=1"
         assert order == [long, "scale=10 seed=7", "scale=2 seed=42", None]
+
+
+@app_test
+async def test_a_lost_run_is_listed_lost_in_a_colour_of_its_own(backend: Backend) -> None:
+    """A ``running`` record of another host whose heartbeat went stale: ``lost`` in the table,
+    the filter, the detail panel and screen, drawn in neither the warning nor the running
+    colour, in both themes."""
+    from sessionlens.record import STALE_AFTER_S
+    from storetools import leave_heartbeat
+
+    lost = make_record(20)
+    lost["run"].update(status="running", finished_at=None, duration_s=None, exit_code=None)
+    backend.write([lost])
+    leave_heartbeat(backend.writer, lost["session_id"], time.time() - 10 * STALE_AFTER_S)
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        table = app.screen.table
+        assert table.pages.row(0).session_id == lost["session_id"]
+        assert table.pages.row(0).status == "lost"
+        assert " lost " in table_lines(app)[1]
+        colours = []
+        for _ in ("dark", "light"):
+            colours.append(table._style("status-lost").color)
+            assert colours[-1] not in (
+                table._style("status-interrupted").color,
+                table._style("status-running").color,
+                None,
+            )
+            await pilot.press("t")
+            await pilot.pause()
+        assert colours[0] != colours[1]  # one readable on each theme
+        await wait_for(
+            pilot,
+            lambda: "lost" in widget_text(app.screen.query_one(SessionDetailPanel)),
+            what="the detail panel",
+        )
+        app.screen.set_filter("status:lost")
+        await wait_for(pilot, lambda: app.screen.table.count == 1, what="status:lost")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
+        await wait_for(pilot, lambda: app.screen.summary is not None, what="the record")
+        assert app.screen.summary.status == "lost"

@@ -1,7 +1,8 @@
 """The session record: what a store holds per session, and the derived values every view needs.
 
 Records come from Kedro 0.17-0.19, kedro-viz and sessionlens itself, so readers never assume a
-key exists (DESIGN.md section 1). Everything here is pure: no I/O beyond a pid liveness check.
+key exists (DESIGN.md section 1). Everything here is pure: no I/O beyond a pid liveness check
+and the clock (a heartbeat's age).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import math
 import os
 import socket
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
@@ -18,8 +20,17 @@ from typing import Any
 
 SESSION_ID_FORMAT = "%Y-%m-%dT%H.%M.%S.%fZ"
 
-#: Statuses a summary can have. ``completed`` is a Kedro record without sessionlens run data.
-STATUSES = ("running", "success", "failed", "interrupted", "completed")
+#: Statuses a summary can have. ``completed`` is a Kedro record without sessionlens run data;
+#: ``lost`` a ``running`` record whose heartbeat went stale (see :func:`derive_status`).
+STATUSES = ("running", "success", "failed", "interrupted", "completed", "lost")
+
+#: A live run refreshes its heartbeat (``SessionStore.heartbeat``) at least this often, even
+#: when its child prints nothing (the runner, the Kedro hooks).
+HEARTBEAT_EVERY_S = 5.0
+#: A ``running`` session whose last heartbeat is older than this is shown ``lost``: its runner
+#: is gone (another host, a reused pid, a frozen machine) or cannot write. Twelve missed beats,
+#: so a busy disk or a clock a little off between hosts never makes a live run look lost.
+STALE_AFTER_S = 60.0
 
 Record = dict[str, Any]
 
@@ -64,6 +75,12 @@ def running_run(command: list[str] | None, *, pid: int | None = None) -> dict[st
     }
 
 
+def is_running(record: Mapping[str, Any]) -> bool:
+    """Whether the record says its run is going on (``run.status`` is ``running``)."""
+    run = record.get("run")
+    return isinstance(run, Mapping) and run.get("status") == "running"
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -76,8 +93,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def derive_status(record: Mapping[str, Any], *, check_pid: bool = True) -> str:
-    """Status as DESIGN.md defines it; a ``running`` record whose process is gone is interrupted."""
+def is_stale(heartbeat: float, now: float | None = None) -> bool:
+    """Whether a heartbeat (epoch seconds) is older than :data:`STALE_AFTER_S`."""
+    return (time.time() if now is None else now) - heartbeat > STALE_AFTER_S
+
+
+def derive_status(
+    record: Mapping[str, Any],
+    *,
+    check_pid: bool = True,
+    heartbeat: float | None = None,
+    now: float | None = None,
+) -> str:
+    """Status as DESIGN.md defines it, for a ``running`` record as it stands now: its process
+    gone (same host, pid dead) -> ``interrupted``, which wins; else its last ``heartbeat``
+    (epoch seconds, from ``SessionStore.last_heartbeat``) stale -> ``lost``. A record without
+    a heartbeat keeps the pid rule alone (runs of other hosts and older writers)."""
     run = record.get("run")
     if isinstance(run, Mapping) and run.get("status") in STATUSES:
         status = str(run["status"])
@@ -85,6 +116,8 @@ def derive_status(record: Mapping[str, Any], *, check_pid: bool = True) -> str:
             pid, host = run.get("pid"), run.get("hostname")
             if isinstance(pid, int) and host == socket.gethostname() and not _pid_alive(pid):
                 return "interrupted"
+        if status == "running" and heartbeat is not None and is_stale(heartbeat, now):
+            return "lost"
         return status
     return "failed" if record.get("exception") else "completed"
 
@@ -171,8 +204,10 @@ class SessionSummary:
         details: Mapping[str, Any] | None = None,
         *,
         check_pid: bool = True,
+        heartbeat: float | None = None,
     ) -> SessionSummary:
-        """Build a summary from a record and optional kedro-viz ``user_run_details``."""
+        """Build a summary from a record and optional kedro-viz ``user_run_details``;
+        ``heartbeat``: the store's ``last_heartbeat`` of the session (see ``derive_status``)."""
         git = record.get("git") if isinstance(record.get("git"), Mapping) else {}
         run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
         details = details or {}
@@ -184,7 +219,7 @@ class SessionSummary:
         dirty = git.get("dirty")
         return cls(
             session_id=session_id,
-            status=derive_status(record, check_pid=check_pid),
+            status=derive_status(record, check_pid=check_pid, heartbeat=heartbeat),
             started_at=started,
             finished_at=run.get("finished_at"),
             duration_s=_float_or_none(run.get("duration_s")),

@@ -26,21 +26,31 @@ What it guarantees:
 * Output: one reader thread reads both pipes in chunks of up to 64 KiB with ``os.read`` (never
   line by line; a flood of a million lines costs a few hundred reads). Every read batch is handed
   to ``on_output(list[LogChunk])`` at once (decoded as UTF-8, split multibyte characters kept
-  whole), or queued for :meth:`RunningSession.iter_output` with ``queue_output=True``. The
-  callback runs on the reader thread: a UI hands the batch to its own thread
+  whole), or queued for :meth:`RunningSession.iter_output` with ``queue_output=True``; the same
+  output as raw bytes goes to ``on_bytes`` (the terminal copy, unchanged). Callbacks run on the
+  reader thread: a UI hands the batch to its own thread
   (``App.call_from_thread``); a slow callback slows the reader, never loses output.
 * Log: the same text goes to ``store.append_log(session_id, text, stream)`` in batches, at least
   once per ``flush_interval`` (1 s) and whenever ``flush_bytes`` (64 KiB) are pending, so a crash
   loses at most about a second of log. Adjacent pieces of one stream are joined into one append.
+* Heartbeat: ``store.heartbeat(session_id)`` once the child runs and then at least every
+  ``heartbeat_every`` seconds (``record.HEARTBEAT_EVERY_S``) even when it prints nothing; each
+  log append counts as one. A run whose runner vanished shows ``lost`` once it goes stale.
 * Interrupt: ``interrupt()`` sends SIGINT to the child's process group (the child runs in its own
   session, so grandchildren are reached too), then SIGTERM after ``grace_period`` and SIGKILL
   after ``kill_after`` more seconds if it is still alive; each further ``interrupt()`` call
   escalates at once. The run is recorded ``interrupted`` and what is left of the group is killed.
+* Nothing outlives its owner: a :class:`~sessionlens.watchdog.Watchdog` (a tiny ``sh``) kills
+  the child's process group when this process dies without ending the run (SIGKILL included);
+  a run that ended normally disarms it, so daemons a child leaves on purpose are left alone.
 * The child's environment gets ``SESSIONLENS_SESSION_ID``, ``SESSIONLENS_PARAMS`` (the session's
   parameters as JSON), ``SESSIONLENS_STORE`` (the store's location) and
   ``PYTHONUNBUFFERED=1`` (unless set) so Python children stream live through the pipe.
 * A command that cannot start is recorded ``failed`` with exit code 127 (not found) or 126
   (not executable) and the OS error as the session's ``exception``.
+* The final record is what happened, even on a full disk: the pending log is written first and
+  alone (it is the big write), a refused record is tried again for ``FINAL_SAVE_RETRY_S``, and if
+  it never lands :attr:`RunningSession.error` says why while ``status``/``exit_code`` stay true.
 
 All store writes of a run happen on the reader thread, in order: running record, log batches,
 final record. Only the standard library is imported here (this is the ``sessionlens run`` path).
@@ -65,8 +75,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from sessionlens.errors import SessionLensError
-from sessionlens.record import Record, params_of
+from sessionlens.record import HEARTBEAT_EVERY_S, Record, params_of
 from sessionlens.stores.base import LogChunk
+from sessionlens.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from sessionlens.gitinfo import GitProbe
@@ -76,6 +87,9 @@ if TYPE_CHECKING:
 
 #: Called on the reader thread with each batch of output, in order.
 OutputCallback = Callable[[list[LogChunk]], None]
+#: Called on the reader thread with each batch of output as the child wrote it: raw bytes, in
+#: order, as ``(stream, data)`` pairs (a terminal copy must not decode and re-encode).
+BytesCallback = Callable[[list[tuple[str, bytes]]], None]
 #: Called on the reader thread once the run has ended and its record is saved.
 FinishCallback = Callable[["RunningSession"], None]
 
@@ -88,10 +102,17 @@ KILL_AFTER_S = 5.0
 DRAIN_IDLE_S = 0.25
 #: How often the reader looks at the child while its pipes stay open.
 POLL_S = 0.1
+#: A final record the store refused (a full disk) is tried again for this long.
+FINAL_SAVE_RETRY_S = 2.0
 
 _ESCALATION = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM))
-#: Children that die of these were stopped on purpose: the run is ``interrupted``.
-_INTERRUPT_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+#: Children that die of these were stopped from outside (a person, ``kill -9``, the app, the OOM
+#: killer): the run is ``interrupted``. Other signals (SIGSEGV, SIGABRT...) are crashes: ``failed``.
+_INTERRUPT_SIGNALS = {
+    signal.SIGINT,
+    signal.SIGTERM,
+    *(getattr(signal, name) for name in ("SIGKILL", "SIGHUP") if hasattr(signal, name)),
+}
 
 
 class ParamsError(SessionLensError):
@@ -155,19 +176,22 @@ def command_with_params(argv: Sequence[str], params: Mapping[str, Any]) -> list[
 
 
 # -- terminal consumer ----------------------------------------------------------------------
-def echo_to_terminal(chunks: list[LogChunk]) -> None:
-    """Write a batch to this process's stdout/stderr as it came (the CLI's ``on_output``)."""
-    touched: set[IO[str]] = set()
-    for chunk in chunks:
-        stream = sys.stderr if chunk.stream == "stderr" else sys.stdout
+def echo_to_terminal(chunks: list[tuple[str, bytes]]) -> None:
+    """Write a batch to this process's stdout/stderr byte for byte as the child wrote it (the
+    CLI's ``on_bytes``): ``sessionlens run -- CMD > f`` gives the same ``f`` as ``CMD > f``,
+    binary output included. Only the stored log is decoded text."""
+    touched: set[IO[Any]] = set()
+    for stream_name, data in chunks:
+        stream = sys.stderr if stream_name == "stderr" else sys.stdout
         buffer = getattr(stream, "buffer", None)
         if buffer is not None:
-            buffer.write(chunk.text.encode(stream.encoding or "utf-8", "replace"))
-        else:
-            stream.write(chunk.text)
-        touched.add(stream)
-    for stream in touched:
-        stream.flush()
+            buffer.write(data)
+            touched.add(buffer)
+        else:  # replaced by a text-only stream (tests, notebooks): text is all it takes
+            stream.write(data.decode("utf-8", "replace"))
+            touched.add(stream)
+    for target in touched:
+        target.flush()
 
 
 # -- the running session --------------------------------------------------------------------
@@ -180,6 +204,7 @@ class RunningSession:
         argv: Sequence[str],
         *,
         on_output: OutputCallback | None = None,
+        on_bytes: BytesCallback | None = None,
         on_finish: FinishCallback | None = None,
         queue_output: bool = False,
         close_session: bool = False,
@@ -190,6 +215,7 @@ class RunningSession:
         flush_bytes: int = FLUSH_BYTES,
         grace_period: float = GRACE_PERIOD_S,
         kill_after: float = KILL_AFTER_S,
+        heartbeat_every: float = HEARTBEAT_EVERY_S,
     ) -> None:
         if isinstance(argv, str | bytes) or not argv:
             raise ParamsError("a run needs a command: a non-empty list of arguments")
@@ -201,7 +227,9 @@ class RunningSession:
         self.flush_bytes = flush_bytes
         self.grace_period = grace_period
         self.kill_after = kill_after
+        self.heartbeat_every = heartbeat_every
         self._on_output = on_output
+        self._on_bytes = on_bytes
         self._on_finish = on_finish
         self._close_session = close_session
         self._queue: queue.Queue[list[LogChunk] | None] | None = (
@@ -209,6 +237,7 @@ class RunningSession:
         )
         self._extra_env = dict(env or {})
         self._proc: subprocess.Popen[bytes] | None = None
+        self._watchdog: Watchdog | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._done = threading.Event()
@@ -220,6 +249,7 @@ class RunningSession:
         self._pending: list[tuple[str, str]] = []
         self._pending_size = 0
         self._last_flush = 0.0
+        self._last_beat = 0.0
         self._began = 0.0
         self.exit_code: int | None = None
         self.status: str | None = None
@@ -228,6 +258,7 @@ class RunningSession:
         self.log_error: BaseException | None = None
         #: an error of the runner itself, e.g. the store refused the final record
         self.error: BaseException | None = None
+        self._final_save_failed = False
 
     # -- public API -----------------------------------------------------------------------
     @property
@@ -328,6 +359,7 @@ class RunningSession:
             if self._interrupted:  # interrupt() came while the child was being started
                 self._interrupted = False
                 self.interrupt()
+            self._last_beat = time.monotonic()  # inserting the running record was the first
             self._read_until_eof()
             self._reap()
             self._finish()
@@ -335,18 +367,24 @@ class RunningSession:
             self._started.set()
             self._finish_after_error(exc)
         finally:
+            if self._watchdog is not None:
+                self._watchdog.reap()
             if self._queue is not None:
                 self._queue.put(None)
             self._done.set()
             self._after_run()
 
     def _after_run(self) -> None:
-        """Close the session when asked to (it is saved already), then tell ``on_finish``."""
+        """Close the session when asked to (it is saved already, or closing saves it at last),
+        then tell ``on_finish``."""
         if self._close_session:
             try:
                 self.session.close()
             except Exception as exc:
                 self.error = self.error or exc
+            else:
+                if self._final_save_failed and self.session.saved:
+                    self.error = None  # the last try landed: the store has the truth
         if self._on_finish is not None:
             with contextlib.suppress(Exception):  # the run is saved; its callback cannot undo that
                 self._on_finish(self)
@@ -363,18 +401,31 @@ class RunningSession:
         return env
 
     def _spawn(self) -> None:
+        """Start the child in a session of its own (an interrupt reaches its whole group), with
+        a :class:`~sessionlens.watchdog.Watchdog` started first and armed at once, so the group
+        dies with this process even when it is SIGKILLed."""
+        env = self._child_env()
+        watchdog = Watchdog.start()
         with self._signal_lock:
-            self._proc = subprocess.Popen(
-                self.argv,
-                cwd=str(self.cwd),
-                env=self._child_env(),
-                stdin=self.stdin,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                bufsize=0,
-                start_new_session=True,  # own process group: signals reach grandchildren
-                close_fds=True,
-            )
+            try:
+                self._proc = subprocess.Popen(
+                    self.argv,
+                    cwd=str(self.cwd),
+                    env=env,
+                    stdin=self.stdin,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    bufsize=0,
+                    start_new_session=True,  # own process group: signals reach grandchildren
+                    close_fds=True,
+                )
+            except BaseException:
+                if watchdog is not None:
+                    watchdog.reap()
+                raise
+            if watchdog is not None:
+                watchdog.arm(self._proc.pid)
+                self._watchdog = watchdog
 
     def _read_until_eof(self) -> None:
         proc = self._proc
@@ -396,6 +447,7 @@ class RunningSession:
                 if self._escalate_at is not None:
                     timeout = max(0.0, min(timeout, self._escalate_at - now))
                 batch: list[LogChunk] = []
+                raw: list[tuple[str, bytes]] = []
                 for key, _ in selector.select(timeout):
                     stream = key.data
                     data = os.read(key.fd, READ_SIZE)
@@ -404,14 +456,18 @@ class RunningSession:
                         text = decoders[stream].decode(b"", final=True)
                     else:
                         self.output_bytes += len(data)
+                        raw.append((stream, data))
                         text = decoders[stream].decode(data)
                     if text:
                         batch.append(LogChunk(text, stream))
+                if raw and self._on_bytes is not None:
+                    self._echo(raw)
                 now = time.monotonic()
                 if batch:
                     last_data = now
                     self._deliver(batch)
                 self._maybe_flush(now)
+                self._maybe_beat(now)
                 self._maybe_escalate(now)
                 if proc.poll() is not None:
                     # The child is gone; a grandchild may hold the pipes open. Read what is
@@ -423,6 +479,14 @@ class RunningSession:
             selector.close()
             proc.stdout.close()
             proc.stderr.close()
+
+    def _echo(self, raw: list[tuple[str, bytes]]) -> None:
+        callback = self._on_bytes
+        if callback is not None:
+            try:
+                callback(raw)
+            except Exception:  # e.g. a closed terminal: keep logging, stop echoing
+                self._on_bytes = None
 
     def _deliver(self, batch: list[LogChunk]) -> None:
         for chunk in batch:
@@ -459,8 +523,21 @@ class RunningSession:
                     stream, parts = next_stream, []
                 parts.append(text)
             store.append_log(session_id, "".join(parts), stream)
+            self._last_beat = time.monotonic()  # an append is a heartbeat
         except Exception as exc:  # a full disk must not kill the run; the record says so
             self.log_error = exc
+
+    def _maybe_beat(self, now: float) -> None:
+        if now - self._last_beat >= self.heartbeat_every:
+            self._beat(now)
+
+    def _beat(self, now: float) -> None:
+        """Tell the store the run is alive (``SessionStore.heartbeat``), at least every
+        ``heartbeat_every`` seconds even while the child prints nothing; log appends count as
+        beats. A failed beat is not retried before the next one is due."""
+        self._last_beat = now
+        with contextlib.suppress(Exception):
+            self.session.store.heartbeat(self.session_id)
 
     def _maybe_escalate(self, now: float) -> None:
         if self._escalate_at is not None and now >= self._escalate_at:
@@ -473,19 +550,25 @@ class RunningSession:
     def _reap(self) -> None:
         proc = self._proc
         assert proc is not None
-        while True:
-            timeout = None
+        while True:  # the pipes are closed; the child may still run for hours
+            now = time.monotonic()
+            timeout = max(0.0, self._last_beat + self.heartbeat_every - now)
             if self._escalate_at is not None:
-                timeout = max(0.0, self._escalate_at - time.monotonic())
+                timeout = min(timeout, max(0.0, self._escalate_at - now))
             try:
                 proc.wait(timeout)
                 break
             except subprocess.TimeoutExpired:
-                self._maybe_escalate(time.monotonic())
+                now = time.monotonic()
+                self._maybe_escalate(now)
+                self._maybe_beat(now)
         with self._signal_lock:
             self._escalate_at = None
-            if self._interrupted:
+            stopped = proc.returncode < 0 and -proc.returncode in _INTERRUPT_SIGNALS
+            if self._interrupted or stopped:
                 self._killpg(_ESCALATION[-1])  # leave no orphans of an interrupted run
+            if self._watchdog is not None:
+                self._watchdog.disarm()  # ended here, not by our death: leave the group be
 
     def _killpg(self, sig: int) -> None:
         proc = self._proc
@@ -518,13 +601,44 @@ class RunningSession:
             self.status = "interrupted"
         else:
             self.status = "success" if code == 0 else "failed"
-        self.session._end_run(self.status, self.exit_code, time.monotonic() - self._began, **extra)
+        self._record_end(time.monotonic() - self._began, **extra)
 
     def _finish_unstartable(self, exc: OSError) -> None:
         self.exit_code = 127 if isinstance(exc, FileNotFoundError) else 126
         self.status = "failed"
         self.session._record_exception(type(exc), exc, None)
-        self.session._end_run("failed", self.exit_code, time.monotonic() - self._began)
+        self._record_end(time.monotonic() - self._began)
+
+    def _record_end(self, duration_s: float, **extra: Any) -> None:
+        """Save the final record; what really happened is known by now, so a store that refuses
+        it must not turn it into something else.
+
+        The pending log went first and alone (``_flush``): when the disk is full that big write
+        fails and this small one may still land. A refused save is tried again for
+        :data:`FINAL_SAVE_RETRY_S` (space freed, a lock released; one attempt that already
+        waited out a busy lock is not repeated). If it never lands, :attr:`error` says why, the
+        run's ``save_error`` says so too, and the session's close tries once more; callers
+        still get the real :attr:`status` and :attr:`exit_code` (``sessionlens run`` reports
+        them and exits with the child's code)."""
+        assert self.status is not None
+        deadline = time.monotonic() + FINAL_SAVE_RETRY_S
+        try:
+            self.session._end_run(self.status, self.exit_code, duration_s, **extra)
+            return
+        except Exception as exc:
+            error: Exception = exc
+        delay = 0.05
+        while time.monotonic() + delay <= deadline:
+            time.sleep(delay)
+            delay = min(2 * delay, 0.5)
+            try:
+                self.session._save_record()
+                return
+            except Exception as exc:
+                error = exc
+        self.error = error
+        self._final_save_failed = True
+        self.session._set_run(save_error=f"{type(error).__name__}: {error}")
 
     def _finish_after_error(self, exc: BaseException) -> None:
         """Something broke in here (most likely the store): stop the child, keep what we know."""
@@ -533,6 +647,8 @@ class RunningSession:
         if proc is not None and proc.poll() is None:
             self._killpg(_ESCALATION[-1])
             proc.wait()
+        if self._watchdog is not None:
+            self._watchdog.disarm()
         if self.status is None:
             code = proc.returncode if proc is not None else None
             self.exit_code = 128 - code if code is not None and code < 0 else code
@@ -557,6 +673,7 @@ def launch(
     env_name: str | None = None,
     command_path: str | None = None,
     on_output: OutputCallback | None = None,
+    on_bytes: BytesCallback | None = None,
     on_finish: FinishCallback | None = None,
     project: ProjectConfig | None = None,
     git_probe: GitProbe | None = None,
@@ -599,6 +716,7 @@ def launch(
         session,
         command_with_params(base, params),
         on_output=on_output,
+        on_bytes=on_bytes,
         on_finish=on_finish,
         close_session=True,
         **options,

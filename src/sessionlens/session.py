@@ -230,6 +230,11 @@ class Session:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def saved(self) -> bool:
+        """The store holds the record as it stands (nothing changed since the last save)."""
+        return not self._unsaved
+
     # -- running ------------------------------------------------------------------------
     def run(
         self,
@@ -273,18 +278,25 @@ class Session:
 
         if isinstance(argv, str | bytes) or not argv:
             raise SessionError("a run needs a command: a non-empty list of arguments")
-        callback = on_output
         if echo:
-            callback = echo_to_terminal if on_output is None else _both(on_output)
-        running = RunningSession(self, list(argv), on_output=callback, env=env, cwd=cwd, **options)
+            options.setdefault("on_bytes", echo_to_terminal)  # bytes as the child wrote them
+        running = RunningSession(self, list(argv), on_output=on_output, env=env, cwd=cwd, **options)
         running.start()
         return running
 
     def _run_callable(self, func: Callable[[], T]) -> T:
+        from sessionlens.heartbeat import HeartbeatThread
+
         self._begin_run(callable_name=_callable_name(func), pid=os.getpid())
         started = time.monotonic()
+        store, session_id = self.store, self.session_id
+        beats = HeartbeatThread(lambda: store.heartbeat(session_id), name=f"beat-{session_id}")
+        beats.start()
         try:
-            result = func()
+            try:
+                result = func()
+            finally:
+                beats.stop()  # no beat lands after the final record
         except BaseException as exc:
             self._record_exception(type(exc), exc, exc.__traceback__)
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
@@ -332,7 +344,19 @@ class Session:
                 exit_code=exit_code,
                 **extra,
             )
+            self._unsaved = True  # until the save below lands: close() tries again
             self._save_locked()
+
+    def _save_record(self) -> None:
+        """Save the record as it stands (the runner retrying a final save the store refused)."""
+        with self._lock:
+            self._save_locked()
+
+    def _set_run(self, **fields: Any) -> None:
+        """Add to the ``run`` dict without saving (saved with the next save, or at close)."""
+        with self._lock:
+            self._record.setdefault("run", {}).update(fields)
+            self._unsaved = True
 
     def _set_child(self, child: RunningSession) -> None:
         self._child = child
@@ -444,13 +468,3 @@ def open_session_store(spec: str | None, project: ProjectConfig) -> SessionStore
         with contextlib.suppress(OSError):
             (folder / ".gitignore").write_text("# written by sessionlens\n*\n")
     return store
-
-
-def _both(first: OutputCallback) -> OutputCallback:
-    from sessionlens.runner import echo_to_terminal
-
-    def callback(chunks: Any) -> None:
-        first(chunks)
-        echo_to_terminal(chunks)
-
-    return callback

@@ -100,7 +100,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         session_id = resolve_session_id(store, args.session)
         record = store.get(session_id)
         details = dict(store.user_details(session_id))
-        summary = SessionSummary.from_record(record, details)
+        summary = SessionSummary.from_record(
+            record, details, heartbeat=store.last_heartbeat(session_id)
+        )
         if args.json:
             _dump({"record": record, "summary": summary.to_dict(), "user_details": details})
             return 0
@@ -150,7 +152,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
 # -- log --------------------------------------------------------------------------------------
 def cmd_log(args: argparse.Namespace) -> int:
     from sessionlens.cli.main import open_read_store
-    from sessionlens.record import derive_status
 
     store = open_read_store(args.store)
     try:
@@ -166,7 +167,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             _dump(chunks)
             return 0
         position = _print_chunks(store, session_id, 0, args)
-        while args.follow and derive_status(store.get(session_id)) == "running":
+        while args.follow and _still_running(store, session_id):
             time.sleep(FOLLOW_POLL_S)
             position = _print_chunks(store, session_id, position, args)
         if args.follow:
@@ -174,6 +175,14 @@ def cmd_log(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+def _still_running(store: SessionStore, session_id: str) -> bool:
+    """Whether a followed run goes on: not once it ended, died here or went ``lost``."""
+    from sessionlens.record import derive_status
+
+    record = store.get(session_id)
+    return derive_status(record, heartbeat=store.last_heartbeat(session_id)) == "running"
 
 
 def _print_chunks(

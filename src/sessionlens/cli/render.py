@@ -31,6 +31,7 @@ STATUS_STYLE = {
     "completed": "green",
     "failed": "bold red",
     "interrupted": "yellow",
+    "lost": "magenta",
 }
 
 

@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 rerun_of=args.rerun_of,
                 env_name=args.env,
                 command_path=shlex.join([PROG, *args.argv_full]),
-                on_output=echo_to_terminal,
+                on_bytes=echo_to_terminal,  # byte for byte: binary output too
                 stdin=None,  # the terminal's, so a run can still prompt
             )
         except NoCommandError as exc:
@@ -75,22 +75,27 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _report(running: RunningSession, *, quiet: bool) -> int:
+    """One line on stderr about the run (unless ``quiet``, or it could not be recorded: then
+    always, with the run's real outcome), and the exit code: the child's."""
     code = running.exit_code
     session_id = running.session_id
     record = running.session.record
     if running.status == "failed" and record.get("exception") and code in (126, 127):
         exc = record["exception"]
         _line(f"cannot run {shlex.join(running.argv)!r}: {exc.get('value')}")
+    run = record.get("run") or {}
+    duration = run.get("duration_s")
+    took = f", {duration:.2f}s" if isinstance(duration, int | float) else ""
+    outcome = f"session {session_id} {running.status} (exit {code}{took})"
     if running.error is not None:
-        _line(f"could not record session {session_id}: {running.error}")
-        return code if code else EXIT_USAGE
-    if running.log_error is not None:
+        if running.status is None:  # the runner itself broke before the run ended
+            _line(f"could not record session {session_id}: {running.error}")
+            return code if code else EXIT_USAGE
+        _line(f"{outcome}, but it could not be recorded: {running.error}")
+    elif running.log_error is not None:
         _line(f"the log of session {session_id} is incomplete: {running.log_error}")
-    if not quiet:
-        run = record.get("run") or {}
-        duration = run.get("duration_s")
-        took = f", {duration:.2f}s" if isinstance(duration, int | float) else ""
-        _line(f"session {session_id} {running.status} (exit {code}{took})")
+    if not quiet and running.error is None:
+        _line(outcome)
     if running.status == "success":
         return EXIT_OK
     if running.status == "interrupted":

@@ -15,6 +15,8 @@ host, command), the git branch and full sha and the ``environment``, is written 
 :mod:`sessionlens.kedro.hooks` into the live store of the session (found by session id with
 :func:`live_store`) and saved at pipeline start (so the app sees a live run), at its end and at
 session close. Every save replaces the one record of the session id: nothing is written twice.
+While the pipeline runs, its log records are kept with the session and a heartbeat is written
+every few seconds (``record.HEARTBEAT_EVERY_S``), so a run whose process vanished shows ``lost``.
 
 Kedro is imported here, not in ``sessionlens``: Kedro's settings validation requires
 ``SESSION_STORE_CLASS`` to subclass its ``BaseSessionStore``. Without Kedro installed, a stand-in
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
+from sessionlens.heartbeat import HeartbeatThread
 from sessionlens.record import Record, next_session_id, running_run, to_jsonable, utc_now_iso
 
 if TYPE_CHECKING:
@@ -130,6 +133,7 @@ class KedroSessionStore(_Base):
         self._git_enriched = False
         self._save_lock = threading.RLock()
         self._log_capture: _LogCapture | None = None
+        self._beats: HeartbeatThread | None = None
         self._parent_checked = False
         self._parent_id: str | None = None
         #: the id the record is stored under once claimed (see ``persist``)
@@ -368,6 +372,11 @@ class KedroSessionStore(_Base):
             if backend.capabilities.logs:
                 backend.append_log(self.record_id, text, stream)
 
+    def heartbeat(self) -> None:
+        """Tell the store this session's run is alive (see ``SessionStore.heartbeat``)."""
+        with self.open_backend(read_only=False) as backend:
+            backend.heartbeat(self.record_id)
+
     def _start_log_capture(self) -> None:
         """Keep the run's log records with the session, as ``sessionlens run`` keeps a
         command's output (a session launched by ``sessionlens run`` has its output already)."""
@@ -380,10 +389,20 @@ class KedroSessionStore(_Base):
         if previous is not None:  # a run left unfinished (a notebook's ctrl-c): its log ends
             logging.getLogger().removeHandler(previous)
             previous.flush()
+            previous.store._stop_beats()  # ...and so does its heartbeat
         logging.getLogger().addHandler(self._log_capture)
+        # log flushes beat too, but a quiet node must not look lost: beat on a timer as well
+        self._beats = HeartbeatThread(self.heartbeat, name=f"kedro-beat-{self._session_id}")
+        self._beats.start()
+
+    def _stop_beats(self) -> None:
+        beats, self._beats = self._beats, None
+        if beats is not None:
+            beats.stop()
 
     def _stop_log_capture(self) -> None:
         global _active_capture
+        self._stop_beats()
         capture, self._log_capture = self._log_capture, None
         with _live_lock:
             if _active_capture is capture:
@@ -412,7 +431,7 @@ class _LogCapture(logging.Handler):
         self.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%H:%M:%S")
         )
-        self._store = store
+        self.store = store
         self._pending: list[str] = []
         self._size = 0
         self._last_flush = time.monotonic()
@@ -446,10 +465,10 @@ class _LogCapture(logging.Handler):
             return
         self._writing.active = True
         try:
-            self._store.append_log(text)
+            self.store.append_log(text)
         except Exception as exc:
             logger.warning(
-                "sessionlens: could not save the log of %s: %s", self._store.session_id, exc
+                "sessionlens: could not save the log of %s: %s", self.store.session_id, exc
             )
         finally:
             self._writing.active = False

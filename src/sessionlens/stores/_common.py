@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,34 +66,50 @@ class IndexEntry:
             pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
         )
 
-    def current(self) -> SessionSummary:
-        """The summary with a dead ``running`` session shown as ``interrupted``."""
+    def current(self, heartbeat: float | None = None) -> SessionSummary:
+        """The summary as shown now: a ``running`` session whose process died here is
+        ``interrupted``, one whose ``heartbeat`` went stale is ``lost``."""
         s = self.summary
         if s.status != "running":
             return s
         run = {"status": "running", "pid": self.pid, "hostname": s.hostname}
-        status = derive_status({"run": run})
+        status = derive_status({"run": run}, heartbeat=heartbeat)
         return s if status == s.status else dataclasses.replace(s, status=status)
 
 
+#: A backend's ``last_heartbeat``, asked only for sessions recorded ``running``.
+HeartbeatOf = Callable[[str], float | None]
+
+
 def select(
-    entries: Iterable[IndexEntry], query: Query | None, offset: int, limit: int | None
+    entries: Iterable[IndexEntry],
+    query: Query | None,
+    offset: int,
+    limit: int | None,
+    heartbeat_of: HeartbeatOf | None = None,
 ) -> list[SessionSummary]:
     """Filter, sort and page in Python: the reference every indexed backend must agree with."""
     query = query or Query()
-    hits = [s for s in _matching(entries, query)]
+    hits = [s for s in _matching(entries, query, heartbeat_of)]
     hits.sort(key=query.sort_key, reverse=query.descending)
     offset = max(0, offset)
     return hits[offset:] if limit is None else hits[offset : offset + max(0, limit)]
 
 
-def count(entries: Iterable[IndexEntry], query: Query | None) -> int:
+def count(
+    entries: Iterable[IndexEntry], query: Query | None, heartbeat_of: HeartbeatOf | None = None
+) -> int:
     query = query or Query()
-    return sum(1 for _ in _matching(entries, query))
+    return sum(1 for _ in _matching(entries, query, heartbeat_of))
 
 
-def _matching(entries: Iterable[IndexEntry], query: Query) -> Iterable[SessionSummary]:
+def _matching(
+    entries: Iterable[IndexEntry], query: Query, heartbeat_of: HeartbeatOf | None
+) -> Iterable[SessionSummary]:
     for entry in entries:
-        summary = entry.current()
+        beat = None
+        if heartbeat_of is not None and entry.summary.status == "running":
+            beat = heartbeat_of(entry.summary.session_id)
+        summary = entry.current(beat)
         if query.is_empty or query.matches(summary, entry.params):
             yield summary

@@ -91,7 +91,16 @@ class SessionStore(ABC):
         """The whole record, plain data; raises ``UnknownSessionError``."""
 
     def get_summary(self, session_id: str) -> SessionSummary:
-        return SessionSummary.from_record(self.get(session_id), self.user_details(session_id))
+        return SessionSummary.from_record(
+            self.get(session_id),
+            self.user_details(session_id),
+            heartbeat=self.last_heartbeat(session_id),
+        )
+
+    @abstractmethod
+    def last_heartbeat(self, session_id: str) -> float | None:
+        """When the run of ``session_id`` last said it was alive (epoch seconds, see
+        :meth:`heartbeat`); None when it never did. Reading it never writes."""
 
     def user_details(self, session_id: str) -> Mapping[str, Any]:
         """kedro-viz's title/bookmark/notes for a session; empty where the backend has none."""
@@ -135,7 +144,8 @@ class SessionStore(ABC):
     def insert(self, record: Record) -> None:
         """Store a NEW session, claiming its id atomically: ``SessionExistsError`` when the id
         is in the store already (another process may have claimed it a moment ago). Never
-        replaces anything: that is what :meth:`update` is for."""
+        replaces anything: that is what :meth:`update` is for. A record inserted ``running``
+        counts as its run's first :meth:`heartbeat` (no write of its own on the run path)."""
         self.insert_many([record])
 
     @abstractmethod
@@ -150,7 +160,16 @@ class SessionStore(ABC):
 
     @abstractmethod
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
-        """Append to a session's log; called as output streams, so it must be cheap."""
+        """Append to a session's log; called as output streams, so it must be cheap. An append
+        is a heartbeat too (in the same write where the backend can): a busy run costs no more
+        writes than its log."""
+
+    @abstractmethod
+    def heartbeat(self, session_id: str) -> None:
+        """Record "the run of ``session_id`` is alive now". Runs call it at least every
+        ``record.HEARTBEAT_EVERY_S`` seconds; a ``running`` session whose last heartbeat is older
+        than ``record.STALE_AFTER_S`` is listed ``lost`` (its runner is gone where the pid
+        check cannot tell: another host, a reused pid). Must be cheap: one small write."""
 
     def _check_writable(self) -> None:
         if self.read_only:

@@ -7,12 +7,13 @@ to plain JSON shapes on the way in and out, so a caller mutating a record change
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from sessionlens.errors import SessionExistsError, UnknownSessionError
 from sessionlens.query import Query
-from sessionlens.record import Record, SessionSummary
+from sessionlens.record import Record, SessionSummary, is_running
 from sessionlens.stores import _common
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 
@@ -30,6 +31,7 @@ class MemoryStore(SessionStore):
         self._records: dict[str, Record] = {}
         self._index: dict[str, _common.IndexEntry] = {}
         self._logs: dict[str, list[LogChunk]] = {}
+        self._beats: dict[str, float] = {}
         self._version = 0
         self._lock = threading.RLock()
 
@@ -37,14 +39,14 @@ class MemoryStore(SessionStore):
     def count(self, query: Query | None = None) -> int:
         with self._lock:
             entries = list(self._index.values())
-        return _common.count(entries, query)
+        return _common.count(entries, query, self.last_heartbeat)
 
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
     ) -> list[SessionSummary]:
         with self._lock:
             entries = list(self._index.values())
-        return _common.select(entries, query, offset, limit)
+        return _common.select(entries, query, offset, limit, self.last_heartbeat)
 
     def get(self, session_id: str) -> Record:
         with self._lock:
@@ -58,7 +60,11 @@ class MemoryStore(SessionStore):
             entry = self._index.get(session_id)
         if entry is None:
             raise UnknownSessionError(session_id, self.location)
-        return entry.current()
+        return entry.current(self.last_heartbeat(session_id))
+
+    def last_heartbeat(self, session_id: str) -> float | None:
+        with self._lock:
+            return self._beats.get(session_id)
 
     def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
         with self._lock:
@@ -95,9 +101,17 @@ class MemoryStore(SessionStore):
             for session_id, plain, entry in prepared:
                 self._records[session_id] = plain
                 self._index[session_id] = entry
+                if new and is_running(plain):
+                    self._beats[session_id] = time.time()
             self._version += 1
 
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
         self._check_writable()
         with self._lock:
             self._logs.setdefault(session_id, []).append(LogChunk(text, stream))
+            self._beats[session_id] = time.time()
+
+    def heartbeat(self, session_id: str) -> None:
+        self._check_writable()
+        with self._lock:
+            self._beats[session_id] = time.time()

@@ -20,6 +20,8 @@ renamed onto the claimed folder. An update swaps the new folder and the old one 
 file through one descriptor of the folder, so they see the old record or the new one, whole.
 Logs: ``<dir>/.sessionlens/logs/<session_id>.jsonl``, one JSON object per appended chunk
 (``{"stream": ..., "text": ...}``), appended with ``O_APPEND`` so concurrent appends never mix.
+Heartbeat: that file's mtime (appends move it, ``heartbeat`` touches it), so a live run's
+heartbeat costs no write of its own and a reader a ``stat``.
 
 Listing at scale: session ids are folder names. Summaries are cached in memory per session,
 keyed by the folder's and its files' mtimes; a listing only stats the top folder (plus sessions
@@ -50,7 +52,7 @@ from typing import Any, ClassVar
 
 from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
 from sessionlens.query import Query
-from sessionlens.record import Record, SessionSummary
+from sessionlens.record import Record, SessionSummary, is_running
 from sessionlens.stores import _common, dir_swap, sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 from sessionlens.stores.safe_pickle import safe_loads
@@ -409,12 +411,12 @@ class ShelveSessionStore(SessionStore):
 
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
-        return _common.count(self._refresh(), query)
+        return _common.count(self._refresh(), query, self.last_heartbeat)
 
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
     ) -> list[SessionSummary]:
-        return _common.select(self._refresh(), query, offset, limit)
+        return _common.select(self._refresh(), query, offset, limit, self.last_heartbeat)
 
     def _session_dir(self, session_id: str) -> Path:
         try:
@@ -440,6 +442,14 @@ class ShelveSessionStore(SessionStore):
 
     def _log_path(self, session_id: str) -> Path:
         return self.root / ".sessionlens" / "logs" / f"{session_id}.jsonl"
+
+    def last_heartbeat(self, session_id: str) -> float | None:
+        """The log file's mtime: every append moves it, :meth:`heartbeat` touches it."""
+        try:
+            _check_session_id(session_id, self.location)
+            return os.stat(self._log_path(session_id)).st_mtime
+        except (OSError, StoreError):
+            return None
 
     def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
         try:
@@ -525,6 +535,8 @@ class ShelveSessionStore(SessionStore):
             _fsync_folder(self.root)
             with self._lock:
                 self._writes += 1
+            if new and is_running(plain):
+                self.heartbeat(session_id)
         except OSError as exc:
             if new:  # give the id back
                 with contextlib.suppress(OSError):
@@ -563,12 +575,35 @@ class ShelveSessionStore(SessionStore):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                while line:  # one write in practice; a short write is finished, never lost
-                    line = line[os.write(fd, line) :]
+                start = os.lseek(fd, 0, os.SEEK_END)
+                try:
+                    while line:  # one write in practice; a short write is finished, never lost
+                        line = line[os.write(fd, line) :]
+                except OSError:
+                    # a full disk: take back the torn chunk, or the next append would be glued
+                    # to it (one writer per session log, so the end is still ours)
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, start)
+                    raise
             finally:
                 os.close(fd)
         except OSError as exc:
             raise StoreError(f"{path}: cannot append ({exc.strerror})") from None
+
+    def heartbeat(self, session_id: str) -> None:
+        """Touch the session's log file (made empty when the run printed nothing yet): no data
+        written, one inode update, and a reader needs only a ``stat``."""
+        self._check_writable()
+        _check_session_id(session_id, self.location)
+        path = self._log_path(session_id)
+        try:
+            try:
+                os.utime(path)
+            except FileNotFoundError:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot record a heartbeat ({exc.strerror})") from None
 
 
 def _fsync_folder(folder: Path) -> None:

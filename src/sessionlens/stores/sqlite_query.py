@@ -2,7 +2,8 @@
 
 ``Query.matches`` and ``Query.sort_key`` are the reference; this module gives the same answers
 from the index rows: a ``WHERE`` clause per term and free word, the status as shown (a
-``running`` session whose process died is ``interrupted``), ``ORDER BY`` with missing values
+``running`` session whose process died is ``interrupted``, one whose heartbeat went stale is
+``lost``), ``ORDER BY`` with missing values
 last in both directions, and the plan for reading one page (walk the sort index and filter,
 unless few sessions match). Queries read the index row as ``i`` and kedro-viz's
 ``user_run_details`` as ``d``.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +60,8 @@ class IndexTables:
     index: str
     params: str
     details_rows: bool
+    #: the heartbeat table (``session_id``, ``at``), None where the file has none
+    heartbeats: str | None = None
 
 
 def add_functions(conn: sqlite3.Connection) -> None:
@@ -70,29 +74,42 @@ def _sql_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def status_sql(conn: sqlite3.Connection, index: str, params: dict[str, Any]) -> str:
-    """Status as shown: a ``running`` session whose process died here is ``interrupted``."""
+def status_sql(conn: sqlite3.Connection, tables: IndexTables, params: dict[str, Any]) -> str:
+    """Status as shown: a ``running`` session whose process died here is ``interrupted``, one
+    whose heartbeat went stale is ``lost``. Decided in Python by ``derive_status`` (the
+    reference) for the few ``running`` rows, found through the status index; the answer is
+    bound as two id lists, so filter, sort and count all see the status a listing shows."""
+    beat = "NULL"
+    if tables.heartbeats is not None:
+        beat = f"(SELECT h.at FROM {tables.heartbeats} AS h WHERE h.session_id = i.session_id)"
     rows = conn.execute(
-        f"SELECT session_id, pid, hostname FROM {index} WHERE status = 'running'"
+        f"SELECT i.session_id, i.pid, i.hostname, {beat} FROM {tables.index} AS i "
+        "WHERE i.status = 'running'"
     ).fetchall()
-    dead = [
-        sid
-        for sid, pid, host in rows
-        if derive_status({"run": {"status": "running", "pid": pid, "hostname": host}})
-        == "interrupted"
-    ]
-    if not dead:
+    now = time.time()
+    shown: dict[str, list[str]] = {"interrupted": [], "lost": []}
+    for sid, pid, host, at in rows:
+        run = {"status": "running", "pid": pid, "hostname": host}
+        status = derive_status({"run": run}, heartbeat=at, now=now)
+        if status in shown:
+            shown[status].append(sid)
+    cases = []
+    for key, status in (("dead", "interrupted"), ("lost", "lost")):
+        if shown[status]:
+            params[key] = json.dumps(shown[status])
+            cases.append(
+                f"WHEN i.status = 'running' AND i.session_id IN "
+                f"(SELECT value FROM json_each(:{key})) THEN '{status}'"
+            )
+    if not cases:
         return "i.status"
-    params["dead"] = json.dumps(dead)
-    return (
-        "(CASE WHEN i.status = 'running' AND i.session_id IN "
-        "(SELECT value FROM json_each(:dead)) THEN 'interrupted' ELSE i.status END)"
-    )
+    return f"(CASE {' '.join(cases)} ELSE i.status END)"
 
 
 def count_key(query: Query, params: dict[str, Any]) -> tuple:
-    """What a count depends on besides the data: the filter and which sessions died."""
-    return (query.terms, query.words, params.get("dead"))
+    """What a count depends on besides the data: the filter and which sessions died or were
+    lost."""
+    return (query.terms, query.words, params.get("dead"), params.get("lost"))
 
 
 def count_rows(
@@ -160,7 +177,7 @@ def page_rows(
 def summary_row(conn: sqlite3.Connection, tables: IndexTables, session_id: str) -> tuple | None:
     """The summary row of one session, or None."""
     params: dict[str, Any] = {"sid": session_id}
-    status = status_sql(conn, tables.index, params)
+    status = status_sql(conn, tables, params)
     return conn.execute(
         f"SELECT {columns_sql(tables, status)} FROM {from_sql(tables, True)} "
         "WHERE i.session_id = :sid",

@@ -18,6 +18,12 @@ sessionlens adds its own tables beside them and never alters kedro-viz's:
 - ``sessionlens_params(session_id, name, value)``: each run parameter as the text the filter
   compares (``param.scale:3``), indexed by (name, value) so a parameter term is an index lookup.
 - ``sessionlens_logs(session_id, seq, stream, text)``: logs as they were streamed.
+- ``sessionlens_heartbeats(session_id, at)``: when each run last said it was alive (epoch
+  seconds, the writer's clock); ``append_log`` refreshes it in the same transaction, so a busy
+  run costs no extra write, and a quiet one writes this one small row every few seconds. Kept
+  apart from ``runs`` so a heartbeat never rewrites a record nor moves ``change_token``. Added
+  without a schema version bump (created on the next read-write open; a reader of a file
+  without it sees no heartbeats, i.e. today's rules).
 
 Index upkeep. A store written only by kedro-viz (or rows a Kedro process adds later) has runs
 rows without index rows. Opened read-write, those are indexed into the file (at open and
@@ -49,13 +55,14 @@ import contextlib
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
 from sessionlens.query import Query
-from sessionlens.record import Record, SessionSummary
+from sessionlens.record import Record, SessionSummary, is_running
 from sessionlens.stores import _common, sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 from sessionlens.stores.sqlite_index import (
@@ -98,6 +105,11 @@ META_TABLE = "sessionlens_meta"
 #: the notice of a read-write open that added sessionlens's tables to a kedro-viz file
 _ADOPTED = "added sessionlens's tables to {path} beside kedro-viz's (kedro-viz reads it as before)"
 LOG_TABLE = "sessionlens_logs"
+HEARTBEAT_TABLE = "sessionlens_heartbeats"
+_HEARTBEAT_UPSERT = (
+    f"INSERT INTO main.{HEARTBEAT_TABLE} (session_id, at) VALUES (?, ?) "
+    "ON CONFLICT(session_id) DO UPDATE SET at = excluded.at"
+)
 
 _LOG_PAGE = 2000
 
@@ -142,6 +154,7 @@ class SQLiteSessionStore(SessionStore):
         self._has_details = False  # kedro-viz's user_run_details exists
         self._details_rows = False  # ... and has rows: join it (else titles are all NULL)
         self._has_logs = False
+        self._has_heartbeats = False
         self._params = f"main.{PARAMS_TABLE}"
         #: count() results until the data changes; list_summaries reads them to plan a page
         self._counts: dict[tuple, int] = {}
@@ -150,16 +163,16 @@ class SQLiteSessionStore(SessionStore):
         self._snapshot: Snapshot | None = None  # browsing a private copy (sqlite_snapshot)
         self._turns = WriterTurns(self.path)
         self._conn: sqlite3.Connection | None = None
+        self._made_folders: list[Path] = []  # folders this open created for a new file
         new = self._check_file(create)
+        creating = new and not self.path.exists()
         try:
             self._conn = self._connect(new)
-        except BaseException:
-            self.close()
-            raise
-        try:
             self._check_layout(new)
-        except BaseException:
+        except BaseException as exc:
             self.close()
+            if creating:
+                self._remove_unborn(exc)
             raise
 
     # -- opening ----------------------------------------------------------------------
@@ -168,6 +181,8 @@ class SQLiteSessionStore(SessionStore):
         path = self.path
         if not path.exists():
             if create and not self.read_only:
+                folders = (path.parent, *path.parent.parents)
+                self._made_folders = [p for p in folders if not p.exists()]
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -190,6 +205,30 @@ class SQLiteSessionStore(SessionStore):
             raise StoreError(f"{path}: not an SQLite database (unknown file format)")
         self._wal = sqlite_files.is_wal_header(head)
         return False
+
+    def _remove_unborn(self, error: BaseException) -> None:
+        """A new store this open could not set up (a full disk, a file size limit) leaves
+        nothing behind: not the 0-byte file SQLite created, nor its journal, nor the folders
+        made for it, so the next attempt starts clean and nobody mistakes it for a store.
+
+        Only while the file is still empty (nothing was ever committed to it) and not after a
+        lock timeout: then another process is creating the same store right now, and its file
+        and journal are its own. Called with no connection of ours open on the file.
+        """
+        if "locked by another process" in str(error):
+            return
+        try:
+            if self.path.stat().st_size:
+                return
+        except OSError:
+            pass
+        sidecars = ("-journal", "-wal", "-shm")
+        for name in (self.path.name, *(f"{self.path.name}{s}" for s in sidecars)):
+            with contextlib.suppress(OSError):
+                (self.path.parent / name).unlink()
+        for folder in self._made_folders:  # deepest first; only while empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
     def _connect(self, new: bool) -> sqlite3.Connection:
         if self.read_only and self._wal:
@@ -294,6 +333,7 @@ class SQLiteSessionStore(SessionStore):
             self._has_details = "user_run_details" in tables
             self._has_logs = LOG_TABLE in tables
             self._has_meta = META_TABLE in tables
+            self._has_heartbeats = HEARTBEAT_TABLE in tables
 
     def first_write_changes(self) -> str | None:
         if self._has_meta:
@@ -323,7 +363,7 @@ class SQLiteSessionStore(SessionStore):
         if version != SCHEMA_VERSION:
             return True
         names = {r[0] for r in self._conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
-        wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, f"ix_{PARAMS_TABLE}_value"}
+        wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, HEARTBEAT_TABLE, f"ix_{PARAMS_TABLE}_value"}
         wanted |= {f"ix_{INDEX_TABLE}_{n}" for n, _ in SORT_INDEXES}
         return not wanted <= names or self._max_rowid() > self._meta_rowid()
 
@@ -380,6 +420,10 @@ class SQLiteSessionStore(SessionStore):
             "seq INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL, "
             "PRIMARY KEY (session_id, seq))"
         )
+        self._conn.execute(
+            f"CREATE TABLE IF NOT EXISTS main.{HEARTBEAT_TABLE} (session_id TEXT NOT NULL "
+            "PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID"
+        )
 
     # -- errors and transactions ---------------------------------------------------------
     def _error(self, exc: sqlite3.Error, action: str) -> StoreError:
@@ -392,6 +436,8 @@ class SQLiteSessionStore(SessionStore):
             )
         elif "not a database" in low or "malformed" in low or "corrupt" in low:
             problem = f"corrupt SQLite file ({text})"
+        elif "disk is full" in low:
+            problem = f"the disk is full ({action} failed)"
         elif "readonly" in low or "read-only" in low:
             problem = f"cannot write, the file or its folder is read-only ({action})"
         else:
@@ -470,7 +516,8 @@ class SQLiteSessionStore(SessionStore):
         if self._idx is None or version != self._data_version:
             self._refresh_index(version)
         assert self._idx is not None
-        return IndexTables(self._idx, self._params, self._details_rows)
+        beats = f"main.{HEARTBEAT_TABLE}" if self._has_heartbeats else None
+        return IndexTables(self._idx, self._params, self._details_rows, beats)
 
     def _refresh_index(self, version: int) -> None:
         self._data_version = version
@@ -496,6 +543,7 @@ class SQLiteSessionStore(SessionStore):
             self._has_details = True
             self._data_version = None  # count its rows on the next read
         self._has_logs = LOG_TABLE in tables
+        self._has_heartbeats = HEARTBEAT_TABLE in tables
         main_ok = {
             INDEX_TABLE,
             META_TABLE,
@@ -570,7 +618,7 @@ class SQLiteSessionStore(SessionStore):
         with self._errors("count"):
             tables = self._ensure_index()
             params: dict[str, Any] = {}
-            status = "i.status" if query.is_empty else status_sql(self._conn, tables.index, params)
+            status = "i.status" if query.is_empty else status_sql(self._conn, tables, params)
             key = count_key(query, params)
             if key in self._counts:
                 return self._counts[key]
@@ -589,7 +637,7 @@ class SQLiteSessionStore(SessionStore):
         with self._errors("list"):
             tables = self._ensure_index()
             params: dict[str, Any] = {}
-            status = status_sql(self._conn, tables.index, params)
+            status = status_sql(self._conn, tables, params)
             known = self._counts.get(count_key(query, params))
             rows = page_rows(
                 self._conn, tables, query, status, params, offset=offset, limit=limit, known=known
@@ -613,6 +661,15 @@ class SQLiteSessionStore(SessionStore):
         record = decode_blob(row[0], f"{self.path}: session {session_id}")
         record.setdefault("session_id", session_id)
         return record
+
+    def last_heartbeat(self, session_id: str) -> float | None:
+        with self._errors("read"):
+            if not self._has_heartbeats:
+                return None
+            row = self._conn.execute(
+                f"SELECT at FROM main.{HEARTBEAT_TABLE} WHERE session_id = ?", (session_id,)
+            ).fetchone()
+        return None if row is None else float(row[0])
 
     def user_details(self, session_id: str) -> Mapping[str, Any]:
         with self._errors("read"):
@@ -695,14 +752,17 @@ class SQLiteSessionStore(SessionStore):
         with self._write():
             self._sync_main()
             for batch in batched(records, 1000):
-                runs, indexed = [], []
+                runs, indexed, beats = [], [], []
                 for record in batch:
                     session_id = _common.require_session_id(record, self.location)
                     text = _common.record_json(record)
                     runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
                     indexed.append(index_session(session_id, json.loads(text)))
+                    if inserting and is_running(record):
+                        beats.append((session_id, time.time()))
                 if inserting:
                     self._insert_runs(statement, runs)
+                    self._conn.executemany(_HEARTBEAT_UPSERT, beats)
                 elif self._conn.execute(statement, runs[0]).rowcount == 0:
                     raise UnknownSessionError(runs[0][0], self.location)
                 write_index(
@@ -739,6 +799,12 @@ class SQLiteSessionStore(SessionStore):
                 "WHERE session_id = ?), ?, ?)",
                 (session_id, session_id, stream, text),
             )
+            self._conn.execute(_HEARTBEAT_UPSERT, (session_id, time.time()))
+
+    def heartbeat(self, session_id: str) -> None:
+        self._check_writable()
+        with self._write():
+            self._conn.execute(_HEARTBEAT_UPSERT, (session_id, time.time()))
 
     # -- lifecycle --------------------------------------------------------------------
     def close(self) -> None:

@@ -7,9 +7,13 @@ losing its session). A blocking ``flock`` on a lock file queues the waiters in t
 wakes them the moment the lock is free. SQLite's own locks still guard the database against
 writers that do not know this file (kedro-viz, another tool): those contend as before.
 
-The lock file (``<database>.lock``) is made by the first writer and never removed (removing a
-lock file others may hold open would let two writers in at once). Readers never touch it. Where
-it cannot be made (a read-only folder), writers rely on SQLite's locks alone.
+The lock files live in a folder of the machine's temporary directory, one per database (named
+by its device and inode), not beside the store: a file there would make a project's git tree
+dirty for the next run's record, and browsing folders would see it. They are never removed
+(removing one that others hold open would let two writers in at once), and opened read-only
+(``flock`` needs no write access), so writers of several users share them. Where no lock file
+can be had, or writers do not share a temporary directory (containers, other machines), writers
+rely on SQLite's locks alone, which are always there. Readers never take it.
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+#: The folder of the lock files, shared by every user of the machine (sticky, like /tmp).
+FOLDER_NAME = "sessionlens-locks"
 
 
 class WriterTurns:
     """The turn-taking lock of one database, for one store object (one descriptor)."""
 
     def __init__(self, database: Path) -> None:
-        self.path = Path(f"{database}.lock")
+        self.database = database
         self._fd: int | None = None
         self._usable = True
 
@@ -45,7 +53,9 @@ class WriterTurns:
     def _open(self) -> int | None:
         if self._fd is None and self._usable:
             try:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                path = lock_path(self.database)
+                flags = os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+                self._fd = os.open(path, flags, 0o644)
             except OSError:
                 self._usable = False
         return self._fd
@@ -54,3 +64,14 @@ class WriterTurns:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def lock_path(database: Path) -> Path:
+    """The lock file of ``database`` (which must exist), its folder made when missing."""
+    st = os.stat(database)
+    folder = Path(tempfile.gettempdir()) / FOLDER_NAME
+    if not folder.is_dir():
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir()
+            folder.chmod(0o1777)
+    return folder / f"{st.st_dev}-{st.st_ino}.lock"

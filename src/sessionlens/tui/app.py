@@ -7,7 +7,9 @@ work on every screen: open another store, keys, theme, quit. Screens live in ``s
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import threading
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -28,6 +30,13 @@ from sessionlens.tui.screens.sessions import SessionsScreen
 from sessionlens.tui.text import Clock
 
 DARK, LIGHT = "textual-dark", "textual-light"
+
+#: After SIGHUP/SIGTERM: how long to wait for a running child's final record to be saved...
+RECORD_WAIT_S = 10.0
+#: ...and then how long Textual's own shutdown may take before the process leaves regardless.
+EXIT_GRACE_S = 3.0
+#: A second signal leaves at once, after waiting at most this long for that record.
+SECOND_SIGNAL_WAIT_S = 0.5
 
 
 class SessionLensApp(App[int]):
@@ -158,20 +167,57 @@ def run_app(store: SessionStore, project: ProjectConfig | str | Path | None = No
     """Run the app on ``store`` until the user quits; the exit code for the CLI.
 
     The caller owns ``store`` (and closes it); stores opened inside the app with ``o`` are
-    closed by the app.
+    closed by the app. After SIGHUP or SIGTERM the process ends for certain (see
+    :func:`_exit_for_certain_on_hangup`): ``run_app`` is for a process about to exit.
     """
     app = SessionLensApp(store, project=project)
-    with _stop_runs_on_hangup(app):
+    with _exit_for_certain_on_hangup(app):
         return app.run() or 0
 
 
 @contextlib.contextmanager
-def _stop_runs_on_hangup(app: SessionLensApp) -> Iterator[None]:
-    """A closed terminal (SIGHUP) or ``kill`` (SIGTERM) ends the process without unmounting the
-    app, which would leave a running child behind: stop it at once, then leave."""
+def _exit_for_certain_on_hangup(app: SessionLensApp) -> Iterator[None]:
+    """A closed terminal (SIGHUP) or ``kill`` (SIGTERM): stop the running child, save its
+    record, then leave - for certain.
+
+    Leaving through Textual alone was not certain: when a terminal goes away the kernel sends
+    SIGCONT with SIGHUP, Textual's driver answers SIGCONT by restarting application mode on
+    the dead terminal, its writer thread dies on EIO, and the main thread blocks for ever on
+    the writer's full queue, deaf to every later SIGTERM (about 1 in 12 ``tmux kill-session``).
+    So the first signal:
+
+    1. kills the child's process group at once (the runner then saves its ``interrupted``
+       record on its own thread) and stops Textual from restarting on SIGCONT;
+    2. asks the app to exit with 128 + the signal number, as a shell reports it;
+    3. starts a helper thread that waits for the record (at most :data:`RECORD_WAIT_S`), gives
+       Textual :data:`EXIT_GRACE_S` more to shut down, then ends the process with
+       ``os._exit`` and the same code. Nothing outside the app is left to clean up by then:
+       the store's writes are committed, and the terminal is gone (or, for a plain SIGTERM
+       whose shutdown hung, cannot be restored anyway).
+
+    A second signal leaves at once (waiting at most :data:`SECOND_SIGNAL_WAIT_S` for the
+    record). Signal handlers run on the main thread, but also while it waits on a lock, so
+    they run even when Textual is stuck; the helper thread does not depend on them.
+    """
+    received: list[int] = []
+
+    def leave(code: int) -> None:
+        app.runs.wait_finished(RECORD_WAIT_S)
+        threading.Event().wait(EXIT_GRACE_S)
+        os._exit(code)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
         app.runs.kill_now()
+        if len(received) > 1:
+            app.runs.wait_finished(SECOND_SIGNAL_WAIT_S)
+            os._exit(128 + signum)
+        if hasattr(signal, "SIGCONT"):
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(signal.SIGCONT, signal.SIG_DFL)
+        threading.Thread(
+            target=leave, args=(128 + signum,), name="sessionlens-exit", daemon=True
+        ).start()
         app.exit(128 + signum)
 
     signals = [s for s in (getattr(signal, "SIGHUP", None), signal.SIGTERM) if s is not None]

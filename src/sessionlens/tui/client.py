@@ -51,6 +51,10 @@ class StoreClient:
         with self._lock:
             return dict(self.store.user_details(session_id))
 
+    def last_heartbeat(self, session_id: str) -> float | None:
+        with self._lock:
+            return self.store.last_heartbeat(session_id)
+
     def read_log(self, session_id: str) -> str:
         with self._lock:
             return self.store.read_log(session_id)

@@ -224,7 +224,9 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         comparison = compare(left, right)
         summaries = [
             SessionSummary.from_record(
-                r, client.user_details(r["session_id"]) if client.has_user_details else None
+                r,
+                client.user_details(r["session_id"]) if client.has_user_details else None,
+                heartbeat=client.last_heartbeat(r["session_id"]),
             )
             for r in (left, right)
         ]

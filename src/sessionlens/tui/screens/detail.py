@@ -84,7 +84,9 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
     def _load(self, client: StoreClient, session_id: str) -> None:
         record = client.get(session_id)
         details = client.user_details(session_id) if client.has_user_details else {}
-        summary = SessionSummary.from_record(record, details)
+        summary = SessionSummary.from_record(
+            record, details, heartbeat=client.last_heartbeat(session_id)
+        )
         plain = to_jsonable(record)
         if details:
             plain = {**plain, "user_run_details": to_jsonable(details)}

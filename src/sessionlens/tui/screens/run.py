@@ -386,7 +386,9 @@ class RunManager:
         def finished(running: RunningSession) -> None:  # on the reader thread
             try:
                 error = None
-                if running.log_error is not None:
+                if running.error is not None:  # the store refused the final record
+                    error = f"the outcome could not be recorded: {error_message(running.error)}"
+                elif running.log_error is not None:
                     error = f"the stored log is incomplete: {error_message(running.log_error)}"
                 _post(pane, RunPane.Ended(pane, running, running.session.record, error))
             finally:
@@ -519,6 +521,11 @@ class RunManager:
         end = time.monotonic() + 10
         while not self._finished.is_set() and time.monotonic() < end:
             await asyncio.sleep(0.02)
+
+    def wait_finished(self, timeout: float | None = None) -> bool:
+        """Block until no run is active or its final record is saved; False on timeout. Safe
+        from any thread (a signal handler's helper thread uses it)."""
+        return self._finished.wait(timeout)
 
     def shutdown(self) -> None:
         """The app is going away (any way): kill a child still running, wait for its record."""

@@ -147,6 +147,7 @@ class SessionTable(ScrollView, can_focus=True):
         "session-table--status-failed",
         "session-table--status-interrupted",
         "session-table--status-completed",
+        "session-table--status-lost",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
