@@ -18,8 +18,10 @@ from typing import Any
 
 SESSION_ID_FORMAT = "%Y-%m-%dT%H.%M.%S.%fZ"
 
-#: Statuses a summary can have. ``completed`` is a Kedro record without sessionlens run data.
-STATUSES = ("running", "success", "failed", "interrupted", "completed")
+#: Statuses a summary can have. ``completed`` is a Kedro record without sessionlens run data;
+#: ``unreadable`` a record that cannot be read (``SessionSummary.problem`` says why).
+STATUSES = ("running", "success", "failed", "interrupted", "completed", "unreadable")
+UNREADABLE = "unreadable"
 
 Record = dict[str, Any]
 
@@ -71,7 +73,7 @@ def _pid_alive(pid: int) -> bool:
 def derive_status(record: Mapping[str, Any], *, check_pid: bool = True) -> str:
     """Status as DESIGN.md defines it; a ``running`` record whose process is gone is interrupted."""
     run = record.get("run")
-    if isinstance(run, Mapping) and run.get("status") in STATUSES:
+    if isinstance(run, Mapping) and run.get("status") in STATUSES and run["status"] != UNREADABLE:
         status = str(run["status"])
         if status == "running" and check_pid:
             pid, host = run.get("pid"), run.get("hostname")
@@ -155,6 +157,8 @@ class SessionSummary:
     bookmark: bool = False
     notes: str | None = None
     params: str | None = None  # params_line(params_of(record))
+    #: why the record cannot be read (status ``unreadable``); None for every readable one
+    problem: str | None = None
 
     @classmethod
     def from_record(
@@ -172,7 +176,7 @@ class SessionSummary:
         started = run.get("started_at")
         moment = None if started else session_id_time(session_id)
         if moment:
-            started = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            started = _iso(moment)
         dirty = git.get("dirty")
         return cls(
             session_id=session_id,
@@ -195,8 +199,31 @@ class SessionSummary:
             params=params_line(params_of(record)),
         )
 
+    @classmethod
+    def unreadable(
+        cls, session_id: str, problem: str, details: Mapping[str, Any] | None = None
+    ) -> SessionSummary:
+        """The row of a record that cannot be read: its id, the start time a Kedro-format id
+        tells, kedro-viz's title/bookmark/notes (kept apart from the record), and the reason."""
+        details = details or {}
+        moment = session_id_time(session_id)
+        return cls(
+            session_id=session_id,
+            status=UNREADABLE,
+            started_at=_iso(moment) if moment else None,
+            title=_str_or_none(details.get("title")),
+            bookmark=bool(details.get("bookmark")),
+            notes=_str_or_none(details.get("notes")),
+            # one line, and printable anywhere (no lone surrogates)
+            problem=" ".join(str(problem).encode("utf-8", "replace").decode().split()) or "?",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -206,7 +233,7 @@ def _str_or_none(value: Any) -> str | None:
 def _float_or_none(value: Any) -> float | None:
     try:
         return None if value is None else float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

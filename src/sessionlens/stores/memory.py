@@ -10,11 +10,12 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from sessionlens.errors import UnknownSessionError
+from sessionlens.errors import UnknownSessionError, UnreadableSessionError
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary
 from sessionlens.stores import _common
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.readable import RecordProblem, load_record
 
 
 class MemoryStore(SessionStore):
@@ -27,7 +28,8 @@ class MemoryStore(SessionStore):
 
     def __init__(self, location: str = "memory:", *, read_only: bool = False) -> None:
         super().__init__(location, read_only=read_only)
-        self._records: dict[str, Record] = {}
+        #: the plain record, or why it is unreadable (read like every other backend's)
+        self._records: dict[str, Record | RecordProblem] = {}
         self._index: dict[str, _common.IndexEntry] = {}
         self._logs: dict[str, list[LogChunk]] = {}
         self._version = 0
@@ -49,9 +51,12 @@ class MemoryStore(SessionStore):
     def get(self, session_id: str) -> Record:
         with self._lock:
             try:
-                return _common.plain_record(self._records[session_id])
+                record = self._records[session_id]
             except KeyError:
                 raise UnknownSessionError(session_id, self.location) from None
+            if isinstance(record, RecordProblem):
+                raise UnreadableSessionError(session_id, str(record), self.location)
+            return _common.plain_record(record)
 
     def get_summary(self, session_id: str) -> SessionSummary:
         with self._lock:
@@ -76,9 +81,14 @@ class MemoryStore(SessionStore):
         self._check_writable()
         prepared = []
         for record in records:
-            session_id = _common.require_session_id(record, self.location)
-            plain = _common.plain_record(record)
-            prepared.append((session_id, plain, _common.IndexEntry.from_record(plain)))
+            session_id, text = _common.json_to_save(record, self.location)
+            plain: Record | RecordProblem
+            try:
+                plain = load_record(text)
+                entry = _common.IndexEntry.from_record(plain, session_id=session_id)
+            except RecordProblem as exc:  # kept, and shown unreadable as any backend would
+                plain, entry = exc, _common.IndexEntry.unreadable(session_id, str(exc))
+            prepared.append((session_id, plain, entry))
         with self._lock:
             for session_id, plain, entry in prepared:
                 self._records[session_id] = plain
