@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from sessionlens.errors import SessionLensError, UnknownSessionError
+from sessionlens.errors import SessionLensError, UnknownSessionError, UnreadableSessionError
 from sessionlens.query import Query, Term, parse_query
 
 if TYPE_CHECKING:
@@ -98,9 +98,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_read_store(args.store)
     try:
         session_id = resolve_session_id(store, args.session)
-        record = store.get(session_id)
         details = dict(store.user_details(session_id))
-        summary = SessionSummary.from_record(record, details)
+        record: dict[str, Any] | None
+        try:
+            record = store.get(session_id)
+            summary = SessionSummary.from_record(record, details)
+        except UnreadableSessionError as exc:  # shown as listed: unreadable, and why
+            record, summary = None, SessionSummary.unreadable(session_id, exc.problem, details)
         if args.json:
             _dump({"record": record, "summary": summary.to_dict(), "user_details": details})
             return 0
@@ -150,7 +154,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
 # -- log --------------------------------------------------------------------------------------
 def cmd_log(args: argparse.Namespace) -> int:
     from sessionlens.cli.main import open_read_store
-    from sessionlens.record import derive_status
 
     store = open_read_store(args.store)
     try:
@@ -166,7 +169,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             _dump(chunks)
             return 0
         position = _print_chunks(store, session_id, 0, args)
-        while args.follow and derive_status(store.get(session_id)) == "running":
+        while args.follow and store.get_summary(session_id).status == "running":
             time.sleep(FOLLOW_POLL_S)
             position = _print_chunks(store, session_id, position, args)
         if args.follow:
