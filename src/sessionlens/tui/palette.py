@@ -14,7 +14,17 @@ from rich.style import Style
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-PALETTE = ("success", "error", "warning", "accent", "primary", "muted", "label", "changed")
+PALETTE = (
+    "success",
+    "error",
+    "warning",
+    "accent",
+    "primary",
+    "muted",
+    "label",
+    "changed",
+    "unreadable",
+)
 PALETTE_CLASSES = {f"palette--{name}" for name in PALETTE}
 
 #: palette colour of each session status
@@ -24,6 +34,7 @@ STATUS_COLOURS = {
     "failed": "error",
     "interrupted": "warning",
     "running": "primary",
+    "unreadable": "unreadable",
 }
 
 
