@@ -634,8 +634,8 @@ class SQLiteSessionStore(SessionStore):
                 for record in batch:
                     session_id, text = _common.json_to_save(record, self.location)
                     runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
-                    try:  # indexed as a reader will see it: unreadable ones too
-                        indexed.append(index_session(session_id, load_record(text)))
+                    try:  # indexed as a reader of the blob will see it: unreadable ones too
+                        indexed.append(index_session(session_id, load_record(text, "blob")))
                     except RecordProblem as exc:
                         indexed.append(index_session(session_id, None, problem=str(exc)))
                 self._conn.executemany(upsert, runs)
