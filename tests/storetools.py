@@ -118,6 +118,7 @@ DETAILS = {  # kedro-viz user_run_details for the sqlite store: (title, bookmark
     5: ("retry", 0, None),
     9: (None, 1, "bookmarked only"),
     13: ("TRAIN again", None, "n"),
+    66: ("Mislaid run", 1, "its record is unreadable"),  # only when 67 records are given
 }
 
 
@@ -126,6 +127,8 @@ def add_user_details(path: Path, records: list[dict[str, Any]]) -> None:
     conn = sqlite3.connect(path)
     with conn:
         for n, (index, (title, bookmark, notes)) in enumerate(DETAILS.items(), 1):
+            if index >= len(records):
+                continue
             conn.execute(
                 "INSERT INTO user_run_details (id, run_id, bookmark, title, notes) "
                 "VALUES (?, ?, ?, ?, ?)",
