@@ -89,13 +89,16 @@ class IndexEntry:
         details: Mapping[str, Any] | None = None,
         *,
         session_id: str | None = None,
+        checked: bool = False,
     ) -> IndexEntry:
         """The entry of ``record``; total: a record that fails :func:`check_record`, or that
         this code cannot summarise, gives an ``unreadable`` entry with the reason, never an
-        exception that would stop a listing. ``session_id``: the id the store knows it by."""
+        exception that would stop a listing. ``session_id``: the id the store knows it by;
+        ``checked``: ``record`` comes from ``readable.load_record`` (checked already)."""
         sid = session_id if session_id is not None else str(record.get("session_id", ""))
         try:
-            check_record(record)
+            if not checked:
+                check_record(record)
             run = record.get("run")
             pid = run.get("pid") if isinstance(run, Mapping) else None
             return cls(

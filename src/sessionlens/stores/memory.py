@@ -85,7 +85,7 @@ class MemoryStore(SessionStore):
             plain: Record | RecordProblem
             try:
                 plain = load_record(text)
-                entry = _common.IndexEntry.from_record(plain, session_id=session_id)
+                entry = _common.IndexEntry.from_record(plain, session_id=session_id, checked=True)
             except RecordProblem as exc:  # kept, and shown unreadable as any backend would
                 plain, entry = exc, _common.IndexEntry.unreadable(session_id, str(exc))
             prepared.append((session_id, plain, entry))

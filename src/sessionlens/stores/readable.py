@@ -87,9 +87,16 @@ def load_record(raw: bytes | str | None, what: str = "record") -> Record:
             ) from None
     else:
         text = raw
+    # a lone surrogate can only come from a \\udXXX escape (at either level of encoding: the
+    # outer one shows as \\\\udXXX, which this finds too), or from a str handed in as is
+    repair = _ESCAPED_SURROGATE.search(text) is not None or (
+        isinstance(raw, str) and _SURROGATE.search(text) is not None
+    )
     value = _loads(text, what)
     if isinstance(value, str):  # kedro-viz: a JSON string whose content is the record's JSON
         value = _loads(value, what)
+    if repair:
+        value = _without_lone_surrogates(value)
     return check_record(value, what)
 
 
@@ -97,17 +104,34 @@ def check_record(value: Any, what: str = "record") -> Record:
     """``value`` if it is a record the views can show (raises :class:`RecordProblem` if not)."""
     if not isinstance(value, dict):
         raise RecordProblem(f"{what} is {_describe(value)}, not a JSON object")
-    for path, kind in FIELD_TYPES:
-        parent: Any = value
-        for key in path[:-1]:
-            parent = parent.get(key)
-            if parent is None:
-                break
-        else:
-            field = parent.get(path[-1])
+    for key, kind in _TOP_FIELDS:
+        field = value.get(key)
+        if field is not None and not _is(kind, field):
+            raise RecordProblem(f"{key} is {_describe(field)}, not {_a(kind)}")
+    for name, fields in _NESTED_FIELDS:
+        inner = value.get(name)
+        if inner is None:
+            continue
+        if not isinstance(inner, Mapping):
+            raise RecordProblem(f"{name} is {_describe(inner)}, not an object")
+        for key, kind in fields:
+            field = inner.get(key)
             if field is not None and not _is(kind, field):
-                raise RecordProblem(f"{'.'.join(path)} is {_describe(field)}, not {_a(kind)}")
+                raise RecordProblem(f"{name}.{key} is {_describe(field)}, not {_a(kind)}")
     return value
+
+
+# FIELD_TYPES grouped as check_record walks it: top-level keys, then each container's keys
+_FIRST_LEVEL = tuple((path[0], kind) for path, kind in FIELD_TYPES if len(path) == 1)
+_TOP_FIELDS = tuple((key, kind) for key, kind in _FIRST_LEVEL if kind != "object")
+_NESTED_FIELDS = tuple(
+    (
+        name,
+        tuple((path[1], kind) for path, kind in FIELD_TYPES if len(path) == 2 and path[0] == name),
+    )
+    for name, kind in _FIRST_LEVEL
+    if kind == "object"
+)
 
 
 def _loads(text: str, what: str) -> Any:
@@ -123,8 +147,6 @@ def _loads(text: str, what: str) -> Any:
         raise RecordProblem(f"{what} is not JSON ({message})") from None
     except RecursionError:  # pragma: no cover - nesting_depth refused it already
         raise RecordProblem(f"{what} nests too deep") from None
-    if _ESCAPED_SURROGATE.search(text) or _SURROGATE.search(text):
-        value = _without_lone_surrogates(value)
     return value
 
 
@@ -161,12 +183,12 @@ def _without_lone_surrogates(value: Any) -> Any:
 def _is(kind: str, value: Any) -> bool:
     if kind == "text":
         return isinstance(value, str)
+    if kind == "boolean":
+        return value is True or value is False
     if kind == "object":
         return isinstance(value, Mapping)
     if kind == "list":
         return isinstance(value, list | tuple)
-    if kind == "boolean":
-        return isinstance(value, bool)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     if kind == "number":

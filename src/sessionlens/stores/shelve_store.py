@@ -358,7 +358,8 @@ class ShelveSessionStore(SessionStore):
             cached.settling = settling
             return
         try:
-            entry = _common.IndexEntry.from_record(self._read(session_dir, name), session_id=name)
+            record = self._read(session_dir, name)  # checked by readable.load_record
+            entry = _common.IndexEntry.from_record(record, session_id=name, checked=True)
         except UnreadableSessionError as exc:  # listed as such, never hiding the others
             entry = _common.IndexEntry.unreadable(name, exc.problem)
         self._cache[name] = _Cached(dir_sig, files_sig, entry, entry.summary.problem, settling)

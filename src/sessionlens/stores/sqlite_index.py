@@ -103,13 +103,14 @@ def index_session(
 ) -> IndexedSession:
     """The index row and the (session_id, name, value) parameter rows for one session, derived
     in Python exactly as the reference (``SessionSummary.from_record``, ``Query.matches``).
-    ``problem`` (or a record ``IndexEntry`` finds unreadable): an ``unreadable`` row."""
+    ``record`` as ``readable.load_record`` returns it; ``problem`` (why it could not be read)
+    instead: an ``unreadable`` row."""
     if problem is not None or record is None:
         entry = _common.IndexEntry.unreadable(run_id, problem or "no record")
     else:
         rec = dict(record)
         rec["session_id"] = run_id
-        entry = _common.IndexEntry.from_record(rec, session_id=run_id)
+        entry = _common.IndexEntry.from_record(rec, session_id=run_id, checked=True)
     s = entry.summary
     hay = " ".join(
         v.lower()
