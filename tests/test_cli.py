@@ -14,6 +14,7 @@ import pytest
 
 from sessionlens.stores.sqlite_store import SQLiteSessionStore
 from sessiontools import GIT_ENV, assert_one_line_error, cli, cli_json, git, make_repo, pid_alive
+from storetools import hostile_shelve_store, hostile_sqlite_store
 
 PY = sys.executable
 MARKUP = "[bold red]ALERT[/]"
@@ -426,3 +427,68 @@ def test_a_run_whose_heartbeat_went_stale_is_lost(tmp_path: Path) -> None:
     assert shown.returncode == 0 and "lost" in shown.stdout
     followed = cli("log", "--store", "s.db", session_id, "--follow", cwd=tmp_path, timeout=20)
     assert followed.returncode == 0 and followed.stdout == "epoch 1\n"
+
+
+# -- hostile stores: one bad record never hides the rest (issue 8, items 4 and 6) ----------------
+@pytest.fixture(params=["sqlite", "shelve"])
+def hostile_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str], dict]:
+    """(store spec, good ids oldest first, label -> id of a session that cannot be read)."""
+    if request.param == "sqlite":
+        good, bad = hostile_sqlite_store(tmp_path / "session_store.db")
+        return f"sqlite://{tmp_path / 'session_store.db'}", good, bad
+    good, bad = hostile_shelve_store(tmp_path / "sessions")
+    return f"shelve://{tmp_path / 'sessions'}", good, bad
+
+
+def assert_clean(proc: subprocess.CompletedProcess[str]) -> None:
+    """Exit 0, nothing on stderr."""
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+
+
+@pytest.mark.torture
+def test_a_hostile_store_lists_shows_and_diffs(hostile_store: tuple[str, list[str], dict]) -> None:
+    spec, good, bad = hostile_store
+    listed = cli_json("list", "--store", spec, "--limit", "0")
+    by_id = {row["session_id"]: row for row in listed}
+    assert set(by_id) == set(good) | set(bad.values())
+    for label, session_id in bad.items():
+        row = by_id[session_id]
+        assert row["status"] == "unreadable", label
+        assert row["problem"] and "\n" not in row["problem"], label
+    assert all(by_id[s]["status"] == "completed" and by_id[s]["problem"] is None for s in good)
+    assert [r["session_id"] for r in listed][-len(good) :] == list(reversed(good))
+    unreadable = cli_json("list", "--store", spec, "--filter", "status:unreadable")
+    assert {r["session_id"] for r in unreadable} == set(bad.values())
+    readable = cli_json("list", "--store", spec, "--filter", "-status:unreadable branch:main")
+    assert [r["session_id"] for r in readable] == list(reversed(good))
+
+    proc = cli("list", "--store", spec)
+    assert_clean(proc)
+    lines = {sid: line for line in proc.stdout.splitlines() for sid in by_id if sid in line}
+    assert set(lines) == set(by_id)
+    assert all(" unreadable " in lines[sid] for sid in bad.values())
+    assert not any("unreadable" in lines[sid] for sid in good)
+
+    proc = cli("show", "--store", spec, good[0])
+    assert_clean(proc)
+    assert "kedro run --params n=0" in proc.stdout
+    shown = cli_json("show", "--store", spec, good[1])
+    assert shown["summary"]["status"] == "completed" and shown["record"]["username"] == "viz"
+
+    for label, session_id in bad.items():
+        shown = cli_json("show", "--store", spec, session_id)
+        assert shown["record"] is None, label
+        assert shown["summary"]["status"] == "unreadable", label
+        assert shown["summary"]["problem"] == by_id[session_id]["problem"], label
+    proc = cli("show", "--store", spec, bad["not-json" if "not-json" in bad else "bomb"])
+    assert_clean(proc)
+    assert "unreadable" in proc.stdout and "Unreadable record" in proc.stdout
+
+    proc = cli("diff", "--store", spec, good[0], good[1])
+    assert_clean(proc)
+    assert "n: 0 -> 1" in proc.stdout
+    for session_id in list(bad.values())[:3]:
+        proc = cli("diff", "--store", spec, good[0], session_id)
+        assert_one_line_error(proc, session_id, "is unreadable")
+    proc = cli("log", "--store", spec, next(iter(bad.values())))
+    assert_clean(proc)

@@ -22,6 +22,7 @@ from sessionlens.errors import (
     SessionExistsError,
     StoreError,
     UnknownSessionError,
+    UnreadableSessionError,
 )
 from sessionlens.query import SORT_KEYS, Query, Term, parse_query
 from sessionlens.record import STALE_AFTER_S, SessionSummary, params_of, to_jsonable
@@ -45,13 +46,22 @@ def filled(
     kind, tmp_path = request.param, tmp_path_factory.mktemp(request.param)
     store = open_store(store_location(kind, tmp_path), read_only=False, create=True)
     records = make_records()
-    store.insert_many(records[:40])
-    for record in records[40:]:
+    store.insert_many(records[:40] + UNREADABLE[:1])
+    for record in records[40:] + UNREADABLE[1:]:
         store.insert(record)
     if kind == "sqlite":
-        add_user_details(tmp_path / "sessions.db", records)
+        add_user_details(tmp_path / "sessions.db", records + UNREADABLE)
     yield store
     store.close()
+
+
+#: records every backend saves and then lists as ``unreadable`` (a key of the wrong type); the
+#: last one has kedro-viz user details in the SQLite store (``DETAILS`` index 64)
+UNREADABLE = [
+    {"session_id": "2026-11-03T10.30.00.500Z", "run": {"status": "success", "started_at": 5}},
+    {"session_id": "legacy-bad", "git": ["main"], "username": "ana"},
+    {"session_id": "2026-11-04T09.00.00.000Z", "run": {"exit_code": "0"}},
+]
 
 
 def reference(store: SessionStore, query: Query) -> list[SessionSummary]:
@@ -59,11 +69,17 @@ def reference(store: SessionStore, query: Query) -> list[SessionSummary]:
     ids = [s.session_id for s in store.list_summaries(None, limit=None)]
     rows = []
     for sid in ids:
-        record = store.get(sid)
-        summary = SessionSummary.from_record(
-            record, store.user_details(sid), heartbeat=store.last_heartbeat(sid)
-        )
-        if query.matches(summary, params_of(record)):
+        try:
+            record = store.get(sid)
+        except UnreadableSessionError as exc:
+            summary = SessionSummary.unreadable(sid, exc.problem, store.user_details(sid))
+            params = {}
+        else:
+            summary = SessionSummary.from_record(
+                record, store.user_details(sid), heartbeat=store.last_heartbeat(sid)
+            )
+            params = params_of(record)
+        if query.matches(summary, params):
             rows.append(summary)
     return sorted(rows, key=query.sort_key, reverse=query.descending)
 
@@ -77,6 +93,8 @@ QUERIES = [
     "status:interrupted",
     "status:running",
     "status:completed",
+    "status:unreadable",
+    "-status:unreadable",
     "-status:success",
     "dirty:yes",
     "dirty:no",
@@ -130,6 +148,9 @@ QUERIES = [
     "name=alice",
     "-status:failed scale=10",
     "nothing-matches-this",
+    "unreadable",
+    "legacy",
+    "title:mislaid",
 ]
 
 
@@ -185,14 +206,17 @@ def test_newest_first_by_default(filled: SessionStore) -> None:
     page = filled.list_summaries()
     started = [s.started_at for s in page if s.started_at]
     assert started == sorted(started, key=str.lower, reverse=True)
-    assert filled.count() == 64
+    assert filled.count() == 64 + len(UNREADABLE)
 
 
 def test_status_shown_is_live(filled: SessionStore) -> None:
     by_status: dict[str, set[str]] = {}
     for s in filled.list_summaries(limit=None):
         by_status.setdefault(s.status, set()).add(s.session_id)
-    assert set(by_status) == {"success", "failed", "running", "interrupted", "completed"}
+    assert set(by_status) == {"success", "failed", "running", "interrupted", "completed"} | {
+        "unreadable"
+    }
+    assert by_status["unreadable"] == {r["session_id"] for r in UNREADABLE}
     records = make_records()
     mine = {r["session_id"] for r in records if r.get("run", {}).get("pid") == os.getpid()}
     assert mine and mine <= by_status["running"]  # this process is alive
@@ -227,6 +251,9 @@ def test_params_line_in_every_listing(filled: SessionStore) -> None:
     with_params = [s for s in listed if s.params is not None]
     assert with_params and len(with_params) < len(listed)  # records without params: None
     for s in listed:
+        if s.status == "unreadable":
+            assert s.params is None and s.problem
+            continue
         record = filled.get(s.session_id)
         assert s.params == SessionSummary.from_record(record).params
         assert filled.get_summary(s.session_id).params == s.params

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from sessionlens.errors import StoreError
+from sessionlens.errors import StoreError, UnreadableSessionError
 from sessionlens.query import parse_query
 from sessionlens.stores import open_store
 from sessionlens.stores.shelve_store import (
@@ -177,13 +177,16 @@ def test_a_malicious_pickle_is_refused_and_nothing_runs(tmp_path: Path, payload:
     assert pickle.loads(pickle.dumps(payload(tmp_path / "proof"))) is not None  # it really runs
     assert (tmp_path / "proof").exists()
     with open_store(sessions) as store:
-        with pytest.raises(StoreError) as info:
+        with pytest.raises(UnreadableSessionError) as info:
             store.get(bad.name)
         message = str(info.value)
-        assert "refused to unpickle" in message and str(bad / "store.dat") in message
-        assert "\n" not in message
-        # browsing goes on: the bad session is reported, the good one listed
-        assert [s.session_id for s in store.list_summaries()] == [good.name]
+        assert "refused to unpickle" in message and "store.dat (key 'git')" in message
+        assert bad.name in message and str(sessions) in message and "\n" not in message
+        # browsing goes on: the bad session is listed unreadable with the reason, the good one
+        listed = {s.session_id: s for s in store.list_summaries()}
+        assert listed[good.name].status == "completed"
+        assert listed[bad.name].status == "unreadable"
+        assert listed[bad.name].problem == info.value.problem
         assert "refused to unpickle" in store.problems[bad.name]
     assert not target.exists()
 
@@ -196,8 +199,10 @@ def test_truncated_pickle_is_a_one_line_error(tmp_path: Path) -> None:
         with pytest.raises(StoreError) as info:
             store.get(session_dir.name)
         assert "unreadable pickle" in str(info.value) and "\n" not in str(info.value)
-        with pytest.raises(StoreError):  # the only session is unreadable: say why
-            store.list_summaries()
+        # the only session is unreadable: it is listed as such, with the reason
+        [row] = store.list_summaries()
+        assert (row.session_id, row.status) == (session_dir.name, "unreadable")
+        assert "unreadable pickle" in row.problem
 
 
 # -- writing -------------------------------------------------------------------------------

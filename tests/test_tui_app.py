@@ -15,6 +15,9 @@ import pytest
 from textual.command import CommandList
 from textual.widgets import Input, Static, TabbedContent, Tree
 
+from sessionlens.errors import StoreError
+from sessionlens.stores import open_store
+from sessionlens.stores.memory import MemoryStore
 from sessionlens.tui.screens.compare import CompareScreen
 from sessionlens.tui.screens.detail import DetailScreen
 from sessionlens.tui.screens.help import HelpScreen
@@ -26,6 +29,7 @@ from sessionlens.tui.widgets.log_view import LogView
 from sessionlens.tui.widgets.session_detail import SessionDetailPanel
 from sessionlens.tui.widgets.session_table import SORTABLE
 from sessionlens.tui.widgets.store_header import StoreHeader
+from storetools import hostile_shelve_store, hostile_sqlite_store
 from tui_support import (
     KEDRO_SHELVE,
     KEDRO_SQLITE,
@@ -644,3 +648,125 @@ async def test_a_lost_run_is_listed_lost_in_a_colour_of_its_own(backend: Backend
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
         await wait_for(pilot, lambda: app.screen.summary is not None, what="the record")
         assert app.screen.summary.status == "lost"
+
+
+# -- unreadable records and failing stores (issue 8, item 4) ---------------------------------------
+@pytest.fixture(params=["sqlite", "shelve"])
+def hostile(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str], dict]:
+    """(store spec, good ids oldest first, label -> id of a session that cannot be read)."""
+    if request.param == "sqlite":
+        good, bad = hostile_sqlite_store(tmp_path / "session_store.db")
+        return f"sqlite://{tmp_path / 'session_store.db'}", good, bad
+    good, bad = hostile_shelve_store(tmp_path / "sessions")
+    return f"shelve://{tmp_path / 'sessions'}", good, bad
+
+
+@pytest.mark.torture
+@app_test
+async def test_unreadable_rows_are_shown_with_their_reason_and_the_rest_browses(
+    hostile: tuple[str, list[str], dict],
+) -> None:
+    spec, good, bad = hostile
+    app = make_app(open_store(spec))
+    async with app.run_test(size=WIDE) as pilot:
+        await loaded(pilot)
+        table = app.screen.table
+        assert table.count == len(good) + len(bad)
+        rows = {table.pages.row(i).session_id: table.pages.row(i) for i in range(table.count)}
+        assert {sid for sid, row in rows.items() if row.status == "unreadable"} == set(bad.values())
+        assert all(rows[sid].problem for sid in bad.values())
+        assert all(rows[sid].status == "completed" and not rows[sid].problem for sid in good)
+        assert "unreadable" in table_lines(app)[1]
+        # the selected (newest) row is unreadable: the panel says why
+        first = table.selected
+        assert first.status == "unreadable"
+        panel = app.screen.query_one(SessionDetailPanel)
+        await wait_for(pilot, lambda: "Problem" in widget_text(panel), what="problem in panel")
+        assert first.problem[:40] in " ".join(widget_text(panel).split())
+        # filtering by status works on them like on any other
+        app.screen.set_filter("status:unreadable")
+        await wait_for(pilot, lambda: table.count == len(bad), what="status:unreadable")
+        app.screen.set_filter("-status:unreadable")
+        await wait_for(pilot, lambda: table.count == len(good), what="-status:unreadable")
+        # two good sessions compare as ever
+        await pilot.press("space", "down", "c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="compare")
+        await wait_for(pilot, lambda: app.screen.comparison is not None, what="comparison")
+        await pilot.press("escape")
+        # the detail screen of an unreadable session says why
+        app.screen.set_filter("status:unreadable")
+        await wait_for(pilot, lambda: table.count == len(bad), what="status:unreadable again")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
+        detail: DetailScreen = app.screen
+        await wait_for(pilot, lambda: detail.summary is not None, what="detail loaded")
+        assert detail.summary.status == "unreadable" and detail.record is None
+        labels = [str(node.label) for node in detail.query_one(Tree).root.children]
+        assert labels and labels[0].startswith("unreadable: ")
+        assert "unreadable" in widget_text(detail.query_one("#detail-title"))
+        await pilot.press("escape")
+        # comparing with an unreadable session says why instead of "Comparing…" for ever
+        await pilot.press("space")
+        app.screen.set_filter("")
+        await wait_for(pilot, lambda: table.count == len(good) + len(bad), what="all again")
+        await pilot.press("end", "c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="compare bad")
+        screen: CompareScreen = app.screen
+        await wait_for(pilot, lambda: screen.problem is not None, what="compare problem")
+        assert "is unreadable" in screen.problem
+        assert "Cannot compare" in widget_text(screen.query_one("#compare-title"))
+        await pilot.press("escape", "q")
+    assert app.return_code == 0
+
+
+class FailingStore(MemoryStore):
+    """A memory store whose listing and counting fail while ``failing`` says so."""
+
+    failing = ""
+
+    def list_summaries(self, query=None, *, offset=0, limit=50):
+        if "list" in self.failing:
+            raise StoreError(f"{self.location}: disk I/O error (list, offset {offset})")
+        return super().list_summaries(query, offset=offset, limit=limit)
+
+    def count(self, query=None):
+        if "count" in self.failing and query is not None and not query.is_empty:
+            raise StoreError(f"{self.location}: disk I/O error (count)")
+        return super().count(query)
+
+
+@app_test
+async def test_every_worker_error_of_the_table_is_shown() -> None:
+    store = FailingStore()
+    store.insert_many([make_record(i) for i in range(1500)])  # more than a reload fetches
+    store.failing = "list"
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        header = app.screen.query_one(StoreHeader)
+        # the first page cannot be read: the header, the table and a notice say why
+        await wait_for(pilot, lambda: "could not load" in widget_text(header), what="header")
+        assert "loading" not in widget_text(header) and not app.screen.table.is_loading
+        assert "disk I/O error" in table_lines(app)[1]
+        assert any("disk I/O error" in n.message for n in app._notifications)
+        # it works again: reload shows the sessions
+        store.failing = ""
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.table.count == 1500, what="reload")
+        assert "1,500 sessions" in widget_text(header)
+        # a page further down fails: its rows say so instead of "…" for ever
+        store.failing = "list"
+        await pilot.press("end")
+        await wait_for(
+            pilot,
+            lambda: "Could not load these sessions" in "".join(table_lines(app)),
+            what="failed page rows",
+        )
+        assert "could not load" in widget_text(header)
+        # a count that fails: the header says so instead of "N+" being counted for ever
+        store.failing = "count"
+        await pilot.press("home")
+        app.screen.set_filter("kedro")
+        await wait_for(pilot, lambda: "disk I/O error (count)" in widget_text(header), what="count")
+        assert not app.screen.table.is_loading
+        await pilot.press("q")
+    assert app.return_code == 0

@@ -36,5 +36,16 @@ class SessionExistsError(StoreError):
         self.session_id = session_id
 
 
+class UnreadableSessionError(StoreError):
+    """The session is in the store but its record cannot be read (not JSON, a pickle refused,
+    a key of the wrong type...); ``problem`` is the one-line reason its summary shows."""
+
+    def __init__(self, session_id: str, problem: str, location: str = "") -> None:
+        where = f" in {location}" if location else ""
+        self.session_id = session_id
+        self.problem = " ".join(str(problem).split())
+        super().__init__(f"session {session_id}{where} is unreadable: {self.problem}")
+
+
 class ReadOnlyStoreError(StoreError):
     """A write was attempted on a store opened for browsing."""

@@ -21,8 +21,12 @@ from typing import Any
 SESSION_ID_FORMAT = "%Y-%m-%dT%H.%M.%S.%fZ"
 
 #: Statuses a summary can have. ``completed`` is a Kedro record without sessionlens run data;
-#: ``lost`` a ``running`` record whose heartbeat went stale (see :func:`derive_status`).
-STATUSES = ("running", "success", "failed", "interrupted", "completed", "lost")
+#: ``lost`` a ``running`` record whose heartbeat went stale (see :func:`derive_status`);
+#: ``unreadable`` a record that cannot be read (``SessionSummary.problem`` says why).
+STATUSES = ("running", "success", "failed", "interrupted", "completed", "lost", "unreadable")
+UNREADABLE = "unreadable"
+#: What a record's ``run.status`` may say; ``lost`` and ``unreadable`` are only ever derived.
+_RECORDED = frozenset(STATUSES) - {"lost", UNREADABLE}
 
 #: A live run refreshes its heartbeat (``SessionStore.heartbeat``) at least this often, even
 #: when its child prints nothing (the runner, the Kedro hooks).
@@ -110,7 +114,7 @@ def derive_status(
     (epoch seconds, from ``SessionStore.last_heartbeat``) stale -> ``lost``. A record without
     a heartbeat keeps the pid rule alone (runs of other hosts and older writers)."""
     run = record.get("run")
-    if isinstance(run, Mapping) and run.get("status") in STATUSES:
+    if isinstance(run, Mapping) and run.get("status") in _RECORDED:
         status = str(run["status"])
         if status == "running" and check_pid:
             pid, host = run.get("pid"), run.get("hostname")
@@ -196,6 +200,8 @@ class SessionSummary:
     bookmark: bool = False
     notes: str | None = None
     params: str | None = None  # params_line(params_of(record))
+    #: why the record cannot be read (status ``unreadable``); None for every readable one
+    problem: str | None = None
 
     @classmethod
     def from_record(
@@ -215,7 +221,7 @@ class SessionSummary:
         started = run.get("started_at")
         moment = None if started else session_id_time(session_id)
         if moment:
-            started = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            started = _iso(moment)
         dirty = git.get("dirty")
         return cls(
             session_id=session_id,
@@ -238,8 +244,31 @@ class SessionSummary:
             params=params_line(params_of(record)),
         )
 
+    @classmethod
+    def unreadable(
+        cls, session_id: str, problem: str, details: Mapping[str, Any] | None = None
+    ) -> SessionSummary:
+        """The row of a record that cannot be read: its id, the start time a Kedro-format id
+        tells, kedro-viz's title/bookmark/notes (kept apart from the record), and the reason."""
+        details = details or {}
+        moment = session_id_time(session_id)
+        return cls(
+            session_id=session_id,
+            status=UNREADABLE,
+            started_at=_iso(moment) if moment else None,
+            title=_str_or_none(details.get("title")),
+            bookmark=bool(details.get("bookmark")),
+            notes=_str_or_none(details.get("notes")),
+            # one line, and printable anywhere (no lone surrogates)
+            problem=" ".join(str(problem).encode("utf-8", "replace").decode().split()) or "?",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -249,7 +278,7 @@ def _str_or_none(value: Any) -> str | None:
 def _float_or_none(value: Any) -> float | None:
     try:
         return None if value is None else float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from sessionlens.errors import SessionLensError, UnknownSessionError
+from sessionlens.errors import SessionLensError, UnknownSessionError, UnreadableSessionError
 from sessionlens.query import Query, Term, parse_query
 
 if TYPE_CHECKING:
@@ -98,11 +98,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_read_store(args.store)
     try:
         session_id = resolve_session_id(store, args.session)
-        record = store.get(session_id)
         details = dict(store.user_details(session_id))
-        summary = SessionSummary.from_record(
-            record, details, heartbeat=store.last_heartbeat(session_id)
-        )
+        record: dict[str, Any] | None
+        try:
+            record = store.get(session_id)
+            summary = SessionSummary.from_record(
+                record, details, heartbeat=store.last_heartbeat(session_id)
+            )
+        except UnreadableSessionError as exc:  # shown as listed: unreadable, and why
+            record, summary = None, SessionSummary.unreadable(session_id, exc.problem, details)
         if args.json:
             _dump({"record": record, "summary": summary.to_dict(), "user_details": details})
             return 0
@@ -167,7 +171,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             _dump(chunks)
             return 0
         position = _print_chunks(store, session_id, 0, args)
-        while args.follow and _still_running(store, session_id):
+        while args.follow and store.get_summary(session_id).status == "running":
             time.sleep(FOLLOW_POLL_S)
             position = _print_chunks(store, session_id, position, args)
         if args.follow:
@@ -175,14 +179,6 @@ def cmd_log(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
-
-
-def _still_running(store: SessionStore, session_id: str) -> bool:
-    """Whether a followed run goes on: not once it ended, died here or went ``lost``."""
-    from sessionlens.record import derive_status
-
-    record = store.get(session_id)
-    return derive_status(record, heartbeat=store.last_heartbeat(session_id)) == "running"
 
 
 def _print_chunks(

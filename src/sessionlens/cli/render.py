@@ -32,6 +32,7 @@ STATUS_STYLE = {
     "failed": "bold red",
     "interrupted": "yellow",
     "lost": "magenta",
+    "unreadable": "bold magenta",
 }
 
 
@@ -100,7 +101,7 @@ def print_session_table(
             lit(s.branch),
             lit(s.commit_sha),
             Text("*" if s.dirty else "", style="yellow"),
-            lit(s.command),
+            lit(s.command) if s.problem is None else lit(s.problem, "magenta"),
             _one_line(lit(s.params)),
             lit(s.username),
         )
@@ -151,13 +152,14 @@ def _section(out: Console, title: str, grid: Table) -> None:
 
 
 def print_session(
-    record: Mapping[str, Any],
+    record: Mapping[str, Any] | None,
     summary: SessionSummary,
     details: Mapping[str, Any],
     log_tail: str | None,
     *,
     store: str,
 ) -> None:
+    """One session; ``record`` None: it is unreadable, and ``summary.problem`` says why."""
     out = console()
     head = Text("Session ", style="bold")
     head.append(lit(summary.session_id, "bold"))
@@ -166,6 +168,9 @@ def print_session(
     out.print(head)
     out.print(lit(store, "dim"))
     out.print()
+    if record is None:
+        _print_unreadable(out, summary, details, log_tail)
+        return
 
     run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
     grid = _grid()
@@ -236,12 +241,7 @@ def print_session(
                     grid.add_row(lit(f"params.{key}"), lit(value))
     _section(out, "CLI", grid)
 
-    grid = _grid()
-    for key in ("title", "bookmark", "notes"):
-        value = details.get(key)
-        if value not in (None, "", False):
-            grid.add_row(key, lit(value, keep_newlines=True))
-    _section(out, "User details", grid)
+    _print_details(out, details)
 
     exc = record.get("exception")
     if isinstance(exc, Mapping):
@@ -268,6 +268,32 @@ def print_session(
             grid.add_row(lit(key), lit(value))
     _section(out, "Other fields", grid)
 
+    _print_log_tail(out, log_tail)
+
+
+def _print_unreadable(
+    out: Console, summary: SessionSummary, details: Mapping[str, Any], log_tail: str | None
+) -> None:
+    """What is known of a session whose record cannot be read: why, and what lies beside it."""
+    grid = _grid()
+    grid.add_row("problem", lit(summary.problem, "magenta"))
+    if summary.started_at:
+        grid.add_row("started", fmt_time(summary.started_at) + " (from its id)")
+    _section(out, "Unreadable record", grid)
+    _print_details(out, details)
+    _print_log_tail(out, log_tail)
+
+
+def _print_details(out: Console, details: Mapping[str, Any]) -> None:
+    grid = _grid()
+    for key in ("title", "bookmark", "notes"):
+        value = details.get(key)
+        if value not in (None, "", False):
+            grid.add_row(key, lit(value, keep_newlines=True))
+    _section(out, "User details", grid)
+
+
+def _print_log_tail(out: Console, log_tail: str | None) -> None:
     if log_tail:
         out.print(Text("Log (last lines)", style="bold underline"))
         out.print(lit(log_tail.rstrip("\n"), keep_newlines=True))

@@ -15,6 +15,7 @@ from typing import Any
 
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, derive_status, params_of, to_jsonable
+from sessionlens.stores.readable import RecordProblem, check_record
 
 
 def one_line(text: object) -> str:
@@ -29,7 +30,24 @@ def require_session_id(record: Mapping[str, Any], location: str) -> str:
     session_id = record.get("session_id")
     if not isinstance(session_id, str) or not session_id:
         raise StoreError(f"{location}: cannot save a record without a session_id string")
+    try:
+        session_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreError(f"{location}: cannot save session id {session_id!r}: not text") from None
     return session_id
+
+
+def json_to_save(record: Mapping[str, Any], location: str) -> tuple[str, str]:
+    """(session id, JSON text) of a record about to be saved; a one-line ``StoreError`` when it
+    has no id or no JSON. Whether it is *readable* is decided when it is read, as for records
+    other writers saved."""
+    from sessionlens.errors import StoreError
+
+    session_id = require_session_id(record, location)
+    try:
+        return session_id, record_json(record)
+    except RecordProblem as exc:
+        raise StoreError(f"{location}: cannot save session {session_id}: {exc}") from None
 
 
 def plain_record(record: Mapping[str, Any]) -> Record:
@@ -39,11 +57,18 @@ def plain_record(record: Mapping[str, Any]) -> Record:
 
 def record_json(record: Mapping[str, Any]) -> str:
     """The record as JSON text; C-speed for plain data, ``to_jsonable`` for paths, tuples of
-    pickles, datetimes and the like."""
+    pickles, datetimes and the like. A record that has no JSON (it contains itself, nests past
+    Python's recursion limit, holds an integer of thousands of digits) is a ``RecordProblem``."""
     try:
         return json.dumps(record, allow_nan=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
+        pass
+    try:
         return json.dumps(to_jsonable(record))
+    except RecursionError:
+        raise RecordProblem("the record nests too deep to be written as JSON") from None
+    except ValueError as exc:  # a circular reference, an integer too long to print
+        raise RecordProblem(f"the record cannot be written as JSON ({one_line(exc)})") from None
 
 
 @dataclass(frozen=True)
@@ -56,15 +81,39 @@ class IndexEntry:
 
     @classmethod
     def from_record(
-        cls, record: Mapping[str, Any], details: Mapping[str, Any] | None = None
+        cls,
+        record: Mapping[str, Any],
+        details: Mapping[str, Any] | None = None,
+        *,
+        session_id: str | None = None,
+        checked: bool = False,
     ) -> IndexEntry:
-        run = record.get("run")
-        pid = run.get("pid") if isinstance(run, Mapping) else None
-        return cls(
-            SessionSummary.from_record(record, details, check_pid=False),
-            params_of(record),
-            pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
-        )
+        """The entry of ``record``; total: a record that fails :func:`check_record`, or that
+        this code cannot summarise, gives an ``unreadable`` entry with the reason, never an
+        exception that would stop a listing. ``session_id``: the id the store knows it by;
+        ``checked``: ``record`` comes from ``readable.load_record`` (checked already)."""
+        sid = session_id if session_id is not None else str(record.get("session_id", ""))
+        try:
+            if not checked:
+                check_record(record)
+            run = record.get("run")
+            pid = run.get("pid") if isinstance(run, Mapping) else None
+            return cls(
+                SessionSummary.from_record(record, details, check_pid=False),
+                params_of(record),
+                pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
+            )
+        except RecordProblem as exc:
+            return cls.unreadable(sid, str(exc), details)
+        except Exception as exc:  # a shape nobody foresaw: say so, list the others
+            return cls.unreadable(sid, f"cannot be summarised ({type(exc).__name__}: {exc})")
+
+    @classmethod
+    def unreadable(
+        cls, session_id: str, problem: str, details: Mapping[str, Any] | None = None
+    ) -> IndexEntry:
+        """The entry of a session whose record cannot be read: listed, with the reason."""
+        return cls(SessionSummary.unreadable(session_id, problem, details), {}, None)
 
     def current(self, heartbeat: float | None = None) -> SessionSummary:
         """The summary as shown now: a ``running`` session whose process died here is

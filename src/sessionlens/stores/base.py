@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar
 
-from sessionlens.errors import ReadOnlyStoreError
+from sessionlens.errors import ReadOnlyStoreError, UnreadableSessionError
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary
 
@@ -88,13 +88,18 @@ class SessionStore(ABC):
 
     @abstractmethod
     def get(self, session_id: str) -> Record:
-        """The whole record, plain data; raises ``UnknownSessionError``."""
+        """The whole record, plain data; raises ``UnknownSessionError``, and
+        ``UnreadableSessionError`` (with the reason) for a session listed as ``unreadable``."""
 
     def get_summary(self, session_id: str) -> SessionSummary:
+        """The session's row as a listing shows it; an unreadable one's too (never raises
+        ``UnreadableSessionError``)."""
+        try:
+            record = self.get(session_id)
+        except UnreadableSessionError as exc:
+            return SessionSummary.unreadable(session_id, exc.problem, self.user_details(session_id))
         return SessionSummary.from_record(
-            self.get(session_id),
-            self.user_details(session_id),
-            heartbeat=self.last_heartbeat(session_id),
+            record, self.user_details(session_id), heartbeat=self.last_heartbeat(session_id)
         )
 
     @abstractmethod

@@ -11,11 +11,12 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from sessionlens.errors import SessionExistsError, UnknownSessionError
+from sessionlens.errors import SessionExistsError, UnknownSessionError, UnreadableSessionError
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
 from sessionlens.stores import _common
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.readable import RecordProblem, load_record
 
 
 class MemoryStore(SessionStore):
@@ -28,7 +29,8 @@ class MemoryStore(SessionStore):
 
     def __init__(self, location: str = "memory:", *, read_only: bool = False) -> None:
         super().__init__(location, read_only=read_only)
-        self._records: dict[str, Record] = {}
+        #: the plain record, or why it is unreadable (read like every other backend's)
+        self._records: dict[str, Record | RecordProblem] = {}
         self._index: dict[str, _common.IndexEntry] = {}
         self._logs: dict[str, list[LogChunk]] = {}
         self._beats: dict[str, float] = {}
@@ -51,9 +53,12 @@ class MemoryStore(SessionStore):
     def get(self, session_id: str) -> Record:
         with self._lock:
             try:
-                return _common.plain_record(self._records[session_id])
+                record = self._records[session_id]
             except KeyError:
                 raise UnknownSessionError(session_id, self.location) from None
+            if isinstance(record, RecordProblem):
+                raise UnreadableSessionError(session_id, str(record), self.location)
+            return _common.plain_record(record)
 
     def get_summary(self, session_id: str) -> SessionSummary:
         with self._lock:
@@ -86,9 +91,14 @@ class MemoryStore(SessionStore):
         self._check_writable()
         prepared = []
         for record in records:
-            session_id = _common.require_session_id(record, self.location)
-            plain = _common.plain_record(record)
-            prepared.append((session_id, plain, _common.IndexEntry.from_record(plain)))
+            session_id, text = _common.json_to_save(record, self.location)
+            plain: Record | RecordProblem
+            try:
+                plain = load_record(text)
+                entry = _common.IndexEntry.from_record(plain, session_id=session_id, checked=True)
+            except RecordProblem as exc:  # kept, and shown unreadable as any backend would
+                plain, entry = exc, _common.IndexEntry.unreadable(session_id, str(exc))
+            prepared.append((session_id, plain, entry))
         with self._lock:
             seen: set[str] = set()
             for session_id, _, _ in prepared:
@@ -101,7 +111,7 @@ class MemoryStore(SessionStore):
             for session_id, plain, entry in prepared:
                 self._records[session_id] = plain
                 self._index[session_id] = entry
-                if new and is_running(plain):
+                if new and isinstance(plain, dict) and is_running(plain):
                     self._beats[session_id] = time.time()
             self._version += 1
 

@@ -23,11 +23,15 @@ Logs: ``<dir>/.sessionlens/logs/<session_id>.jsonl``, one JSON object per append
 Heartbeat: that file's mtime (appends move it, ``heartbeat`` touches it), so a live run's
 heartbeat costs no write of its own and a reader a ``stat``.
 
+A session that cannot be read (a pickle refused or truncated, a bad dbm file, a backend this
+Python lacks, a record ``readable`` refuses) is listed as ``unreadable`` with the reason; ``get``
+raises ``UnreadableSessionError``.
+
 Listing at scale: session ids are folder names. Summaries are cached in memory per session,
 keyed by the folder's and its files' mtimes; a listing only stats the top folder (plus sessions
 written in the last seconds) when nothing was added. Limit: the first listing reads every
-session's database (about 0.1-0.3 ms each, so ~0.2 s per 1,000 sessions) and filtering/sorting
-runs in Python; for tens of thousands of sessions use the SQLite store.
+session's database (about 0.3-0.8 ms each with the pickle check, so ~0.5 s per 1,000 sessions)
+and filtering/sorting runs in Python; for tens of thousands of sessions use the SQLite store.
 """
 
 from __future__ import annotations
@@ -50,11 +54,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
+from sessionlens.errors import (
+    SessionExistsError,
+    StoreError,
+    UnknownSessionError,
+    UnreadableSessionError,
+)
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
 from sessionlens.stores import _common, dir_swap, sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
 from sessionlens.stores.safe_pickle import safe_loads
 
 #: Files a shelve named ``store`` may consist of, whatever the backend.
@@ -177,11 +187,19 @@ def _read_shelve_at(base: Path, session_dir: Path) -> Record:
         raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
     except Exception as exc:  # dbm modules raise their own ``error`` classes
         raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
+    size = sum(len(value) for value in raw.values())
+    if size > MAX_RECORD_BYTES:
+        raise StoreError(
+            f"{source}: {size:,} bytes of values (at most {MAX_RECORD_BYTES:,} are read)"
+        )
     record: Record = {}
     for key, value in raw.items():
         name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
         record[name] = safe_loads(bytes(value), f"{source} (key {name!r})")
-    return _common.plain_record(record)
+    try:
+        return load_record(_common.record_json(record))
+    except RecordProblem as exc:
+        raise StoreError(_common.one_line(f"{source}: {exc}")) from None
 
 
 @contextlib.contextmanager
@@ -293,7 +311,7 @@ class ShelveSessionStore(SessionStore):
         self._top_mtime: int | None = None
         self._top_settling = True
         self._writes = 0  # own saves, for change_token
-        #: sessions that could not be read: id -> one-line reason (the app may show these)
+        #: sessions that could not be read: id -> one-line reason (listed as ``unreadable``)
         self.problems: dict[str, str] = {}
         if not read_only:
             self._recover()
@@ -369,10 +387,7 @@ class ShelveSessionStore(SessionStore):
             for name in check:
                 self._revalidate(name, now)
             self.problems = {n: c.error for n, c in self._cache.items() if c.error}
-            entries = [c.entry for c in self._cache.values() if c.entry is not None]
-            if not entries and self.problems:
-                raise StoreError(next(iter(self.problems.values())))
-            return entries
+            return [c.entry for c in self._cache.values() if c.entry is not None]
 
     def _revalidate(self, name: str, now: int) -> None:
         session_dir = self.root / name
@@ -398,16 +413,23 @@ class ShelveSessionStore(SessionStore):
         if cached and cached.dir_sig == dir_sig and cached.files_sig == files_sig:
             cached.settling = settling
             return
-        entry, error = None, None
+        try:
+            record = self._read(session_dir, name)  # checked by readable.load_record
+            entry = _common.IndexEntry.from_record(record, session_id=name, checked=True)
+        except UnreadableSessionError as exc:  # listed as such, never hiding the others
+            entry = _common.IndexEntry.unreadable(name, exc.problem)
+        self._cache[name] = _Cached(dir_sig, files_sig, entry, entry.summary.problem, settling)
+
+    def _read(self, session_dir: Path, session_id: str) -> Record:
+        """One session's record; ``UnreadableSessionError`` with the reason (files named from
+        the session folder) when it cannot be read."""
         try:
             record = read_shelve(session_dir)
-            record.setdefault("session_id", name)
-            entry = _common.IndexEntry.from_record(record)
-        except BackendMissingError:
-            raise
         except StoreError as exc:
-            error = str(exc)
-        self._cache[name] = _Cached(dir_sig, files_sig, entry, error, settling)
+            problem = str(exc).replace(f"{session_dir}{os.sep}", "")
+            raise UnreadableSessionError(session_id, problem, self.location) from None
+        record.setdefault("session_id", session_id)
+        return record
 
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
@@ -436,9 +458,7 @@ class ShelveSessionStore(SessionStore):
         session_dir = self._session_dir(session_id)
         if which_backend(session_dir) is None:
             raise UnknownSessionError(session_id, self.location)
-        record = read_shelve(session_dir)
-        record.setdefault("session_id", session_id)
-        return record
+        return self._read(session_dir, session_id)
 
     def _log_path(self, session_id: str) -> Path:
         return self.root / ".sessionlens" / "logs" / f"{session_id}.jsonl"
@@ -503,9 +523,9 @@ class ShelveSessionStore(SessionStore):
         one step: a new session renames it onto the empty folder that claimed its id (``mkdir``
         fails when another process claimed it first); an update swaps the two folders."""
         self._check_writable()
-        session_id = _common.require_session_id(record, self.location)
+        session_id, text = _common.json_to_save(record, self.location)
         _check_session_id(session_id, self.location)
-        plain = _common.plain_record(record)
+        plain = json.loads(text)
         final = self.root / session_id
         try:
             # the log folder is made with the first session, so that appending to a log never

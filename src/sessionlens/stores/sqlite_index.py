@@ -4,8 +4,10 @@ An index row is what filter, sort and the session table need, derived once in Py
 listing never parses blobs: the summary's fields, lower-cased copies for case-insensitive
 matching, ``hay`` (the text free words search) and the parameters as one line. Parameter rows
 hold each run parameter as the text a ``param.name:value`` term compares, so such a term is an
-index lookup. The same tables live in ``main`` (written by sessionlens) or in ``temp`` (built
-for browsing a store without them); the DDL takes the schema and table name for that.
+index lookup. A session whose record is unreadable has a row too: status ``unreadable``, its id
+and the start time the id tells, and ``problem`` (why). The same tables live in ``main``
+(written by sessionlens) or in ``temp`` (built for browsing a store without them); the DDL takes
+the schema and table name for that.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from sessionlens.query import param_text
 from sessionlens.stores import _common
 
 #: Version of sessionlens's own tables. Bump when their shape or derivation changes.
-SCHEMA_VERSION = 2  # 2: params, params_l (the parameters as one line)
+#: 2: params, params_l (the parameters as one line); 3: problem (why a row is unreadable)
+SCHEMA_VERSION = 3
 
 INDEX_TABLE = "sessionlens_sessions"
 PARAMS_TABLE = "sessionlens_params"
@@ -53,6 +56,7 @@ INDEX_COLUMNS = (
     "hay",
     "params",
     "params_l",
+    "problem",
 )
 
 INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
@@ -63,7 +67,8 @@ INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
     branch TEXT, branch_l TEXT, sha TEXT, sha_l TEXT, dirty INTEGER,
     command TEXT, command_l TEXT, username TEXT, user_l TEXT,
     package_name TEXT, hostname TEXT, host_l TEXT, rerun_of TEXT, rerun_l TEXT,
-    pid INTEGER, id_l TEXT NOT NULL, hay TEXT NOT NULL, params TEXT, params_l TEXT
+    pid INTEGER, id_l TEXT NOT NULL, hay TEXT NOT NULL, params TEXT, params_l TEXT,
+    problem TEXT
 )"""
 PARAMS_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
     session_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
@@ -91,13 +96,21 @@ IndexedSession = tuple[tuple, list[tuple[str, str, str]]]
 
 
 def index_session(
-    run_id: str, record: Mapping[str, Any], runs_rowid: int | None = None
+    run_id: str,
+    record: Mapping[str, Any] | None,
+    runs_rowid: int | None = None,
+    problem: str | None = None,
 ) -> IndexedSession:
     """The index row and the (session_id, name, value) parameter rows for one session, derived
-    in Python exactly as the reference (``SessionSummary.from_record``, ``Query.matches``)."""
-    rec = dict(record)
-    rec["session_id"] = run_id
-    entry = _common.IndexEntry.from_record(rec)
+    in Python exactly as the reference (``SessionSummary.from_record``, ``Query.matches``).
+    ``record`` as ``readable.load_record`` returns it; ``problem`` (why it could not be read)
+    instead: an ``unreadable`` row."""
+    if problem is not None or record is None:
+        entry = _common.IndexEntry.unreadable(run_id, problem or "no record")
+    else:
+        rec = dict(record)
+        rec["session_id"] = run_id
+        entry = _common.IndexEntry.from_record(rec, session_id=run_id, checked=True)
     s = entry.summary
     hay = " ".join(
         v.lower()
@@ -133,6 +146,7 @@ def index_session(
         hay,
         s.params,
         _lower(s.params),
+        s.problem,
     )
     return row, params
 

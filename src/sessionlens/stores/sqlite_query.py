@@ -36,7 +36,7 @@ _SORT_SQL = {
     "dirty": "i.dirty",
     "command": "i.command_l",
     "user": "i.user_l",
-    "title": "sl_lower(d.title)",
+    "title": "{title}",
     "exit": "i.exit_code",
     "params": "i.params_l",
 }
@@ -45,8 +45,12 @@ _SORT_SQL = {
 _SUMMARY_COLUMNS = (
     "i.session_id, {status}, i.started_at, i.finished_at, i.duration_s, i.exit_code, i.branch, "
     "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, i.params, "
-    "{details}"
+    "i.problem, {details}"
 )
+
+#: kedro-viz's title lower-cased; passed as bytes, since SQLite hands a function's text argument
+#: to Python strictly decoded and a title that is not UTF-8 would fail the whole statement
+TITLE_L = "sl_lower(CAST(d.title AS BLOB))"
 
 Bind = Callable[[Any], str]
 
@@ -66,11 +70,20 @@ class IndexTables:
 
 def add_functions(conn: sqlite3.Connection) -> None:
     """The SQL functions the translated queries call: ``sl_lower`` lower-cases like Python
-    (SQLite's ``lower`` folds ASCII only)."""
+    (SQLite's ``lower`` folds ASCII only). Text that other writers stored and that is not UTF-8
+    is read with U+FFFD for the bad bytes (``lenient_text``) instead of failing a whole read."""
     conn.create_function("sl_lower", 1, _sql_lower, deterministic=True)
+    conn.text_factory = lenient_text
+
+
+def lenient_text(data: bytes) -> str:
+    """A text value as Python reads it: UTF-8, a bad byte shown as U+FFFD."""
+    return str(data, "utf-8", "replace")
 
 
 def _sql_lower(value: Any) -> Any:
+    if isinstance(value, bytes):
+        value = lenient_text(value)
     return value.lower() if isinstance(value, str) else value
 
 
@@ -144,7 +157,7 @@ def page_rows(
         t.field == "sha" and not t.negate for t in query.terms
     )
     where, _ = where_sql(tables, query, status, params, drive=drive)
-    column = _SORT_SQL[query.sort].format(status=status)
+    column = _SORT_SQL[query.sort].format(status=status, title=TITLE_L)
     if query.sort == "title" and not tables.details_rows:
         column = "NULL"
     source = from_sql(tables, True)
@@ -225,7 +238,7 @@ def _word_sql(tables: IndexTables, word: str, status: str, bind: Bind) -> tuple[
     """A free word is a substring of id, command, branch, sha, user, status, title and params
     joined by spaces. A word without spaces cannot span two of them, so it is tested on each
     part (the stored ``hay`` first); a word with spaces is tested on the joined text."""
-    title = "sl_lower(d.title)" if tables.details_rows else "NULL"
+    title = TITLE_L if tables.details_rows else "NULL"
     if any(c.isspace() for c in word):
         hay = (
             f"i.hay || ' ' || {status} || "
@@ -279,7 +292,7 @@ def _term_sql(tables: IndexTables, term: Term, status: str, bind: Bind) -> tuple
     if f == "title":
         if not tables.details_rows:
             return f"instr('', {bind(v)}) > 0", False
-        return f"instr(coalesce(sl_lower(d.title), ''), {bind(v)}) > 0", True
+        return f"instr(coalesce({TITLE_L}, ''), {bind(v)}) > 0", True
     if f == "exit":
         return f"CAST(i.exit_code AS TEXT) = {bind(v)}", False
     if f == "since":
@@ -308,7 +321,7 @@ def columns_sql(tables: IndexTables, status: str) -> str:
 def summary_from_row(row: tuple) -> SessionSummary:
     """A summary row (see :func:`columns_sql`) as the ``SessionSummary`` it stands for."""
     (sid, status, started, finished, duration, exit_code, branch, sha, dirty, command, user,
-     package, host, rerun, params, title, bookmark, notes) = row  # fmt: skip
+     package, host, rerun, params, problem, title, bookmark, notes) = row  # fmt: skip
     return SessionSummary(
         session_id=sid,
         status=status,
@@ -328,4 +341,5 @@ def summary_from_row(row: tuple) -> SessionSummary:
         bookmark=bool(bookmark),
         notes=None if notes is None else str(notes),
         params=params,
+        problem=problem,
     )

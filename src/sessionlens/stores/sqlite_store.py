@@ -25,6 +25,12 @@ sessionlens adds its own tables beside them and never alters kedro-viz's:
   without a schema version bump (created on the next read-write open; a reader of a file
   without it sees no heartbeats, i.e. today's rules).
 
+A runs row that cannot be read (its blob is not UTF-8, not JSON, too big or too deep, or a key
+holds the wrong type: ``readable`` decides) is indexed with status ``unreadable`` and the reason
+in ``problem``; the other rows list as ever, and ``get`` of it raises ``UnreadableSessionError``.
+Rows are read as bytes and decoded one by one: SQLite fails a whole fetch on one text value that
+is not UTF-8. Text of kedro-viz's own columns (titles, notes) is read with U+FFFD for bad bytes.
+
 Index upkeep. A store written only by kedro-viz (or rows a Kedro process adds later) has runs
 rows without index rows. Opened read-write, those are indexed into the file (at open and
 whenever ``runs`` grows past ``indexed_rowid``). Opened read-only - browsing never writes - the
@@ -60,11 +66,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
+from sessionlens.errors import (
+    SessionExistsError,
+    StoreError,
+    UnknownSessionError,
+    UnreadableSessionError,
+)
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
 from sessionlens.stores import _common, sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
     INDEX_TABLE,
@@ -83,6 +95,7 @@ from sessionlens.stores.sqlite_query import (
     add_functions,
     count_key,
     count_rows,
+    lenient_text,
     page_rows,
     status_sql,
     summary_from_row,
@@ -114,17 +127,29 @@ _HEARTBEAT_UPSERT = (
 _LOG_PAGE = 2000
 
 
-def decode_blob(blob: Any, where: str) -> Record:
-    """Read a ``blob`` written by kedro-viz or sessionlens (tolerates single encoding)."""
+#: what the index reads of a runs row: bytes (decoded per row: SQLite would fail the whole
+#: fetch on one text that is not UTF-8), no blob past the size a record may have, and its size
+_RUNS_ROW = (
+    f"CAST(id AS BLOB), CASE WHEN length(CAST(blob AS BLOB)) <= {MAX_RECORD_BYTES} "
+    "THEN CAST(blob AS BLOB) END, length(CAST(blob AS BLOB))"
+)
+
+
+def read_run(run_id: Any, blob: bytes | None, size: int | None) -> tuple[str, Record | str]:
+    """(session id, record or the reason it is unreadable) of a runs row read as ``_RUNS_ROW``."""
+    if isinstance(run_id, bytes):
+        try:
+            session_id = run_id.decode("utf-8")
+        except UnicodeDecodeError:
+            return lenient_text(run_id), "its id is not valid UTF-8"
+    else:
+        session_id = "" if run_id is None else str(run_id)
+    if blob is None and size is not None:
+        return session_id, f"blob is {size:,} bytes (at most {MAX_RECORD_BYTES:,} are read)"
     try:
-        value = json.loads(blob) if blob is not None else {}
-        if isinstance(value, str):
-            value = json.loads(value)
-    except (TypeError, ValueError) as exc:
-        raise StoreError(_common.one_line(f"{where}: blob is not valid JSON ({exc})")) from None
-    if not isinstance(value, dict):
-        raise StoreError(f"{where}: blob is not a JSON object but {type(value).__name__}")
-    return value
+        return session_id, load_record(blob, "blob")
+    except RecordProblem as exc:
+        return session_id, str(exc)
 
 
 class SQLiteSessionStore(SessionStore):
@@ -482,17 +507,18 @@ class SQLiteSessionStore(SessionStore):
         last = after
         while True:
             rows = self._conn.execute(
-                "SELECT rowid, id, blob FROM main.runs WHERE rowid > ? ORDER BY rowid LIMIT 1000",
+                f"SELECT rowid, {_RUNS_ROW} FROM main.runs WHERE rowid > ? "
+                "ORDER BY rowid LIMIT 1000",
                 (last,),
             ).fetchall()
             if not rows:
                 return
-            for rowid, run_id, blob in rows:
-                try:
-                    record = decode_blob(blob, f"{self.path}: session {run_id}")
-                except StoreError:
-                    record = {}  # listed with what we know; get() reports the problem
-                yield index_session(str(run_id), record, rowid)
+            for rowid, run_id, blob, size in rows:
+                session_id, record = read_run(run_id, blob, size)
+                if isinstance(record, str):  # listed unreadable, with the reason
+                    yield index_session(session_id, None, rowid, problem=record)
+                else:
+                    yield index_session(session_id, record, rowid)
             last = rows[-1][0]
 
     def _sync_main(self) -> None:
@@ -654,11 +680,21 @@ class SQLiteSessionStore(SessionStore):
     def get(self, session_id: str) -> Record:
         with self._errors("read"):
             row = self._conn.execute(
-                "SELECT blob FROM main.runs WHERE id = ?", (session_id,)
+                f"SELECT {_RUNS_ROW} FROM main.runs WHERE id = ?", (session_id,)
             ).fetchone()
-        if row is None:
-            raise UnknownSessionError(session_id, self.location)
-        record = decode_blob(row[0], f"{self.path}: session {session_id}")
+            if row is None:  # a row listed under a repaired id (its own is not UTF-8)?
+                tables = self._ensure_index()
+                found = self._conn.execute(
+                    f"SELECT problem FROM {tables.index} WHERE session_id = ? "
+                    "AND problem IS NOT NULL",
+                    (session_id,),
+                ).fetchone()
+                if found is None:
+                    raise UnknownSessionError(session_id, self.location)
+                raise UnreadableSessionError(session_id, found[0], self.location)
+        _, record = read_run(*row)
+        if isinstance(record, str):
+            raise UnreadableSessionError(session_id, record, self.location)
         record.setdefault("session_id", session_id)
         return record
 
@@ -754,10 +790,12 @@ class SQLiteSessionStore(SessionStore):
             for batch in batched(records, 1000):
                 runs, indexed, beats = [], [], []
                 for record in batch:
-                    session_id = _common.require_session_id(record, self.location)
-                    text = _common.record_json(record)
+                    session_id, text = _common.json_to_save(record, self.location)
                     runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
-                    indexed.append(index_session(session_id, json.loads(text)))
+                    try:  # indexed as a reader of the blob will see it: unreadable ones too
+                        indexed.append(index_session(session_id, load_record(text, "blob")))
+                    except RecordProblem as exc:
+                        indexed.append(index_session(session_id, None, problem=str(exc)))
                     if inserting and is_running(record):
                         beats.append((session_id, time.time()))
                 if inserting:

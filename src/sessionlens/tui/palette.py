@@ -14,7 +14,18 @@ from rich.style import Style
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-PALETTE = ("success", "error", "warning", "accent", "primary", "muted", "label", "changed", "lost")
+PALETTE = (
+    "success",
+    "error",
+    "warning",
+    "accent",
+    "primary",
+    "muted",
+    "label",
+    "changed",
+    "lost",
+    "unreadable",
+)
 PALETTE_CLASSES = {f"palette--{name}" for name in PALETTE}
 
 #: palette colour of each session status
@@ -25,6 +36,7 @@ STATUS_COLOURS = {
     "interrupted": "warning",
     "running": "primary",
     "lost": "lost",
+    "unreadable": "unreadable",
 }
 
 

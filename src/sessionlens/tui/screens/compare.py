@@ -28,6 +28,7 @@ from sessionlens.compare import (
     changed_files_between,
     compare,
 )
+from sessionlens.errors import UnreadableSessionError
 from sessionlens.record import Record, SessionSummary
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.logtext import LogText
@@ -178,6 +179,13 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
             self.left_log = left_log
             self.right_log = right_log
 
+    class Failed(Message):
+        """The two sessions cannot be compared: ``message`` says why (one line)."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
     class GitDone(Message):
         def __init__(self, comparison: Comparison, files: list[ChangedFile] | None) -> None:
             super().__init__()
@@ -192,6 +200,8 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         self.comparison: Comparison | None = None
         self.changed_files: list[ChangedFile] | None = None
         self.git_done = False
+        #: why the two cannot be compared (an unreadable record), None while they can
+        self.problem: str | None = None
         self._summaries: tuple[SessionSummary, SessionSummary] | None = None
 
     def compose(self) -> ComposeResult:
@@ -220,7 +230,11 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="compare")
     def _compare(self, client: StoreClient, left_id: str, right_id: str) -> None:
-        left, right = client.get(left_id), client.get(right_id)
+        try:
+            left, right = client.get(left_id), client.get(right_id)
+        except UnreadableSessionError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
         comparison = compare(left, right)
         summaries = [
             SessionSummary.from_record(
@@ -247,6 +261,17 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#right-log", LogView).load(message.right_log)
         self._redraw()
         self.query_one(CompareTable).focus()
+
+    def on_compare_screen_failed(self, message: Failed) -> None:
+        self.problem = message.message
+        palette = palette_of(self)
+        title = Text("Cannot compare: ", palette["error"])
+        title.append_text(literal(message.message, palette["error"]))
+        self.query_one("#compare-title", Static).update(title)
+        self.query_one("#compare-summary", Static).update(
+            Text("Press escape to go back to the sessions.", palette["muted"])
+        )
+        self.query_one("#compare-git", Static).update(Text(""))
 
     def on_compare_screen_git_done(self, message: GitDone) -> None:
         if message.comparison is not self.comparison:

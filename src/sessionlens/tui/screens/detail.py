@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
+from sessionlens.errors import UnreadableSessionError
 from sessionlens.record import Record, SessionSummary, to_jsonable
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.logtext import LogText
@@ -44,8 +45,10 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
     ]
 
     class Loaded(Message):
+        """The record (None: unreadable, ``summary.problem`` says why) and the log."""
+
         def __init__(
-            self, record: Record, summary: SessionSummary, json_text: LogText, log: LogText
+            self, record: Record | None, summary: SessionSummary, json_text: LogText, log: LogText
         ) -> None:
             super().__init__()
             self.record = record
@@ -82,8 +85,16 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-screen")
     def _load(self, client: StoreClient, session_id: str) -> None:
-        record = client.get(session_id)
         details = client.user_details(session_id) if client.has_user_details else {}
+        try:
+            record = client.get(session_id)
+        except UnreadableSessionError as exc:  # say why; the log beside it may be readable
+            summary = SessionSummary.unreadable(session_id, exc.problem, details)
+            text = LogText(f"This session's record cannot be read: {exc.problem}\n")
+            self.post_message(
+                self.Loaded(None, summary, text, LogText(client.read_log(session_id)))
+            )
+            return
         summary = SessionSummary.from_record(
             record, details, heartbeat=client.last_heartbeat(session_id)
         )
@@ -96,7 +107,10 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 
     def on_detail_screen_loaded(self, message: Loaded) -> None:
         self.record, self.summary = message.record, message.summary
-        self.query_one(RecordTree).show_record(message.record)
+        if message.record is None:
+            self.query_one(RecordTree).show_problem(message.summary.problem or "unreadable")
+        else:
+            self.query_one(RecordTree).show_record(message.record)
         self.query_one("#record-json", LogView).load(message.json_text)
         self.query_one("#log-view", LogView).load(message.log)
         lines = len(message.log)
@@ -112,6 +126,9 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         text.append_text(literal(summary.session_id, "bold"))
         text.append("  ")
         text.append(summary.status, status_style(palette, summary.status))
+        if summary.problem is not None:
+            text.append("  ")
+            text.append_text(literal(summary.problem, palette["error"]))
         if summary.branch or summary.commit_sha:
             text.append("  ")
             text.append_text(literal(summary.branch or ""))

@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from sessionlens.errors import UnknownSessionError
+from sessionlens.errors import UnknownSessionError, UnreadableSessionError
 from sessionlens.query import Query, parse_query
 from sessionlens.record import Record, SessionSummary
 from sessionlens.tui.client import StoreClient
@@ -173,6 +173,17 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         elif self.table.selected is not None:
             self._schedule_detail(self.table.selected)
 
+    def on_session_table_load_failed(self, message: SessionTable.LoadFailed) -> None:
+        """A listing or count failed: say why where "loading…" would stay, and in a notice."""
+        self.query_one(StoreHeader).set_error(message.message)
+        if not self.table.count:
+            self.query_one(SessionDetailPanel).show_empty(
+                f"Could not load sessions: {message.message}"
+            )
+        self.notify(
+            message.message, title="Could not load sessions", severity="error", markup=False
+        )
+
     def on_session_table_highlighted(self, message: SessionTable.Highlighted) -> None:
         if message.summary is None:
             return
@@ -199,14 +210,18 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def _load_detail(self, client: StoreClient, summary: SessionSummary) -> None:
+        readable = True
         try:
             record: Record | None = client.get(summary.session_id)
         except UnknownSessionError:
             record = None
+        except UnreadableSessionError:  # the row says why; its log may still be there
+            record, readable = None, False
         if get_current_worker().is_cancelled:
             return
         details = client.user_details(summary.session_id) if client.has_user_details else {}
-        tail = client.log_tail(summary.session_id, LOG_TAIL_LINES) if record is not None else []
+        wanted = record is not None or not readable
+        tail = client.log_tail(summary.session_id, LOG_TAIL_LINES) if wanted else []
         if not get_current_worker().is_cancelled:
             self.post_message(self.DetailLoaded(summary, record, details, tail))
 

@@ -40,6 +40,14 @@ class RecordTree(Tree[Any]):
         self._add(self.root, record)
         self.root.expand()
 
+    def show_problem(self, problem: str) -> None:
+        """In place of a record that cannot be read: why."""
+        self.clear()
+        label = Text("unreadable: ", style="bold")
+        label.append_text(literal(problem))
+        self.root.add_leaf(label)
+        self.root.expand()
+
     def _add(self, node: TreeNode[Any], value: Any) -> None:
         items: list[tuple[str, Any]]
         if isinstance(value, Mapping):

@@ -55,7 +55,8 @@ def describe_session(
     clock: Clock,
     palette: Mapping[str, Style],
 ) -> Text:
-    """The panel's content for one session (``record`` None: not loaded yet).
+    """The panel's content for one session (``record`` None: not loaded yet, or unreadable:
+    then ``summary.problem`` says why and only what lies beside the record is shown).
 
     One ``Text`` rather than a Rich table: the panel is redrawn on every cursor move, and a
     table grid costs several times more to lay out."""
@@ -75,6 +76,19 @@ def describe_session(
         out.append("\n")
         out.append(f"{name:<{LABEL_WIDTH}}", label)
         out.append_text(value)
+
+    if summary.problem is not None:
+        row("Problem", literal(summary.problem, palette["error"]))
+        started = parse_time(summary.started_at)
+        if started:
+            row("Started", Text(f"{absolute_time(started, clock.tz)}  (from its id)"))
+        notes = details.get("notes") or summary.notes
+        if notes:
+            row("Notes", literal(notes))
+        if tail:
+            out.append("\nLog tail\n", label)
+            out.append_text(literal("\n".join(tail), muted, keep_newlines=True))
+        return out
 
     started = parse_time(summary.started_at)
     when = Text(f"{absolute_time(started, clock.tz)}  ({relative_time(started, clock.now())})")

@@ -3,6 +3,11 @@
 Textual's ``DataTable`` keeps every row (12 s to show 100k). This table knows only the row count
 and a small LRU cache of pages from ``store.list_summaries(query, offset, limit)``; the cost of a
 screen does not grow with the store. Store calls run in thread workers and post results back.
+
+A store call that fails (a locked or corrupt file, a store gone away) never leaves the table
+"loading" for ever: the table posts ``LoadFailed`` with the one-line reason (its screen shows
+it), and rows of a page that could not be fetched say so in place of the ``…`` placeholder until
+the next load.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from sessionlens.tui.css import css_beside
 from sessionlens.tui.palette import foreground
 from sessionlens.tui.text import Clock, absolute_time, format_duration, parse_time, relative_time
 from sessionlens.tui.text import visible as make_visible
+from sessionlens.tui.workers import error_message
 
 PAGE_SIZE = 100
 MAX_PAGES = 40
@@ -148,6 +154,8 @@ class SessionTable(ScrollView, can_focus=True):
         "session-table--status-interrupted",
         "session-table--status-completed",
         "session-table--status-lost",
+        "session-table--status-unreadable",
+        "session-table--problem",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -204,6 +212,19 @@ class SessionTable(ScrollView, can_focus=True):
         def control(self) -> SessionTable:
             return self.table
 
+    class LoadFailed(Message):
+        """The store failed to give the rows or the count of the query: ``message`` says why
+        (one line). The rows shown, if any, are those loaded before."""
+
+        def __init__(self, table: SessionTable, message: str) -> None:
+            super().__init__()
+            self.table = table
+            self.message = message
+
+        @property
+        def control(self) -> SessionTable:
+            return self.table
+
     class SortRequested(Message):
         """A column header was clicked."""
 
@@ -253,6 +274,15 @@ class SessionTable(ScrollView, can_focus=True):
             self.page = page
             self.rows = rows
 
+    class _Failed(Message):
+        """A worker's store call raised: ``pages`` None for the query load or its count."""
+
+        def __init__(self, generation: int, pages: list[int] | None, message: str) -> None:
+            super().__init__()
+            self.generation = generation
+            self.pages = pages
+            self.message = message
+
     def __init__(
         self,
         *,
@@ -277,6 +307,10 @@ class SessionTable(ScrollView, can_focus=True):
         self._counting = False
         self._total_known = False
         self._pending: set[int] = set()
+        #: pages whose fetch failed in this generation -> why (shown in their rows)
+        self._failed: dict[int, str] = {}
+        #: why the last query load failed (None: it did not)
+        self.error: str | None = None
         self._fetch_scheduled = False
         self._last_highlight: tuple[int, str | None] | None = None
         self._frame: tuple[Style, int, list[int]] | None = None
@@ -303,6 +337,8 @@ class SessionTable(ScrollView, can_focus=True):
         self.show_title = client.has_user_details
         self.pages.clear()
         self._pending.clear()
+        self._failed.clear()
+        self.error = None
         self.count = self.total = self.cursor_row = 0
         self._total_known = False
         self.marked.clear()
@@ -369,6 +405,24 @@ class SessionTable(ScrollView, can_focus=True):
         before it is counted: counting a filter can scan the store, the first page need not.
         A reload (the store changed) fetches the window around the old cursor, to find the
         selected session again; ``total`` None: count the whole store too."""
+        try:
+            self._load_rows(
+                client, generation, query, keep_id, anchor, old_count, visible_row, total
+            )
+        except Exception as exc:  # the table says why instead of loading for ever
+            self.post_message(self._Failed(generation, None, error_message(exc)))
+
+    def _load_rows(
+        self,
+        client: StoreClient,
+        generation: int,
+        query: Query,
+        keep_id: str | None,
+        anchor: int,
+        old_count: int | None,
+        visible_row: int,
+        total: int | None,
+    ) -> None:
         page_size = self.pages.page_size
         if total is None:
             total = client.count(None)
@@ -414,6 +468,8 @@ class SessionTable(ScrollView, can_focus=True):
         self._total_known = True
         self.pages.clear()
         self._pending.clear()
+        self._failed.clear()
+        self.error = None
         self.pages.put_rows(message.offset, message.rows)
         self.cursor_row = max(0, min(message.cursor, self.count - 1))
         self._update_virtual_size()
@@ -437,8 +493,27 @@ class SessionTable(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Loaded(self, self.count, self.total))
 
+    def on_session_table__failed(self, message: _Failed) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        if message.pages is None:  # the query (or its count): stop "loading", say why
+            self._loaded_generation = message.generation
+            self._counting = False
+            self.error = message.message
+        else:
+            for page in message.pages:
+                self._pending.discard(page)
+                self._failed[page] = message.message
+        self.refresh()
+        self.post_message(self.LoadFailed(self, message.message))
+
     def _want(self, page: int) -> None:
-        if page in self._pending or self._generation != self._loaded_generation:
+        if (
+            page in self._pending
+            or page in self._failed
+            or self._generation != self._loaded_generation
+        ):
             return
         self._pending.add(page)
         if not self._fetch_scheduled:
@@ -461,12 +536,16 @@ class SessionTable(ScrollView, can_focus=True):
         self, client: StoreClient, generation: int, query: Query, pages: list[int]
     ) -> None:
         size = self.pages.page_size
-        for page in pages:
+        for n, page in enumerate(pages):
             if generation != self._generation or page not in self._visible_pages():
                 # scrolled past it already: forget it, it is asked for again when needed
                 self.post_message(self._PageLoaded(generation, page, []))
                 continue
-            rows = client.list_summaries(query, page * size, size)
+            try:
+                rows = client.list_summaries(query, page * size, size)
+            except Exception as exc:  # its rows say why instead of "…" for ever
+                self.post_message(self._Failed(generation, pages[n:], error_message(exc)))
+                return
             self.post_message(self._PageLoaded(generation, page, rows))
 
     def on_session_table__page_loaded(self, message: _PageLoaded) -> None:
@@ -618,6 +697,9 @@ class SessionTable(ScrollView, can_focus=True):
         base, width, widths = self._frame or self._new_frame()
         if y == 0:
             strip = self._header_strip(base, widths)
+        elif y == 1 and not self.count and self.error:
+            text = self._cell(f"Could not load sessions: {self.error}", width)
+            strip = Strip([Segment(text, base + self._style("problem"))])
         else:
             index = scroll_y + y - 1
             strip = self._row_strip(index, base, widths) if index < self.count else Strip.blank(0)
@@ -645,9 +727,13 @@ class SessionTable(ScrollView, can_focus=True):
         if index == self.cursor_row:
             cursor = self._style("cursor" if self.has_focus else "cursor-blurred")
         if summary is None:
-            self._want(index // self.pages.page_size)
-            text = self._cell("\u2026", sum(widths) + len(widths))
-            style = base + self._style("placeholder")
+            page = index // self.pages.page_size
+            failed = self._failed.get(page)
+            if failed is None:
+                self._want(page)
+            shown = "\u2026" if failed is None else f"Could not load these sessions: {failed}"
+            text = self._cell(shown, sum(widths) + len(widths))
+            style = base + self._style("placeholder" if failed is None else "problem")
             return Strip([Segment(text, style + cursor if cursor else style)])
         if _paint_listener is not None:
             _paint_listener(self, index)
@@ -684,6 +770,8 @@ class SessionTable(ScrollView, can_focus=True):
         if name == "dirty":
             return ("dirty" if s.dirty else ""), self._style("dirty")
         if name == "command":
+            if s.problem is not None:  # an unreadable record: why, where its command would be
+                return s.problem, self._style("problem")
             return s.command or "", None
         if name == "params":
             return s.params or "", None

@@ -27,16 +27,25 @@ class StoreHeader(Static):
         self.total: int | None = None
         self.shown_query: Query | None = None
         self.exact = True
+        #: why the sessions could not be loaded (shown instead of "loading…")
+        self.error: str | None = None
 
     def set_store(self, kind: str, location: str) -> None:
         self.kind, self.location = kind, location
         self.count = self.total = None
+        self.error = None
+        self._redraw()
+
+    def set_error(self, message: str) -> None:
+        """The store failed to list or count: say so (until counts arrive again)."""
+        self.error = message
         self._redraw()
 
     def set_counts(self, count: int, total: int, query: Query, *, exact: bool = True) -> None:
         """``exact`` False: ``count`` is a lower bound while the store counts the rest."""
         self.count, self.total, self.shown_query = count, total, query
         self.exact = exact
+        self.error = None
         self._redraw()
 
     def on_mount(self) -> None:
@@ -57,7 +66,10 @@ class StoreHeader(Static):
             text.append(" ")
             text.append_text(literal(self.location))
         text.append("  ")
-        if self.count is None:
+        if self.error is not None:
+            text.append("could not load: ", palette["error"])
+            text.append_text(literal(self.error, palette["error"]))
+        elif self.count is None:
             text.append("loading…", palette["muted"])
         else:
             if self.shown_query is not None and not self.shown_query.is_empty:
