@@ -118,6 +118,14 @@ def test_code_is_still_refused_by_name() -> None:
     assert "refused to unpickle posix.system" in message or "nt.system" in message
 
 
+def test_a_class_named_beyond_ascii_is_refused_by_its_name() -> None:
+    """pickletools reads GLOBAL names as ASCII, the unpickler as UTF-8: the refusal still names
+    the module and class the pickle chose (shown to people, so it must say what it refused)."""
+    with pytest.raises(StoreError) as info:
+        safe_loads("cmödule\nKläss\n.".encode(), "src")
+    assert "refused to unpickle mödule.Kläss" in str(info.value)
+
+
 @pytest.mark.torture
 def test_listing_a_shelve_store_with_the_bomb_is_fast_and_small(tmp_path: Path) -> None:
     """Before: ``list`` grew past 1.1 GB in 30 s and never finished. Now, in a process whose

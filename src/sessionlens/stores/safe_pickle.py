@@ -197,14 +197,27 @@ class _Machine:
 
     def run(self, data: bytes) -> _Obj:
         dispatch = _DISPATCH
-        for opcode, arg, _pos in pickletools.genops(data):
-            name = opcode.name
-            if name == "STOP":
-                return self.pop()
-            handler = dispatch.get(name)
-            if handler is None:  # BUILD, INST, OBJ, EXT*, PERSID, buffers: unused by ALLOWED
-                raise Refused(f"opcode {name} is not read from shelve stores")
-            handler(self, name, arg)
+        stream = io.BytesIO(data)
+        next_at = 0  # where the next opcode starts
+        try:
+            for opcode, arg, _pos in pickletools.genops(stream):
+                next_at = stream.tell()
+                name = opcode.name
+                if name == "STOP":
+                    return self.pop()
+                handler = dispatch.get(name)
+                if handler is None:  # BUILD, INST, OBJ, EXT*, PERSID, buffers: not in ALLOWED
+                    raise Refused(f"opcode {name} is not read from shelve stores")
+                handler(self, name, arg)
+        except UnicodeDecodeError:
+            # pickletools reads a GLOBAL's names as ASCII, the unpickler as UTF-8: say which
+            # names were refused (none in ALLOWED is beyond ASCII)
+            if data[next_at : next_at + 1] != b"c":
+                raise
+            module, name = (
+                part.decode("utf-8", "replace") for part in data[next_at + 1 :].split(b"\n", 2)[:2]
+            )
+            raise StoreError(_refused_name(self.source, module, name)) from None
         raise Refused("the pickle has no STOP")  # pragma: no cover - genops raises first
 
     # -- stack ----------------------------------------------------------------------------
