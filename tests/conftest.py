@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from sessionlens.stores import SessionStore, open_store
-from storetools import STORE_KINDS, store_location
+from storetools import STORE_KINDS, hostile_shelve_store, hostile_sqlite_store, store_location
 
 DATA = Path(__file__).parent / "data"
 KEDRO_DATA = DATA / "kedro"
@@ -60,3 +60,14 @@ def new_store(store_kind: str, tmp_path: Path) -> Iterator[SessionStore]:
     store = open_store(store_location(store_kind, tmp_path), read_only=False, create=True)
     yield store
     store.close()
+
+
+@pytest.fixture(params=["sqlite", "shelve"])
+def hostile_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str], dict]:
+    """A store holding sessions that cannot be read beside good ones: (store spec, good ids
+    oldest first, label -> id of a session that cannot be read)."""
+    if request.param == "sqlite":
+        good, bad = hostile_sqlite_store(tmp_path / "session_store.db")
+        return f"sqlite://{tmp_path / 'session_store.db'}", good, bad
+    good, bad = hostile_shelve_store(tmp_path / "sessions")
+    return f"shelve://{tmp_path / 'sessions'}", good, bad

@@ -14,7 +14,6 @@ import pytest
 
 from sessionlens.stores.sqlite_store import SQLiteSessionStore
 from sessiontools import GIT_ENV, assert_one_line_error, cli, cli_json, git, make_repo, pid_alive
-from storetools import hostile_shelve_store, hostile_sqlite_store
 
 PY = sys.executable
 MARKUP = "[bold red]ALERT[/]"
@@ -430,16 +429,6 @@ def test_a_run_whose_heartbeat_went_stale_is_lost(tmp_path: Path) -> None:
 
 
 # -- hostile stores: one bad record never hides the rest (issue 8, items 4 and 6) ----------------
-@pytest.fixture(params=["sqlite", "shelve"])
-def hostile_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str], dict]:
-    """(store spec, good ids oldest first, label -> id of a session that cannot be read)."""
-    if request.param == "sqlite":
-        good, bad = hostile_sqlite_store(tmp_path / "session_store.db")
-        return f"sqlite://{tmp_path / 'session_store.db'}", good, bad
-    good, bad = hostile_shelve_store(tmp_path / "sessions")
-    return f"shelve://{tmp_path / 'sessions'}", good, bad
-
-
 def assert_clean(proc: subprocess.CompletedProcess[str]) -> None:
     """Exit 0, nothing on stderr."""
     assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr

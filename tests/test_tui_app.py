@@ -29,7 +29,6 @@ from sessionlens.tui.widgets.log_view import LogView
 from sessionlens.tui.widgets.session_detail import SessionDetailPanel
 from sessionlens.tui.widgets.session_table import SORTABLE
 from sessionlens.tui.widgets.store_header import StoreHeader
-from storetools import hostile_shelve_store, hostile_sqlite_store
 from tui_support import (
     KEDRO_SHELVE,
     KEDRO_SQLITE,
@@ -651,22 +650,12 @@ async def test_a_lost_run_is_listed_lost_in_a_colour_of_its_own(backend: Backend
 
 
 # -- unreadable records and failing stores (issue 8, item 4) ---------------------------------------
-@pytest.fixture(params=["sqlite", "shelve"])
-def hostile(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str], dict]:
-    """(store spec, good ids oldest first, label -> id of a session that cannot be read)."""
-    if request.param == "sqlite":
-        good, bad = hostile_sqlite_store(tmp_path / "session_store.db")
-        return f"sqlite://{tmp_path / 'session_store.db'}", good, bad
-    good, bad = hostile_shelve_store(tmp_path / "sessions")
-    return f"shelve://{tmp_path / 'sessions'}", good, bad
-
-
 @pytest.mark.torture
 @app_test
 async def test_unreadable_rows_are_shown_with_their_reason_and_the_rest_browses(
-    hostile: tuple[str, list[str], dict],
+    hostile_store: tuple[str, list[str], dict],
 ) -> None:
-    spec, good, bad = hostile
+    spec, good, bad = hostile_store
     app = make_app(open_store(spec))
     async with app.run_test(size=WIDE) as pilot:
         await loaded(pilot)

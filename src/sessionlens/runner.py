@@ -481,23 +481,13 @@ class RunningSession:
             proc.stderr.close()
 
     def _echo(self, raw: list[tuple[str, bytes]]) -> None:
-        callback = self._on_bytes
-        if callback is not None:
-            try:
-                callback(raw)
-            except Exception:  # e.g. a closed terminal: keep logging, stop echoing
-                self._on_bytes = None
+        self._on_bytes = _offer(self._on_bytes, raw)
 
     def _deliver(self, batch: list[LogChunk]) -> None:
         for chunk in batch:
             self._pending.append((chunk.stream, chunk.text))
             self._pending_size += len(chunk.text)
-        callback = self._on_output
-        if callback is not None:
-            try:
-                callback(batch)
-            except Exception:  # e.g. a closed terminal: keep logging, stop echoing
-                self._on_output = None
+        self._on_output = _offer(self._on_output, batch)
         if self._queue is not None:
             self._queue.put(batch)
 
@@ -656,6 +646,17 @@ class RunningSession:
         with contextlib.suppress(Exception):
             self.session._record_exception(type(exc), exc, exc.__traceback__)
             self.session._end_run(self.status, self.exit_code, time.monotonic() - self._began)
+
+
+def _offer(callback: Callable[[Any], None] | None, batch: Any) -> Callable[[Any], None] | None:
+    """Hand ``batch`` to an output callback; one that fails (a closed terminal) is dropped, and
+    the run and its log go on. Returns the callback to keep."""
+    if callback is not None:
+        try:
+            callback(batch)
+        except Exception:
+            return None
+    return callback
 
 
 # -- one call for UIs ----------------------------------------------------------------------------

@@ -406,54 +406,43 @@ class SessionTable(ScrollView, can_focus=True):
         A reload (the store changed) fetches the window around the old cursor, to find the
         selected session again; ``total`` None: count the whole store too."""
         try:
-            self._load_rows(
-                client, generation, query, keep_id, anchor, old_count, visible_row, total
+            page_size = self.pages.page_size
+            if total is None:
+                total = client.count(None)
+            if old_count is None:
+                limit = 2 * page_size
+                rows = client.list_summaries(query, 0, limit)
+                found = next((i for i, r in enumerate(rows) if r.session_id == keep_id), None)
+                exact = query.is_empty or len(rows) < limit
+                count = total if query.is_empty else len(rows)
+                self.post_message(
+                    self._QueryLoaded(
+                        generation, query, count, total, 0, rows, found or 0, 0, exact
+                    )
+                )
+                if not exact:
+                    self.post_message(self._Counted(generation, client.count(query)))
+                return
+            count = total if query.is_empty else client.count(query)
+            # the selected session can only have moved down by as many rows as were added
+            grown = min(max(0, count - old_count), MAX_SHIFT)
+            first_page = max(0, anchor // page_size - 1)
+            offset = first_page * page_size
+            last = (anchor + grown) // page_size + 1
+            limit = (last - first_page + 1) * page_size
+            rows = client.list_summaries(query, offset, limit)
+            cursor = 0
+            if keep_id is not None:
+                found = next((i for i, r in enumerate(rows) if r.session_id == keep_id), None)
+                cursor = offset + found if found is not None else min(anchor, max(0, count - 1))
+            shift = cursor - anchor if keep_id is not None and visible_row >= 0 else 0
+            self.post_message(
+                self._QueryLoaded(
+                    generation, query, count, total, offset, rows, cursor, shift, True
+                )
             )
         except Exception as exc:  # the table says why instead of loading for ever
             self.post_message(self._Failed(generation, None, error_message(exc)))
-
-    def _load_rows(
-        self,
-        client: StoreClient,
-        generation: int,
-        query: Query,
-        keep_id: str | None,
-        anchor: int,
-        old_count: int | None,
-        visible_row: int,
-        total: int | None,
-    ) -> None:
-        page_size = self.pages.page_size
-        if total is None:
-            total = client.count(None)
-        if old_count is None:
-            limit = 2 * page_size
-            rows = client.list_summaries(query, 0, limit)
-            found = next((i for i, r in enumerate(rows) if r.session_id == keep_id), None)
-            exact = query.is_empty or len(rows) < limit
-            count = total if query.is_empty else len(rows)
-            self.post_message(
-                self._QueryLoaded(generation, query, count, total, 0, rows, found or 0, 0, exact)
-            )
-            if not exact:
-                self.post_message(self._Counted(generation, client.count(query)))
-            return
-        count = total if query.is_empty else client.count(query)
-        # the selected session can only have moved down by as many rows as were added
-        grown = min(max(0, count - old_count), MAX_SHIFT)
-        first_page = max(0, anchor // page_size - 1)
-        offset = first_page * page_size
-        last = (anchor + grown) // page_size + 1
-        limit = (last - first_page + 1) * page_size
-        rows = client.list_summaries(query, offset, limit)
-        cursor = 0
-        if keep_id is not None:
-            found = next((i for i, r in enumerate(rows) if r.session_id == keep_id), None)
-            cursor = offset + found if found is not None else min(anchor, max(0, count - 1))
-        shift = cursor - anchor if keep_id is not None and visible_row >= 0 else 0
-        self.post_message(
-            self._QueryLoaded(generation, query, count, total, offset, rows, cursor, shift, True)
-        )
 
     def on_session_table__query_loaded(self, message: _QueryLoaded) -> None:
         message.stop()
