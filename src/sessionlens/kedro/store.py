@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import sys
 import threading
 import time
@@ -39,7 +38,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
 from sessionlens.heartbeat import HeartbeatThread
-from sessionlens.record import Record, next_session_id, running_run, to_jsonable, utc_now_iso
+from sessionlens.record import (
+    Record,
+    hostname,
+    next_session_id,
+    running_run,
+    to_jsonable,
+    utc_now_iso,
+)
 
 if TYPE_CHECKING:
     from sessionlens.stores.base import SessionStore
@@ -221,7 +227,7 @@ class KedroSessionStore(_Base):
             return {}
         run = record.get("run")
         if isinstance(run, Mapping) and (
-            run.get("pid") != os.getpid() or run.get("hostname") != socket.gethostname()
+            run.get("pid") != os.getpid() or run.get("hostname") != hostname()
         ):
             return {}
         self._stored_id = self._session_id
@@ -335,7 +341,7 @@ class KedroSessionStore(_Base):
                 "status": status,
                 "started_at": self._opened_at,
                 "pid": os.getpid(),
-                "hostname": socket.gethostname(),
+                "hostname": hostname(),
                 "command": run_command(),
             }
             self._run_clock = self._opened_clock
