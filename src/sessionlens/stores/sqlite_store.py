@@ -125,6 +125,8 @@ _HEARTBEAT_UPSERT = (
 )
 
 _LOG_PAGE = 2000
+#: why a store is read from a copy when a killed writer left a hot journal
+_HOT_JOURNAL = "a writer stopped mid-write; its unfinished change is rolled back in the copy"
 
 
 #: what the index reads of a runs row: bytes (decoded per row: SQLite would fail the whole
@@ -267,9 +269,7 @@ class SQLiteSessionStore(SessionStore):
         except sqlite3.Error as exc:
             sqlite_files.close(conn)
             if self.read_only and _hot_journal(exc):
-                return self._connect_snapshot(
-                    "a writer stopped mid-write; its unfinished change is rolled back in the copy"
-                )
+                return self._connect_snapshot(_HOT_JOURNAL)
             raise self._error(exc, "open") from None
         return self._prepared(conn)
 
@@ -475,9 +475,33 @@ class SQLiteSessionStore(SessionStore):
             if self._conn is None:
                 raise StoreError(f"{self.path}: the store was closed ({action})")
             try:
+                self._move_past_a_hot_journal()
                 yield
             except sqlite3.Error as exc:
                 raise self._error(exc, action) from None
+
+    def _move_past_a_hot_journal(self) -> None:
+        """A writer killed mid-write *after* this read-only store was opened leaves a hot
+        journal that the connection reading in place cannot roll back: every read would fail
+        ("read-only") until some writer comes. Move to a private copy then, as an open does.
+        One tiny read per call; only for read-only stores read in place."""
+        if not self.read_only or self._snapshot is not None:
+            return
+        try:
+            self._conn.execute("SELECT 1 FROM main.sqlite_master LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            if not _hot_journal(exc):
+                raise
+            sqlite_files.close(self._conn)  # no longer held: the copy may be taken
+            try:
+                self._conn = self._connect_snapshot(_HOT_JOURNAL)
+            except StoreError:  # keep a connection, so a later call tries again
+                self._conn = self._prepared(
+                    sqlite_files.connect(self.path, mode="ro", timeout=self.busy_timeout)
+                )
+                raise
+            self._idx, self._mode, self._temp_rowid, self._data_version = None, "", 0, None
+            self._counts.clear()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
