@@ -66,6 +66,7 @@ from sessionlens.stores import _common, dir_swap, sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
 from sessionlens.stores.safe_pickle import safe_loads
+from sessionlens.stores.sqlite_snapshot import SIDECARS, Snapshot
 
 #: Files a shelve named ``store`` may consist of, whatever the backend.
 STORE_FILE_NAMES = ("store", "store.db", "store.dat", "store.dir", "store.bak", "store.pag")
@@ -159,13 +160,26 @@ def _pinned(session_dir: Path) -> Iterator[Path]:
         os.close(fd)
 
 
+def _replaced(pinned: Path, session_dir: Path) -> bool:
+    """Whether the folder read through ``pinned`` is no longer the one at ``session_dir`` (a
+    writer swapped in a new version, or removed it), so reading again may succeed."""
+    try:
+        a, b = os.stat(pinned), os.stat(session_dir)
+    except OSError:
+        return True
+    return (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino)
+
+
 def _read_shelve_at(base: Path, session_dir: Path) -> Record:
     """``read_shelve`` with files opened under ``base``; messages name ``session_dir``."""
     backend = which_backend(base)
     if backend is None:
-        if base != session_dir:
+        if base != session_dir and _replaced(base, session_dir):
             raise _Vanished
-        raise StoreError(f"{session_dir}: no shelve store files (store, store.dat, store.db)")
+        raise StoreError(
+            f"{session_dir}: no shelve store files this reader recognises "
+            "(store, store.dat with store.dir, store.db)"
+        )
     source = _backend_file(session_dir, backend)
     if backend == "":
         raise StoreError(f"{source}: not a dbm file this reader recognises")
@@ -175,8 +189,12 @@ def _read_shelve_at(base: Path, session_dir: Path) -> Record:
             raw = _read_dbm_sqlite(base / "store")
         else:
             with _open_dbm(backend, base / "store", source) as db:
+                _check_size(_declared_bytes(db), source)
+                size = 0
                 for key in db.keys():  # noqa: SIM118 - gdbm/ndbm objects are not iterable
-                    raw[key] = db[key]
+                    raw[key] = value = db[key]
+                    size += len(value)
+                    _check_size(size, source)
     except StoreError:
         raise
     except FileNotFoundError:
@@ -187,11 +205,7 @@ def _read_shelve_at(base: Path, session_dir: Path) -> Record:
         raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
     except Exception as exc:  # dbm modules raise their own ``error`` classes
         raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
-    size = sum(len(value) for value in raw.values())
-    if size > MAX_RECORD_BYTES:
-        raise StoreError(
-            f"{source}: {size:,} bytes of values (at most {MAX_RECORD_BYTES:,} are read)"
-        )
+    _check_size(sum(len(value) for value in raw.values()), source)
     record: Record = {}
     for key, value in raw.items():
         name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
@@ -200,6 +214,30 @@ def _read_shelve_at(base: Path, session_dir: Path) -> Record:
         return load_record(_common.record_json(record))
     except RecordProblem as exc:
         raise StoreError(_common.one_line(f"{source}: {exc}")) from None
+
+
+def _check_size(size: int, source: Path) -> None:
+    if size > MAX_RECORD_BYTES:
+        raise StoreError(
+            f"{source}: {size:,} bytes of values (at most {MAX_RECORD_BYTES:,} are read)"
+        )
+
+
+def _declared_bytes(db: Any) -> int:
+    """What a ``dbm.dumb`` index (its ``.dir``, read when opened) says the values take, known
+    before any is read: a few bytes of index can name the same large region of ``.dat`` (a
+    sparse file costs no disk) thousands of times, or give a negative size (read to the end).
+    0 for the other backends, whose values are counted as they are read."""
+    index = getattr(db, "_index", None)
+    if not isinstance(index, dict):
+        return 0
+    total = 0
+    for entry in index.values():
+        size = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else None
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"an index entry is not (position, size): {entry!r:.60}")
+        total += size
+    return total
 
 
 @contextlib.contextmanager
@@ -227,15 +265,29 @@ def _missing_backend(backend: str, source: Path) -> str:
 
 
 def _read_dbm_sqlite(path: Path) -> dict[bytes, bytes]:
-    """Python 3.13's ``dbm.sqlite3`` layout (table ``Dict(key, value)``), read with ``mode=ro``."""
-    conn = sqlite_files.connect(path, mode="ro")
+    """Python 3.13's ``dbm.sqlite3`` layout (table ``Dict(key, value)``).
+
+    ``dbm.sqlite3`` writes in WAL mode, whose readers write beside the file (``store-shm``,
+    ``store-wal``) even with ``mode=ro``; a killed writer may also leave committed rows only in
+    ``store-wal``, or a hot journal. Such a file is read from a private copy (as the SQLite
+    store does, :mod:`~.sqlite_snapshot`), so browsing changes nothing in the session folder
+    and still sees every committed row. Any other is read in place with ``mode=ro``."""
+    header = sqlite_files.read_header(path)
+    sidecars = any(os.path.exists(f"{path}{suffix}") for suffix in SIDECARS)
+    if header is None or (not sqlite_files.is_wal_header(header) and not sidecars):
+        return _read_dict(path, "ro")  # None: this process holds it, its sidecars exist
+    snapshot = Snapshot(path, "a dbm.sqlite3 file in WAL mode")
     try:
-        rows = conn.execute("SELECT key, value FROM Dict").fetchall()
-    except sqlite3.OperationalError as exc:
-        if "unable to open" not in str(exc):
-            raise
-        sqlite_files.close(conn)  # a WAL file in a read-only folder: nobody can write it
-        conn = sqlite_files.connect(path, mode="ro", immutable=True)
+        if not snapshot.take():
+            return _read_dict(path, "ro")
+        return _read_dict(snapshot.path, "rw")
+    finally:
+        snapshot.remove()
+
+
+def _read_dict(path: Path, mode: str) -> dict[bytes, bytes]:
+    conn = sqlite_files.connect(path, mode=mode)
+    try:
         rows = conn.execute("SELECT key, value FROM Dict").fetchall()
     finally:
         sqlite_files.close(conn)
@@ -456,7 +508,7 @@ class ShelveSessionStore(SessionStore):
 
     def get(self, session_id: str) -> Record:
         session_dir = self._session_dir(session_id)
-        if which_backend(session_dir) is None:
+        if not self._files_sig(session_dir):  # a claimed folder not yet written: not listed
             raise UnknownSessionError(session_id, self.location)
         return self._read(session_dir, session_id)
 
