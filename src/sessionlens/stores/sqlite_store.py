@@ -520,8 +520,13 @@ class SQLiteSessionStore(SessionStore):
 
     # -- index upkeep ---------------------------------------------------------------------
     def _meta_rowid(self) -> int:
+        """The highest runs rowid indexed; 0 (index every row again, which replaces their
+        index rows) when the value cannot be read (edited by hand)."""
         row = self._meta("indexed_rowid")
-        return int(row[0]) if row else 0
+        try:
+            return int(row[0]) if row else 0
+        except (TypeError, ValueError):
+            return 0
 
     def _max_rowid(self) -> int:
         return self._conn.execute("SELECT coalesce(max(rowid), 0) FROM main.runs").fetchone()[0]
@@ -729,7 +734,8 @@ class SQLiteSessionStore(SessionStore):
             row = self._conn.execute(
                 f"SELECT at FROM main.{HEARTBEAT_TABLE} WHERE session_id = ?", (session_id,)
             ).fetchone()
-        return None if row is None else float(row[0])
+        at = None if row is None else row[0]
+        return float(at) if type(at) in (int, float) else None  # edited by hand: none
 
     def user_details(self, session_id: str) -> Mapping[str, Any]:
         with self._errors("read"):
@@ -757,7 +763,7 @@ class SQLiteSessionStore(SessionStore):
                     (session_id, seq, _LOG_PAGE),
                 ).fetchall()
             for _, stream, text in rows:
-                yield LogChunk(text, stream)
+                yield LogChunk(_log_text(text), _log_text(stream) or "stdout")
             if len(rows) < _LOG_PAGE:
                 return
             seq = rows[-1][0] + 1
@@ -774,7 +780,7 @@ class SQLiteSessionStore(SessionStore):
                     (session_id, seq),
                 ).fetchall()
             for _, text in rows:
-                yield text
+                yield _log_text(text)
             if len(rows) < 64:
                 return
             seq = rows[-1][0]
@@ -881,6 +887,16 @@ class SQLiteSessionStore(SessionStore):
                 self._snapshot.remove()
                 self._snapshot = None
             self._turns.close()
+
+
+def _log_text(value: Any) -> str:
+    """A log column as text: sessionlens writes text, but a value edited in by hand may be a
+    BLOB (decoded with U+FFFD for bad bytes), a number or NULL."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return lenient_text(value)
+    return "" if value is None else str(value)
 
 
 def _hot_journal(exc: sqlite3.Error) -> bool:
