@@ -460,3 +460,52 @@ def test_a_folder_of_unrecognised_files_says_so_not_that_writers_raced(tmp_path:
     assert row.status == "unreadable"
     assert "replaced by writers" not in row.problem
     assert info.value.problem == row.problem
+
+
+@pytest.mark.parametrize("name", ["store", "store.dir", "store.dat"])
+def test_a_fifo_in_a_session_folder_is_listed_unreadable_not_waited_on(
+    tmp_path: Path, name: str
+) -> None:
+    """Opening a FIFO for reading blocks until someone writes to it: a hostile folder with one
+    made ``list`` (and the app's table) wait for ever. It is refused without being opened."""
+    with ShelveSessionStore(tmp_path, read_only=False) as store:
+        store.insert({"session_id": "2026-11-25T09.44.02.000Z", "username": "ana"})
+    session_dir = tmp_path / "2026-11-25T09.44.01.000Z"
+    session_dir.mkdir()
+    if name != "store":  # beside a real dumb index, so the other files are as Kedro left them
+        write_kedro_shelve(tmp_path / "k", {**KEDRO_017_RECORD, "session_id": session_dir.name})
+        for path in (tmp_path / "k" / session_dir.name).iterdir():
+            path.rename(session_dir / path.name)
+        (session_dir / name).unlink()
+    os.mkfifo(session_dir / name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sessionlens", "list", "--json", "--store", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env={**os.environ, "PYTHONPATH": SRC},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["session_id"]: row for row in json.loads(proc.stdout)}
+    assert rows["2026-11-25T09.44.02.000Z"]["status"] == "completed"
+    assert rows[session_dir.name]["status"] == "unreadable"
+    assert "not a regular file" in rows[session_dir.name]["problem"]
+
+
+def test_a_fifo_as_a_session_log_is_refused_not_waited_on(tmp_path: Path) -> None:
+    sid = "2026-11-25T09.44.02.000Z"
+    with ShelveSessionStore(tmp_path, read_only=False) as store:
+        store.insert({"session_id": sid, "username": "ana"})
+    os.mkfifo(tmp_path / ".sessionlens" / "logs" / f"{sid}.jsonl")
+    for command in ("log", "show"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "sessionlens", command, sid, "--store", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env={**os.environ, "PYTHONPATH": SRC},
+            check=False,
+        )
+        assert proc.returncode in (0, 2), (command, proc.stderr)
+        assert "internal error" not in proc.stderr and len(proc.stderr.splitlines()) <= 1
