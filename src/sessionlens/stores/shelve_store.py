@@ -44,6 +44,7 @@ import os
 import shelve
 import shutil
 import sqlite3
+import stat
 import struct
 import tempfile
 import threading
@@ -79,9 +80,26 @@ class BackendMissingError(StoreError):
     """The session was written with a dbm backend this Python was built without."""
 
 
+def special_file(session_dir: Path) -> Path | None:
+    """The first store file of the folder that is not a regular file (a FIFO, a device, a
+    socket, a folder; symlinks followed), or None. Such a file is never opened: opening a FIFO
+    for reading waits for a writer, reading ``/dev/tty`` waits for the keyboard."""
+    for name in STORE_FILE_NAMES:
+        try:
+            mode = os.stat(session_dir / name).st_mode
+        except OSError:
+            continue
+        if not stat.S_ISREG(mode):
+            return session_dir / name
+    return None
+
+
 def which_backend(session_dir: Path) -> str | None:
     """The dbm backend that wrote ``<session_dir>/store``: ``dbm.dumb``, ``dbm.gnu``,
-    ``dbm.ndbm``, ``dbm.sqlite3``, ``""`` for unrecognised files, None when there are none."""
+    ``dbm.ndbm``, ``dbm.sqlite3``, ``""`` for unrecognised files (and for a folder holding a
+    store file that is not a regular file), None when there are none."""
+    if special_file(session_dir) is not None:
+        return ""
     base = session_dir / "store"
     if sqlite_files.is_sqlite_file(base):
         return "dbm.sqlite3"  # whichdb knows it only on Python 3.13+
@@ -172,6 +190,12 @@ def _replaced(pinned: Path, session_dir: Path) -> bool:
 
 def _read_shelve_at(base: Path, session_dir: Path) -> Record:
     """``read_shelve`` with files opened under ``base``; messages name ``session_dir``."""
+    special = special_file(base)
+    if special is not None:
+        raise StoreError(
+            f"{session_dir / special.name}: not a regular file (a FIFO, a device or a folder); "
+            "not read"
+        )
     backend = which_backend(base)
     if backend is None:
         if base != session_dir and _replaced(base, session_dir):
@@ -530,12 +554,19 @@ class ShelveSessionStore(SessionStore):
             return
         path = self._log_path(session_id)
         try:
-            with open(path, "rb") as fh:
-                yield from _read_chunks(fh, start, path)
+            # never wait on a FIFO (or a device) put where the log should be
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
             return
         except OSError as exc:
             raise StoreError(f"{path}: cannot read ({exc.strerror})") from None
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StoreError(f"{path}: not a regular file; not read")
+            try:
+                yield from _read_chunks(fh, start, path)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot read ({exc.strerror})") from None
 
     def change_token(self) -> Any:
         """Top folder mtime, own writes, and - while the folder changed in the last seconds,
