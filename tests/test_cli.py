@@ -492,3 +492,23 @@ def test_a_hostile_store_lists_shows_and_diffs(hostile_store: tuple[str, list[st
         assert_one_line_error(proc, session_id, "is unreadable")
     proc = cli("log", "--store", spec, next(iter(bad.values())))
     assert_clean(proc)
+
+
+def test_a_garbled_log_line_does_not_hide_the_record_it_belongs_to(tmp_path: Path) -> None:
+    """A session whose log file has a line that is not a log chunk (edited by hand, another
+    tool): ``show`` still shows the record and says the log cannot be read (it showed
+    nothing, exit 2); ``log`` prints what it can and names the problem in one line."""
+    from sessionlens.stores.shelve_store import ShelveSessionStore
+
+    sid = "2026-11-25T09.44.02.000Z"
+    with ShelveSessionStore(tmp_path / "s", create=True) as store:
+        store.insert({"session_id": sid, "username": "ana"})
+        store.append_log(sid, "ok\n")
+    with open(tmp_path / "s" / ".sessionlens" / "logs" / f"{sid}.jsonl", "ab") as fh:
+        fh.write(b"{not json\n")
+    proc = cli("show", "--store", str(tmp_path / "s"), sid)
+    assert proc.returncode == 0, proc.stderr
+    assert "ana" in proc.stdout and "line 2 is not a log chunk" in proc.stdout
+    proc = cli("log", "--store", str(tmp_path / "s"), sid)
+    assert proc.stdout == "ok\n"
+    assert_one_line_error(proc, "line 2 is not a log chunk")
