@@ -507,7 +507,7 @@ class SQLiteSessionStore(SessionStore):
     def _write(self) -> Iterator[None]:
         """One ``BEGIN IMMEDIATE`` transaction, in this writer's turn (``writer_turns``): all of
         it lands, or none of it."""
-        with self._errors("write"), self._turns.turn():
+        with self._errors("write"), self._turns.turn(self.busy_timeout):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
