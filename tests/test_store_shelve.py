@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import sessionlens
-from sessionlens.errors import StoreError, UnreadableSessionError
+from sessionlens.errors import StoreError, UnknownSessionError, UnreadableSessionError
 from sessionlens.query import parse_query
 from sessionlens.stores import open_store
 from sessionlens.stores.shelve_store import (
@@ -509,3 +509,21 @@ def test_a_fifo_as_a_session_log_is_refused_not_waited_on(tmp_path: Path) -> Non
         )
         assert proc.returncode in (0, 2), (command, proc.stderr)
         assert "internal error" not in proc.stderr and len(proc.stderr.splitlines()) <= 1
+
+
+def test_an_id_with_glob_characters_never_finds_another_sessions_aside_copy(
+    tmp_path: Path,
+) -> None:
+    """A writer that crashed between its two renames leaves ``.old-<id>-*`` (read while the
+    session's folder is missing). Looking that up with the id as a glob pattern made ``get('*')``
+    return that other session, and an id holding ``[`` miss its own copy."""
+    records = [{"session_id": sid, "username": sid} for sid in ("2026-11-25T09.44.01.000Z", "a[1]")]
+    with ShelveSessionStore(tmp_path, read_only=False) as store:
+        store.insert_many(records)
+    for record in records:
+        sid = record["session_id"]
+        (tmp_path / sid).rename(tmp_path / f".old-{sid}-deadbeef")
+    with ShelveSessionStore(tmp_path, read_only=True) as reader:
+        with pytest.raises(UnknownSessionError):
+            reader.get("*")
+        assert reader.get("a[1]")["username"] == "a[1]"
