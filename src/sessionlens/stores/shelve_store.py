@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import dbm
 import dbm.dumb
+import glob
 import json
 import os
 import shelve
@@ -525,7 +526,7 @@ class ShelveSessionStore(SessionStore):
         if final.is_dir():
             return final
         # a writer is swapping this session right now (or crashed doing it): read the old copy
-        for aside in sorted(self.root.glob(f".old-{session_id}-*")):
+        for aside in sorted(self.root.glob(f".old-{glob.escape(session_id)}-*")):
             if aside.is_dir():
                 return aside
         raise UnknownSessionError(session_id, self.location)
