@@ -240,3 +240,31 @@ def test_a_writer_killed_mid_write_while_a_store_is_browsed_leaves_it_readable(
         assert reader.read_log(records[0]["session_id"]) == "a line\n"
         assert reader.notice is not None and "private copy" in reader.notice
     assert folder_state(tmp_path) == before
+
+
+WRITER = """
+import sys
+from sessionlens.stores import open_store
+with open_store(sys.argv[1], read_only=False) as store:
+    store.append_log(sys.argv[2], "more\\n")
+"""
+
+
+def test_a_store_read_from_a_copy_is_read_in_place_again_once_it_can_be(tmp_path: Path) -> None:
+    """A copy is for a hot journal (or WAL) only while it lasts: once a writer rolled the
+    journal back, reading goes back in place, instead of copying the whole store again after
+    every change another process makes (a log append every second: the whole file each time)."""
+    path = tmp_path / "session_store.db"
+    records = make_records(3)
+    with open_store(path, read_only=False, create=True) as store:
+        store.insert_many(records)
+    sid = records[0]["session_id"]
+    with open_store(path) as reader:
+        assert subprocess.run([sys.executable, "-c", MID_TRANSACTION_KILLER, str(path)]).returncode
+        assert reader.count() == 3 and reader.notice is not None
+        subprocess.run([sys.executable, "-c", WRITER, str(path), sid], check=True)
+        assert not Path(f"{path}-journal").exists()  # rolled back by that writer
+        reader.change_token()
+        assert reader.count() == 3 and reader.read_log(sid) == "more\n"
+        assert reader.notice is None
+        assert [p.name for p in tmp_path.iterdir()] == ["session_store.db"]
