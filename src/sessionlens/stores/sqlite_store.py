@@ -308,12 +308,24 @@ class SQLiteSessionStore(SessionStore):
         return conn
 
     def _refresh_snapshot(self) -> None:
-        """Read a new copy when the originals changed (the caller holds the lock)."""
+        """When the originals changed, read them in place again if that is safe now (a writer
+        turned a WAL file back into a rollback journal; a hot journal was rolled back, which
+        :meth:`_move_past_a_hot_journal` would notice again), else take a new copy; the caller
+        holds the lock. A copy only while it is needed: copying the whole file after each change
+        another process makes costs a second per poll on a big store."""
         snapshot = self._snapshot
         if snapshot is None or not snapshot.changed():
             return
         sqlite_files.close(self._conn)
-        self._conn = self._connect_snapshot(snapshot.reason)
+        self._conn = None  # type: ignore[assignment]
+        with contextlib.suppress(OSError):
+            head = sqlite_files.read_header(self.path)
+            if head is not None:  # None: this process holds it (then it is read in place)
+                self._wal = sqlite_files.is_wal_header(head)
+        if not self._wal:
+            snapshot.remove()
+            self._snapshot, self.notice = None, None
+        self._conn = self._connect(new=False)
         self._idx, self._mode, self._temp_rowid, self._data_version = None, "", 0, None
         self._counts.clear()
 
