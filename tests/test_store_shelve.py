@@ -527,3 +527,38 @@ def test_an_id_with_glob_characters_never_finds_another_sessions_aside_copy(
         with pytest.raises(UnknownSessionError):
             reader.get("*")
         assert reader.get("a[1]")["username"] == "a[1]"
+
+
+FULL_DISK_INSERT = """
+import gc, resource, sys
+from sessionlens.errors import StoreError
+from sessionlens.stores.shelve_store import ShelveSessionStore
+store = ShelveSessionStore(sys.argv[1], read_only=False, create=True)
+resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))  # every write past 2000 bytes fails
+# values land 512 bytes apart in store.dat, the long keys in store.dir: both writes fail
+record = {"session_id": "2026-11-25T09.44.01.000Z", **{f"k{i}" + "x" * 800: i for i in range(8)}}
+try:
+    store.insert(record)
+except StoreError as exc:
+    print("refused:", exc)
+gc.collect()
+print("done")
+"""
+
+
+def test_a_write_that_fills_the_disk_leaves_no_traceback_behind(tmp_path: Path) -> None:
+    """The disk fills while a session is written: the save is refused in one line, and nothing
+    else reaches stderr. The half-written dbm used to be left to its ``__del__``, which tried to
+    commit into the temporary folder already removed: an 'Exception ignored' traceback per
+    attempt (seven of them after ``sessionlens run`` on a full disk)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_INSERT, str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stdout.startswith("refused:") and proc.stdout.endswith("done\n"), proc
+    assert proc.stderr == ""
+    leftovers = [p.name for p in (tmp_path / "s").iterdir() if p.name != ".sessionlens"]
+    assert leftovers == []  # nor the claimed folder, nor the temporary one
