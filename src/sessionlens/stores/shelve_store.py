@@ -626,9 +626,7 @@ class ShelveSessionStore(SessionStore):
         tmp: Path | None = None
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{session_id}-", dir=self.root))
-            with shelve.open(str(tmp / "store"), flag="n", protocol=4) as shelf:
-                for key, value in plain.items():
-                    shelf[key] = value
+            _write_shelve(tmp / "store", plain)
             for path in tmp.iterdir():
                 with open(path, "rb+") as fh:
                     os.fsync(fh.fileno())
@@ -708,6 +706,21 @@ class ShelveSessionStore(SessionStore):
                 os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         except OSError as exc:
             raise StoreError(f"{path}: cannot record a heartbeat ({exc.strerror})") from None
+
+
+def _write_shelve(path: Path, record: Mapping[str, Any]) -> None:
+    """A new shelve at ``path`` with this Python's default dbm (as ``shelve.open``). Closed
+    here even when a write fails (a full disk): ``Shelf.close`` drops a dbm whose last sync
+    failed without closing it, and ``dbm.dumb``'s ``__del__`` would then try to commit into a
+    folder removed meanwhile, printing an 'Exception ignored' traceback."""
+    db = dbm.open(str(path), "n")  # noqa: SIM115 - closed below even when closing fails
+    try:
+        with shelve.Shelf(db, protocol=4) as shelf:
+            for key, value in record.items():
+                shelf[key] = value
+    finally:
+        with contextlib.suppress(Exception):  # closed already, or failing as the write did
+            db.close()
 
 
 def _fsync_folder(folder: Path) -> None:
