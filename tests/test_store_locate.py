@@ -319,3 +319,16 @@ def test_a_hostile_kedro_settings_file_is_not_an_internal_error(
     proc = cli("list", cwd=project)
     assert proc.returncode == 2, proc.stderr
     assert "internal error" not in proc.stderr and "no session store found" in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["list"], ["run", "--", "true"]])
+def test_a_pyproject_nested_too_deep_is_one_line_not_an_internal_error(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """tomllib recurses per nested array: a pyproject.toml of 100,000 of them is as invalid as
+    any TOML it cannot read (one line, exit 2), not a RecursionError (exit 70)."""
+    (tmp_path / "pyproject.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    proc = cli(*command, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and "internal error" not in proc.stderr
+    assert "pyproject.toml" in proc.stderr
