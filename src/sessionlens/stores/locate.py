@@ -277,6 +277,8 @@ def _read_pyproject(project: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise StoreError(one_line(f"{path}: invalid TOML ({exc})")) from None
+    except (RecursionError, MemoryError):  # tomllib recurses per nested array or table
+        raise StoreError(f"{path}: invalid TOML (nested too deep to read)") from None
 
 
 # -- Kedro settings.py, read statically ----------------------------------------------------
