@@ -481,3 +481,53 @@ def test_a_hostile_store_lists_shows_and_diffs(hostile_store: tuple[str, list[st
         assert_one_line_error(proc, session_id, "is unreadable")
     proc = cli("log", "--store", spec, next(iter(bad.values())))
     assert_clean(proc)
+
+
+def test_a_garbled_log_line_does_not_hide_the_record_it_belongs_to(tmp_path: Path) -> None:
+    """A session whose log file has a line that is not a log chunk (edited by hand, another
+    tool): ``show`` still shows the record and says the log cannot be read (it showed
+    nothing, exit 2); ``log`` prints what it can and names the problem in one line."""
+    from sessionlens.stores.shelve_store import ShelveSessionStore
+
+    sid = "2026-11-25T09.44.02.000Z"
+    with ShelveSessionStore(tmp_path / "s", create=True) as store:
+        store.insert({"session_id": sid, "username": "ana"})
+        store.append_log(sid, "ok\n")
+    with open(tmp_path / "s" / ".sessionlens" / "logs" / f"{sid}.jsonl", "ab") as fh:
+        fh.write(b"{not json\n")
+    proc = cli("show", "--store", str(tmp_path / "s"), sid)
+    assert proc.returncode == 0, proc.stderr
+    assert "ana" in proc.stdout and "line 2 is not a log chunk" in proc.stdout
+    proc = cli("log", "--store", str(tmp_path / "s"), sid)
+    assert proc.stdout == "ok\n"
+    assert_one_line_error(proc, "line 2 is not a log chunk")
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_terminal_that_is_not_utf8_gets_replacements_not_an_internal_error(
+    tmp_path: Path, encoding: str
+) -> None:
+    """A stdout whose encoding cannot show a character (``PYTHONIOENCODING=ascii``, a Latin-1
+    locale) made ``list`` and ``show`` exit 70: the table's ellipsis, the control pictures
+    (``␛``) and a user's name alike. Such characters are replaced; exit 0."""
+    sid = "2026-11-25T09.44.02.000Z"
+    record = {
+        "session_id": sid,
+        "username": "Zoë ✓ \x1b]0;PWN\x07",
+        "cli": {"command_path": "kedro run " + "--params x=1 " * 30},
+    }
+    with SQLiteSessionStore(tmp_path / "s.db", create=True) as store:
+        store.insert(record)
+    env = {**os.environ, **GIT_ENV, "PYTHONIOENCODING": encoding, "COLUMNS": "120"}
+    for args in (["list"], ["show", sid], ["diff", sid, sid]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "sessionlens", "--store", str(tmp_path / "s.db"), *args],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert proc.stderr == b""
+        assert b"\x1b" not in proc.stdout
+        assert args[0] == "diff" or b"?" in proc.stdout  # what could not be shown

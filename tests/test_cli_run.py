@@ -245,3 +245,41 @@ def test_the_record_lands_when_only_the_log_cannot(tmp_path: Path, kind: str) ->
     assert record["run"]["log_error"]
     expected = "started\n" + "".join(f"after {i} " + "y" * 40 + "\n" for i in range(20000))
     assert expected.startswith(log) and len(log) < len(expected)
+
+
+# -- a reader that leaves early (torture) ---------------------------------------------------------
+def test_a_pipe_whose_reader_left_ends_the_run_as_it_ends_the_command(tmp_path: Path) -> None:
+    """``yes | head -1`` ends at once: ``yes`` dies of SIGPIPE on its next write. Through
+    ``sessionlens run -- yes | head -1`` the child's pipe stayed open for ever (the runner
+    swallowed the broken pipe and kept logging: 52 MB in 10 s, never ending). Now the child's
+    stdout is closed when its copy's reader is gone, so it ends the same way (exit 141, as a
+    shell reports it), the session is recorded, and stderr holds no 'Exception ignored'."""
+    root = make_repo(tmp_path / "p", {})
+    # like ``yes``: SIGPIPE kills it (Python would raise BrokenPipeError, as in a shell too)
+    endless = (
+        "import signal\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\nwhile True: print('y' * 100)"
+    )
+    runner = subprocess.Popen(
+        [PY, "-m", "sessionlens", "run", "-q", "--store", "s.db", "--", PY, "-c", endless],
+        cwd=root,
+        env={**os.environ, **GIT_ENV},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert runner.stdout is not None and runner.stderr is not None
+    assert runner.stdout.readline() == b"y" * 100 + b"\n"
+    runner.stdout.close()  # head -1 has its line and leaves
+    try:
+        code = runner.wait(timeout=15)
+    finally:
+        runner.kill()
+        err = runner.stderr.read().decode()
+        runner.stderr.close()
+    assert code == 141, err
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+    with open_store(str(root / "s.db")) as store:
+        (summary,) = store.list_summaries()
+        record = store.get(summary.session_id)
+    assert (summary.status, summary.exit_code) == ("failed", 141)
+    assert record["run"]["signal"] == "SIGPIPE"
+    assert (root / "s.db").stat().st_size < 5_000_000

@@ -381,3 +381,53 @@ def test_a_run_left_unfinished_stops_beating_when_the_next_one_starts(repo: Path
     HOOKS.after_pipeline_run(run_params=run_params(second))
     for store in stores:
         store.save()
+
+
+# -- claiming ids (torture) ---------------------------------------------------------------------
+SAVE_WITHOUT_RUN = """
+import sys
+from sessionlens.kedro import ShelveStore, SQLiteStore
+cls = {"sqlite": SQLiteStore, "shelve": ShelveStore}[sys.argv[1]]
+store = cls(sys.argv[2], sys.argv[3])
+store.update({"project_path": sys.argv[4], "session_id": sys.argv[3], "username": sys.argv[5]})
+store.save()
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "shelve"])
+def test_two_processes_saving_sessions_of_the_same_millisecond_keep_both(
+    repo: Path, kind: str
+) -> None:
+    """Kedro ids have millisecond resolution. A Kedro session that ends without running a
+    pipeline (``kedro ipython``, ``kedro viz``, a script that only loads the catalog) is saved
+    without a ``run``; another process's session of the same millisecond must claim the next
+    free id, not read that record as its own and write over it."""
+    cls = {"sqlite": SQLiteStore, "shelve": ShelveStore}[kind]
+    path = str(repo / "sessions")
+    for user in ("ana", "bob"):
+        subprocess.run(
+            [sys.executable, "-c", SAVE_WITHOUT_RUN, kind, path, SID, str(repo), user], check=True
+        )
+    with open_store(cls.store_spec(path, repo)) as store:
+        users = sorted(s.username or "" for s in store.list_summaries(limit=None))
+    assert users == ["ana", "bob"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "shelve"])
+def test_a_record_left_by_an_earlier_process_with_the_same_pid_is_not_written_over(
+    repo: Path, kind: str
+) -> None:
+    """In a container every ``kedro run`` may be pid 1 on the same host name: a record under the
+    same id with this pid and host was not necessarily written by this process."""
+    cls = {"sqlite": SQLiteStore, "shelve": ShelveStore}[kind]
+    path = str(repo / "sessions")
+    earlier = kedro_session_data(repo, username="ana")
+    earlier["run"] = {"status": "success", "pid": os.getpid(), "hostname": socket.gethostname()}
+    with open_store(cls.store_spec(path, repo), read_only=False, create=True) as store:
+        store.insert(json.loads(json.dumps(earlier, default=str)))
+    ours = cls(path, SID)
+    ours.update(kedro_session_data(repo, username="bob"))
+    ours.save()
+    with open_store(cls.store_spec(path, repo)) as store:
+        users = sorted(s.username or "" for s in store.list_summaries(limit=None))
+    assert users == ["ana", "bob"]

@@ -355,3 +355,28 @@ def test_closed_session_that_ran_still_explains_the_rule(repo: Path) -> None:
     session.close()
     with pytest.raises(SessionError, match="1-1"):
         session.run(lambda: None)
+
+
+def test_a_clock_stepped_back_does_not_hold_up_the_next_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids are never reused within a process, so a new one must follow the last. When the
+    clock steps back (NTP, a VM resumed), creating a session used to sleep until the clock
+    caught up again: an hour back, an hour's wait (the app's launch stuck on 'starting')."""
+    import threading
+    from datetime import timedelta
+
+    from sessionlens import session as session_module
+    from sessionlens.record import new_session_id, session_id_time
+
+    first = session_module._unique_session_id()
+    moment = session_id_time(first)
+    assert moment is not None
+    earlier = new_session_id(moment - timedelta(hours=1))
+    monkeypatch.setattr(session_module, "new_session_id", lambda: earlier)
+    got: list[str] = []
+    worker = threading.Thread(target=lambda: got.append(session_module._unique_session_id()))
+    worker.start()
+    worker.join(timeout=2.0)  # (a stuck one ends once the real clock is back, after the test)
+    assert got, "creating a session waited for the clock to catch up"
+    assert got[0] > first and got[0] == next_session_id(first)

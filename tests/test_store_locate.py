@@ -13,6 +13,7 @@ import pytest
 from sessionlens.errors import StoreError
 from sessionlens.stores import default_store_path, detect_store, open_store
 from sessionlens.stores.locate import read_session_store_settings
+from sessiontools import cli
 from storetools import make_records
 
 
@@ -293,3 +294,41 @@ def test_settings_path_naming_the_database_file(tmp_path: Path) -> None:
     assert (spec.kind, spec.location) == ("sqlite", str(db))
     created = detect_store(kedro_project(tmp_path / "q", settings), create=True)
     assert created.location == str(tmp_path / "q" / "runs" / "team.db")
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "+".join(["1"] * 200_000),  # a long sum: the parser recurses past Python's limit
+        "-" * 1_000_000 + "1",  # a deep unary chain: the parser runs out of memory
+        'Path("a")' + ' / "b"' * 200_000,  # parses, but evaluating it recursed just as deep
+    ],
+    ids=["sum", "unary", "division"],
+)
+def test_a_hostile_kedro_settings_file_is_not_an_internal_error(
+    tmp_path: Path, expression: str
+) -> None:
+    """settings.py is read statically (never run) to find the store; one written to break the
+    parser or the evaluator made ``sessionlens list`` in that project exit 70."""
+    project = tmp_path / "p"
+    (project / "src" / "x").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[tool.kedro]\npackage_name = "x"\n')
+    (project / "src" / "x" / "settings.py").write_text(
+        f"from pathlib import Path\nx = {expression}\nSESSION_STORE_ARGS = {{'path': x}}\n"
+    )
+    proc = cli("list", cwd=project)
+    assert proc.returncode == 2, proc.stderr
+    assert "internal error" not in proc.stderr and "no session store found" in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["list"], ["run", "--", "true"]])
+def test_a_pyproject_nested_too_deep_is_one_line_not_an_internal_error(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """tomllib recurses per nested array: a pyproject.toml of 100,000 of them is as invalid as
+    any TOML it cannot read (one line, exit 2), not a RecursionError (exit 70)."""
+    (tmp_path / "pyproject.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    proc = cli(*command, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and "internal error" not in proc.stderr
+    assert "pyproject.toml" in proc.stderr

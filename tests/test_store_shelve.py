@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from sessionlens.errors import StoreError, UnreadableSessionError
+import sessionlens
+from sessionlens.errors import StoreError, UnknownSessionError, UnreadableSessionError
 from sessionlens.query import parse_query
 from sessionlens.stores import open_store
 from sessionlens.stores.shelve_store import (
@@ -27,6 +28,8 @@ from sessionlens.stores.shelve_store import (
     which_backend,
 )
 from storetools import make_records
+
+SRC = str(Path(sessionlens.__file__).resolve().parents[1])  # the code under test
 
 KEDRO_017_RECORD: dict[str, Any] = {  # kedro 0.17: no username, package_name, tuples in cli
     "session_id": "2021-03-02T10.11.12.345Z",
@@ -354,3 +357,208 @@ def test_a_reader_sees_the_old_record_or_the_new_one_never_a_mix(tmp_path: Path)
     assert writer.returncode == 0, err
     assert int(out) > 20 and reads > 50
     assert problems == [], f"{len(problems)} bad reads of {reads + len(problems)}: {problems[:3]}"
+
+
+# -- hostile and foreign session folders (torture) --------------------------------------------
+def write_dbm_sqlite3(session_dir: Path, record: dict[str, Any], *, checkpoint: bool) -> None:
+    """What Python 3.13's ``dbm.sqlite3`` writes: an SQLite file in WAL mode, table ``Dict``.
+    Without ``checkpoint`` the writer is killed first, so the rows are only in ``store-wal``."""
+    script = (
+        "import os, pickle, signal, sqlite3, sys, json\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('PRAGMA journal_mode = wal')\n"
+        "c.execute('CREATE TABLE IF NOT EXISTS Dict (key BLOB UNIQUE NOT NULL, "
+        "value BLOB NOT NULL)')\n"
+        "if sys.argv[3] == 'kill':\n"
+        "    c.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "for k, v in json.loads(sys.argv[2]).items():\n"
+        "    c.execute('INSERT INTO Dict VALUES (?, ?)', (k.encode(), pickle.dumps(v, 4)))\n"
+        "if sys.argv[3] == 'kill':\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "c.close()\n"
+    )
+    session_dir.mkdir(parents=True)
+    how = "close" if checkpoint else "kill"
+    subprocess.run(
+        [sys.executable, "-c", script, str(session_dir / "store"), json.dumps(record), how],
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("checkpoint", [True, False], ids=["closed", "writer-killed"])
+def test_browsing_a_python_313_shelve_changes_no_file(tmp_path: Path, checkpoint: bool) -> None:
+    """Python 3.13's default dbm writes WAL-mode SQLite files. Reading one in place, even
+    ``mode=ro``, creates ``store-shm`` and ``store-wal`` in the session folder; browsing must
+    change no file, and still see the rows a killed writer left only in ``store-wal``."""
+    sid = "2026-11-25T09.44.01.000Z"
+    session_dir = tmp_path / "sessions" / sid
+    write_dbm_sqlite3(session_dir, {"session_id": sid, "username": "ana"}, checkpoint=checkpoint)
+    before = {p.name: p.read_bytes() for p in session_dir.iterdir()}
+    assert ("store-wal" in before) is not checkpoint
+    with open_store(tmp_path / "sessions") as store:
+        [row] = store.list_summaries()
+        assert (row.status, row.username) == ("completed", "ana")
+        assert store.get(sid)["username"] == "ana"
+    assert {p.name: p.read_bytes() for p in session_dir.iterdir()} == before
+
+
+def dumb_index_bomb(session_dir: Path, keys: int, size: int) -> None:
+    """A ``dbm.dumb`` store whose ``.dir`` (a few KB) names ``keys`` values, each the same
+    ``size`` bytes of a sparse ``.dat`` file that costs no disk."""
+    session_dir.mkdir(parents=True)
+    with open(session_dir / "store.dat", "wb") as fh:
+        fh.truncate(size)
+    with open(session_dir / "store.dir", "w", encoding="latin-1") as fh:
+        fh.writelines(f"'k{i}', (0, {size})\n" for i in range(keys))
+
+
+@pytest.mark.torture
+def test_a_dbm_index_bomb_is_refused_before_its_values_are_read(tmp_path: Path) -> None:
+    """Forty index lines of a few bytes each point at the same 16 MB: reading every value before
+    adding up the sizes costs 640 MB (and 2,000 lines would take 32 GB) for a session that is
+    refused anyway. The sizes the index declares are checked before anything is read."""
+    sessions = tmp_path / "sessions"
+    with ShelveSessionStore(sessions, read_only=False, create=True) as store:
+        store.insert({"session_id": "2026-11-25T09.44.02.000Z", "username": "ana"})
+    bomb = sessions / "2026-11-25T09.44.01.000Z"
+    dumb_index_bomb(bomb, keys=40, size=16 << 20)
+    assert (bomb / "store.dir").stat().st_size < 2000
+    script = f"""
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+sys.path[:0] = [{SRC!r}]
+from sessionlens.stores import open_store
+with open_store({str(sessions)!r}) as store:
+    rows = {{r.session_id: [r.status, r.problem] for r in store.list_summaries(limit=None)}}
+print(json.dumps({{"peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "rows": rows}}))
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    rows = result["rows"]
+    assert rows["2026-11-25T09.44.02.000Z"][0] == "completed"
+    status, problem = rows[bomb.name]
+    assert status == "unreadable" and "bytes of values" in problem
+    assert result["peak_kib"] < 150 * 1024
+
+
+def test_a_folder_of_unrecognised_files_says_so_not_that_writers_raced(tmp_path: Path) -> None:
+    """A session folder whose files no dbm recognises is listed unreadable because of that, not
+    as 'replaced by writers again and again' (nothing was being written); ``show`` of the row
+    says the same, not that there is no such session."""
+    session_dir = tmp_path / "2026-11-25T09.44.01.000Z"
+    session_dir.mkdir()
+    (session_dir / "store.dat").write_bytes(b"\x00" * 64)
+    (session_dir / "store.dir").write_text("(not, a dumb index)\n")
+    with open_store(tmp_path) as store:
+        [row] = store.list_summaries()
+        with pytest.raises(UnreadableSessionError) as info:  # as listed: not "unknown"
+            store.get(session_dir.name)
+    assert row.status == "unreadable"
+    assert "replaced by writers" not in row.problem
+    assert info.value.problem == row.problem
+
+
+@pytest.mark.parametrize("name", ["store", "store.dir", "store.dat"])
+def test_a_fifo_in_a_session_folder_is_listed_unreadable_not_waited_on(
+    tmp_path: Path, name: str
+) -> None:
+    """Opening a FIFO for reading blocks until someone writes to it: a hostile folder with one
+    made ``list`` (and the app's table) wait for ever. It is refused without being opened."""
+    with ShelveSessionStore(tmp_path, read_only=False) as store:
+        store.insert({"session_id": "2026-11-25T09.44.02.000Z", "username": "ana"})
+    session_dir = tmp_path / "2026-11-25T09.44.01.000Z"
+    session_dir.mkdir()
+    if name != "store":  # beside a real dumb index, so the other files are as Kedro left them
+        write_kedro_shelve(tmp_path / "k", {**KEDRO_017_RECORD, "session_id": session_dir.name})
+        for path in (tmp_path / "k" / session_dir.name).iterdir():
+            path.rename(session_dir / path.name)
+        (session_dir / name).unlink()
+    os.mkfifo(session_dir / name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sessionlens", "list", "--json", "--store", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env={**os.environ, "PYTHONPATH": SRC},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["session_id"]: row for row in json.loads(proc.stdout)}
+    assert rows["2026-11-25T09.44.02.000Z"]["status"] == "completed"
+    assert rows[session_dir.name]["status"] == "unreadable"
+    assert "not a regular file" in rows[session_dir.name]["problem"]
+
+
+def test_a_fifo_as_a_session_log_is_refused_not_waited_on(tmp_path: Path) -> None:
+    sid = "2026-11-25T09.44.02.000Z"
+    with ShelveSessionStore(tmp_path, read_only=False) as store:
+        store.insert({"session_id": sid, "username": "ana"})
+    os.mkfifo(tmp_path / ".sessionlens" / "logs" / f"{sid}.jsonl")
+    for command in ("log", "show"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "sessionlens", command, sid, "--store", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env={**os.environ, "PYTHONPATH": SRC},
+            check=False,
+        )
+        assert proc.returncode in (0, 2), (command, proc.stderr)
+        assert "internal error" not in proc.stderr and len(proc.stderr.splitlines()) <= 1
+
+
+def test_an_id_with_glob_characters_never_finds_another_sessions_aside_copy(
+    tmp_path: Path,
+) -> None:
+    """A writer that crashed between its two renames leaves ``.old-<id>-*`` (read while the
+    session's folder is missing). Looking that up with the id as a glob pattern made ``get('*')``
+    return that other session, and an id holding ``[`` miss its own copy."""
+    records = [{"session_id": sid, "username": sid} for sid in ("2026-11-25T09.44.01.000Z", "a[1]")]
+    with ShelveSessionStore(tmp_path, read_only=False) as store:
+        store.insert_many(records)
+    for record in records:
+        sid = record["session_id"]
+        (tmp_path / sid).rename(tmp_path / f".old-{sid}-deadbeef")
+    with ShelveSessionStore(tmp_path, read_only=True) as reader:
+        with pytest.raises(UnknownSessionError):
+            reader.get("*")
+        assert reader.get("a[1]")["username"] == "a[1]"
+
+
+FULL_DISK_INSERT = """
+import gc, resource, sys
+from sessionlens.errors import StoreError
+from sessionlens.stores.shelve_store import ShelveSessionStore
+store = ShelveSessionStore(sys.argv[1], read_only=False, create=True)
+resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))  # every write past 2000 bytes fails
+# values land 512 bytes apart in store.dat, the long keys in store.dir: both writes fail
+record = {"session_id": "2026-11-25T09.44.01.000Z", **{f"k{i}" + "x" * 800: i for i in range(8)}}
+try:
+    store.insert(record)
+except StoreError as exc:
+    print("refused:", exc)
+gc.collect()
+print("done")
+"""
+
+
+def test_a_write_that_fills_the_disk_leaves_no_traceback_behind(tmp_path: Path) -> None:
+    """The disk fills while a session is written: the save is refused in one line, and nothing
+    else reaches stderr. The half-written dbm used to be left to its ``__del__``, which tried to
+    commit into the temporary folder already removed: an 'Exception ignored' traceback per
+    attempt (seven of them after ``sessionlens run`` on a full disk)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_INSERT, str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stdout.startswith("refused:") and proc.stdout.endswith("done\n"), proc
+    assert proc.stderr == ""
+    leftovers = [p.name for p in (tmp_path / "s").iterdir() if p.name != ".sessionlens"]
+    assert leftovers == []  # nor the claimed folder, nor the temporary one

@@ -561,3 +561,56 @@ def test_writers_take_turns_through_a_lock_file_outside_the_project(tmp_path: Pa
     got_it = float(other.communicate(timeout=30)[0])
     turns.close()
     assert got_it >= released
+
+
+FROZEN_WRITER = """
+import os, signal, sys
+from sessionlens.stores.sqlite_store import SQLiteSessionStore
+store = SQLiteSessionStore(sys.argv[1])
+with store._write():  # mid-transaction, holding its turn: frozen (ctrl-z, a debugger, SIGSTOP)
+    print("in", flush=True)
+    os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+LATE_WRITER = """
+import sys
+from sessionlens.stores.sqlite_store import SQLiteSessionStore
+try:
+    store = SQLiteSessionStore(sys.argv[1], busy_timeout=0.5)
+    store.insert({"session_id": "2026-11-25T09.44.01.000Z"})
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+@pytest.mark.torture
+def test_a_writer_frozen_in_its_turn_makes_others_give_up_after_their_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    """Before writer turns, a writer frozen mid-transaction made the others fail after their
+    busy timeout with a clear message. Its flock must not make them wait for ever instead
+    (every ``sessionlens run`` and Kedro run on the store would hang without a word)."""
+    path = tmp_path / "s.db"
+    SQLiteSessionStore(path, create=True).close()
+    frozen = subprocess.Popen(
+        [sys.executable, "-c", FROZEN_WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert frozen.stdout is not None and frozen.stdout.readline() == "in\n"
+        started = time.monotonic()
+        late = subprocess.run(
+            [sys.executable, "-c", LATE_WRITER, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        took = time.monotonic() - started
+    finally:
+        frozen.kill()
+        os.kill(frozen.pid, signal.SIGCONT)
+        frozen.wait()
+        assert frozen.stdout is not None
+        frozen.stdout.close()
+    assert "StoreError" in late.stdout and "locked by another process" in late.stdout, late
+    assert took < 8

@@ -201,3 +201,70 @@ def test_no_file_is_opened_by_hand_while_a_connection_holds_it(tmp_path: Path) -
     reader._conn.execute("COMMIT")
     assert other_process_sees(path) == "free"
     reader.close()
+
+
+MID_TRANSACTION_KILLER = (
+    "import os, signal, sqlite3, sys\n"
+    "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+    "c.execute('PRAGMA cache_size=1')\n"
+    "c.execute('BEGIN IMMEDIATE')\n"
+    "c.executemany('INSERT INTO runs VALUES (?, ?)', "
+    "[(f'x{i}', 'y' * 2000) for i in range(500)])\n"
+    "os.kill(os.getpid(), signal.SIGKILL)\n"
+)
+
+
+def test_a_writer_killed_mid_write_while_a_store_is_browsed_leaves_it_readable(
+    tmp_path: Path,
+) -> None:
+    """The app (or ``log --follow``) has the store open when a writer dies mid-transaction: the
+    hot journal is read from a private copy then too, as it is at open, instead of every read
+    failing with 'read-only' until some writer comes along; and the folder stays untouched."""
+    path = tmp_path / "session_store.db"
+    records = make_records(3)
+    with open_store(path, read_only=False, create=True) as store:
+        store.insert_many(records)
+        store.append_log(records[0]["session_id"], "a line\n")
+    with open_store(path) as reader:
+        assert reader.count() == 3 and reader.notice is None
+        proc = subprocess.run([sys.executable, "-c", MID_TRANSACTION_KILLER, str(path)])
+        assert proc.returncode == -9
+        assert Path(f"{path}-journal").stat().st_size > 0
+        before = folder_state(tmp_path)
+        reader.change_token()
+        assert reader.count() == 3
+        assert {s.session_id for s in reader.list_summaries(limit=None)} == {
+            r["session_id"] for r in records
+        }
+        assert reader.get(records[0]["session_id"])["session_id"] == records[0]["session_id"]
+        assert reader.read_log(records[0]["session_id"]) == "a line\n"
+        assert reader.notice is not None and "private copy" in reader.notice
+    assert folder_state(tmp_path) == before
+
+
+WRITER = """
+import sys
+from sessionlens.stores import open_store
+with open_store(sys.argv[1], read_only=False) as store:
+    store.append_log(sys.argv[2], "more\\n")
+"""
+
+
+def test_a_store_read_from_a_copy_is_read_in_place_again_once_it_can_be(tmp_path: Path) -> None:
+    """A copy is for a hot journal (or WAL) only while it lasts: once a writer rolled the
+    journal back, reading goes back in place, instead of copying the whole store again after
+    every change another process makes (a log append every second: the whole file each time)."""
+    path = tmp_path / "session_store.db"
+    records = make_records(3)
+    with open_store(path, read_only=False, create=True) as store:
+        store.insert_many(records)
+    sid = records[0]["session_id"]
+    with open_store(path) as reader:
+        assert subprocess.run([sys.executable, "-c", MID_TRANSACTION_KILLER, str(path)]).returncode
+        assert reader.count() == 3 and reader.notice is not None
+        subprocess.run([sys.executable, "-c", WRITER, str(path), sid], check=True)
+        assert not Path(f"{path}-journal").exists()  # rolled back by that writer
+        reader.change_token()
+        assert reader.count() == 3 and reader.read_log(sid) == "more\n"
+        assert reader.notice is None
+        assert [p.name for p in tmp_path.iterdir()] == ["session_store.db"]

@@ -16,6 +16,7 @@ import os
 import pty
 import select
 import signal
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -260,3 +261,33 @@ def test_sigkill_of_the_app_takes_its_run_along(tmp_path: Path) -> None:
     with open_store(str(root / ".viz" / "session_store.db")) as store:
         (summary,) = store.list_summaries()
         assert summary.status == "interrupted"
+
+
+def test_q_quits_while_another_process_holds_the_store_locked(tmp_path: Path) -> None:
+    """Another process holds the store's write lock (a writer frozen mid-commit, someone's
+    ``BEGIN EXCLUSIVE`` in the sqlite3 shell): the app's polls wait in SQLite's busy handler
+    for up to 30 s each, which nothing can interrupt. ``q`` must still end the process: it
+    stayed for minutes, the terminal already given back, while Python joined those threads."""
+    root = make_project(tmp_path / "proj")
+    db = root / ".viz" / "session_store.db"
+    with open_store(str(db), read_only=False) as store:
+        store.insert({"session_id": "2026-11-25T09.44.01.000Z", "username": "ana"})
+    with app_in_a_terminal(root) as term:
+        _wait(lambda: b"2026-11-25" in term.seen, 30, "the app to show the session")
+        blocker = sqlite3.connect(db, isolation_level=None, timeout=0)
+        try:
+            blocker.execute("BEGIN EXCLUSIVE")
+            blocker.execute("INSERT INTO runs VALUES ('x', '\"{}\"')")  # a change to poll for
+            time.sleep(2.5)  # a poll of the table (every second) is now waiting on the lock
+            started = time.monotonic()
+            assert term.master is not None
+            os.write(term.master, b"q")
+            try:
+                code = term.app.wait(timeout=EXIT_GRACE_S + 5)
+            except subprocess.TimeoutExpired:
+                raise AssertionError("q did not end the app while the store was locked") from None
+            assert code == 0
+            assert time.monotonic() - started < EXIT_GRACE_S + 4
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()

@@ -101,6 +101,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"{path}: not valid TOML ({exc})") from None
+    except (RecursionError, MemoryError):  # tomllib recurses per nested array or table
+        raise ProjectError(f"{path}: not valid TOML (nested too deep to read)") from None
     except OSError as exc:
         raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 

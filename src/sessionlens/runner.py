@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import json
 import math
 import os
@@ -176,22 +177,35 @@ def command_with_params(argv: Sequence[str], params: Mapping[str, Any]) -> list[
 
 
 # -- terminal consumer ----------------------------------------------------------------------
+class ReaderGone(BrokenPipeError):
+    """The reader of the terminal copy of ``streams`` left (``sessionlens run -- CMD | head``):
+    the runner closes the child's end of those pipes, so the child ends as it would have
+    without sessionlens between (SIGPIPE on its next write), instead of writing for ever."""
+
+    def __init__(self, streams: Sequence[str]) -> None:
+        super().__init__(errno.EPIPE, f"the reader of {' and '.join(streams)} left")
+        self.streams = tuple(streams)
+
+
 def echo_to_terminal(chunks: list[tuple[str, bytes]]) -> None:
     """Write a batch to this process's stdout/stderr byte for byte as the child wrote it (the
     CLI's ``on_bytes``): ``sessionlens run -- CMD > f`` gives the same ``f`` as ``CMD > f``,
-    binary output included. Only the stored log is decoded text."""
-    touched: set[IO[Any]] = set()
+    binary output included. Only the stored log is decoded text. A stream whose reader left
+    raises :class:`ReaderGone` once the others are written."""
+    gone: list[str] = []
     for stream_name, data in chunks:
+        if stream_name in gone:
+            continue
         stream = sys.stderr if stream_name == "stderr" else sys.stdout
-        buffer = getattr(stream, "buffer", None)
-        if buffer is not None:
-            buffer.write(data)
-            touched.add(buffer)
-        else:  # replaced by a text-only stream (tests, notebooks): text is all it takes
-            stream.write(data.decode("utf-8", "replace"))
-            touched.add(stream)
-    for target in touched:
-        target.flush()
+        target: IO[Any] = getattr(stream, "buffer", None) or stream
+        try:
+            # a text-only stream (tests, notebooks) takes text: that is all it can show
+            target.write(data if target is not stream else data.decode("utf-8", "replace"))
+            target.flush()
+        except BrokenPipeError:
+            gone.append(stream_name)
+    if gone:
+        raise ReaderGone(gone)
 
 
 # -- the running session --------------------------------------------------------------------
@@ -258,6 +272,9 @@ class RunningSession:
         self.log_error: BaseException | None = None
         #: an error of the runner itself, e.g. the store refused the final record
         self.error: BaseException | None = None
+        #: streams whose terminal copy lost its reader (``on_bytes`` raised ``ReaderGone``):
+        #: the child's end of their pipes was closed, as a shell pipeline would
+        self.readers_gone: set[str] = set()
         self._final_save_failed = False
 
     # -- public API -----------------------------------------------------------------------
@@ -462,6 +479,13 @@ class RunningSession:
                         batch.append(LogChunk(text, stream))
                 if raw and self._on_bytes is not None:
                     self._echo(raw)
+                    for stream, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+                        if stream in self.readers_gone and not pipe.closed:
+                            selector.unregister(pipe.fileno())
+                            pipe.close()  # the child's next write gets SIGPIPE, as in a shell
+                            text = decoders[stream].decode(b"", final=True)
+                            if text:
+                                batch.append(LogChunk(text, stream))
                 now = time.monotonic()
                 if batch:
                     last_data = now
@@ -481,7 +505,14 @@ class RunningSession:
             proc.stderr.close()
 
     def _echo(self, raw: list[tuple[str, bytes]]) -> None:
-        self._on_bytes = _offer(self._on_bytes, raw)
+        callback = self._on_bytes
+        if callback is not None:
+            try:
+                callback(raw)
+            except ReaderGone as exc:  # a pipe's reader left: those streams end (see there)
+                self.readers_gone.update(exc.streams)
+            except Exception:  # e.g. a closed terminal: keep logging, stop echoing
+                self._on_bytes = None
 
     def _deliver(self, batch: list[LogChunk]) -> None:
         for chunk in batch:

@@ -55,13 +55,15 @@ _last_id = ""
 
 
 def _unique_session_id() -> str:
-    """A Kedro-format id, never the same twice in this process (ids have ms resolution)."""
+    """A Kedro-format id, never the same twice in this process (ids have ms resolution): the
+    clock's, or the millisecond after the last one when the clock has not moved past it (two
+    sessions within a millisecond, or a clock stepped back by NTP or a resumed VM, which must
+    not make a new session wait until the clock catches up)."""
     global _last_id
     with _last_id_lock:
         session_id = new_session_id()
-        while session_id <= _last_id:
-            time.sleep(0.0005)
-            session_id = new_session_id()
+        if session_id <= _last_id:
+            session_id = next_session_id(_last_id) or session_id
         _last_id = session_id
         return session_id
 

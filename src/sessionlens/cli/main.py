@@ -9,6 +9,7 @@ traceback. Each command's module is imported only when that command runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -140,6 +141,7 @@ def _split_run_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    _replace_what_cannot_be_shown()
     try:
         return _main(args_list)
     except SessionLensError as exc:
@@ -259,6 +261,19 @@ def _error(message: str) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
+
+
+def _replace_what_cannot_be_shown() -> None:
+    """A terminal whose encoding is not UTF-8 (``PYTHONIOENCODING=ascii``, a Latin-1 locale)
+    cannot show a table's ellipsis, the control pictures of ``safe_text`` or a user's name:
+    such characters become ``?`` instead of ending the command with an internal error."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None or getattr(stream, "errors", None) != "strict":
+            continue  # not a real stream, or one that replaces already (stderr does)
+        if not str(getattr(stream, "encoding", "")).lower().startswith("utf"):
+            with contextlib.suppress(OSError, ValueError):
+                reconfigure(errors="replace")
 
 
 def _silence_stdout() -> None:

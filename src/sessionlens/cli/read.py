@@ -120,9 +120,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _log_tail(store: SessionStore, session_id: str, lines: int) -> str | None:
+    """The log's last lines; where the log cannot be read, why (in its place): a bad log
+    never hides the record it belongs to."""
     if lines == 0 or not store.capabilities.logs:
         return None
-    tail = store.log_tail(session_id, lines)
+    try:
+        tail = store.log_tail(session_id, lines)
+    except SessionLensError as exc:
+        return f"(the log cannot be read: {exc})\n"
     return "\n".join(tail) + "\n" if tail else None
 
 

@@ -71,6 +71,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 break
             except KeyboardInterrupt:
                 running.interrupt()
+    if "stdout" in running.readers_gone:  # what the copy could not write must not be retried
+        from sessionlens.cli.main import _silence_stdout
+
+        _silence_stdout()
     return _report(running, quiet=args.quiet)
 
 

@@ -78,6 +78,9 @@ _live: weakref.WeakValueDictionary[str, KedroSessionStore] = weakref.WeakValueDi
 _live_lock = threading.Lock()
 #: One run's log is captured at a time in a process (Kedro runs one pipeline at a time).
 _active_capture: _LogCapture | None = None
+#: (store location, Kedro session id) -> the id its record was claimed under, by THIS process:
+#: the only records ``read()`` may take as its own (see there)
+_claimed_here: dict[tuple[str, str], str] = {}
 
 
 def live_store(session_id: str | None) -> KedroSessionStore | None:
@@ -215,22 +218,21 @@ class KedroSessionStore(_Base):
         """The record already saved for this session id ({} for a new session, as Kedro's).
 
         Kedro's ids have millisecond resolution, so a record under the same id may belong to
-        another process that started in the same millisecond: only a record this process wrote
-        (or one without a run to tell) is read back; for another's, this session claims a
-        free id at its first save instead of writing over it."""
-        if not self._exists():
+        another process that started in the same millisecond: only a record this process
+        claimed is read back; for another's, this session claims a free id at its first save
+        instead of writing over it. What the record says cannot tell: a session closed
+        without a pipeline has no ``run``, and in a container every run may be pid 1 on the
+        same host name."""
+        with _live_lock:
+            stored = _claimed_here.get((str(self.location()), self._session_id))
+        if stored is None or not self._exists():
             return {}
         try:
             with self.open_backend(read_only=True) as backend:
-                record = dict(backend.get(self._session_id))
+                record = dict(backend.get(stored))
         except UnknownSessionError:
             return {}
-        run = record.get("run")
-        if isinstance(run, Mapping) and (
-            run.get("pid") != os.getpid() or run.get("hostname") != hostname()
-        ):
-            return {}
-        self._stored_id = self._session_id
+        self._stored_id = stored
         return record
 
     def save(self) -> None:
@@ -268,6 +270,8 @@ class KedroSessionStore(_Base):
                 backend.update(record)
             else:
                 self._stored_id = _claim(backend, record)
+                with _live_lock:
+                    _claimed_here[(str(self.location()), self._session_id)] = self._stored_id
 
     def add_git_details(self) -> None:
         """Add the branch and full sha beside Kedro's short sha and dirty flag (once)."""

@@ -277,6 +277,8 @@ def _read_pyproject(project: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise StoreError(one_line(f"{path}: invalid TOML ({exc})")) from None
+    except (RecursionError, MemoryError):  # tomllib recurses per nested array or table
+        raise StoreError(f"{path}: invalid TOML (nested too deep to read)") from None
 
 
 # -- Kedro settings.py, read statically ----------------------------------------------------
@@ -310,7 +312,16 @@ def _settings_store(project: Path, pyproject: dict[str, Any]) -> tuple[str, Path
 
 def read_session_store_settings(settings: Path) -> tuple[str | None, str] | None:
     """(SESSION_STORE_CLASS name, SESSION_STORE_ARGS["path"]) from a Kedro settings.py, parsed
-    with ``ast`` and never executed; None when absent or not statically evaluable."""
+    with ``ast`` and never executed; None when absent or not statically evaluable. A file built
+    to be too deep for the parser (it recurses, or runs out of memory) or for the evaluator
+    below is just not evaluable: it is someone else's project, never an internal error."""
+    try:
+        return _read_settings(settings)
+    except (RecursionError, MemoryError):
+        return None
+
+
+def _read_settings(settings: Path) -> tuple[str | None, str] | None:
     try:
         tree = ast.parse(settings.read_text(encoding="utf-8"), filename=str(settings))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):

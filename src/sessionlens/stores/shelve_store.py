@@ -39,11 +39,13 @@ from __future__ import annotations
 import contextlib
 import dbm
 import dbm.dumb
+import glob
 import json
 import os
 import shelve
 import shutil
 import sqlite3
+import stat
 import struct
 import tempfile
 import threading
@@ -66,6 +68,7 @@ from sessionlens.stores import _common, dir_swap, sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
 from sessionlens.stores.safe_pickle import safe_loads
+from sessionlens.stores.sqlite_snapshot import SIDECARS, Snapshot
 
 #: Files a shelve named ``store`` may consist of, whatever the backend.
 STORE_FILE_NAMES = ("store", "store.db", "store.dat", "store.dir", "store.bak", "store.pag")
@@ -78,9 +81,26 @@ class BackendMissingError(StoreError):
     """The session was written with a dbm backend this Python was built without."""
 
 
+def special_file(session_dir: Path) -> Path | None:
+    """The first store file of the folder that is not a regular file (a FIFO, a device, a
+    socket, a folder; symlinks followed), or None. Such a file is never opened: opening a FIFO
+    for reading waits for a writer, reading ``/dev/tty`` waits for the keyboard."""
+    for name in STORE_FILE_NAMES:
+        try:
+            mode = os.stat(session_dir / name).st_mode
+        except OSError:
+            continue
+        if not stat.S_ISREG(mode):
+            return session_dir / name
+    return None
+
+
 def which_backend(session_dir: Path) -> str | None:
     """The dbm backend that wrote ``<session_dir>/store``: ``dbm.dumb``, ``dbm.gnu``,
-    ``dbm.ndbm``, ``dbm.sqlite3``, ``""`` for unrecognised files, None when there are none."""
+    ``dbm.ndbm``, ``dbm.sqlite3``, ``""`` for unrecognised files (and for a folder holding a
+    store file that is not a regular file), None when there are none."""
+    if special_file(session_dir) is not None:
+        return ""
     base = session_dir / "store"
     if sqlite_files.is_sqlite_file(base):
         return "dbm.sqlite3"  # whichdb knows it only on Python 3.13+
@@ -159,13 +179,32 @@ def _pinned(session_dir: Path) -> Iterator[Path]:
         os.close(fd)
 
 
+def _replaced(pinned: Path, session_dir: Path) -> bool:
+    """Whether the folder read through ``pinned`` is no longer the one at ``session_dir`` (a
+    writer swapped in a new version, or removed it), so reading again may succeed."""
+    try:
+        a, b = os.stat(pinned), os.stat(session_dir)
+    except OSError:
+        return True
+    return (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino)
+
+
 def _read_shelve_at(base: Path, session_dir: Path) -> Record:
     """``read_shelve`` with files opened under ``base``; messages name ``session_dir``."""
+    special = special_file(base)
+    if special is not None:
+        raise StoreError(
+            f"{session_dir / special.name}: not a regular file (a FIFO, a device or a folder); "
+            "not read"
+        )
     backend = which_backend(base)
     if backend is None:
-        if base != session_dir:
+        if base != session_dir and _replaced(base, session_dir):
             raise _Vanished
-        raise StoreError(f"{session_dir}: no shelve store files (store, store.dat, store.db)")
+        raise StoreError(
+            f"{session_dir}: no shelve store files this reader recognises "
+            "(store, store.dat with store.dir, store.db)"
+        )
     source = _backend_file(session_dir, backend)
     if backend == "":
         raise StoreError(f"{source}: not a dbm file this reader recognises")
@@ -175,8 +214,12 @@ def _read_shelve_at(base: Path, session_dir: Path) -> Record:
             raw = _read_dbm_sqlite(base / "store")
         else:
             with _open_dbm(backend, base / "store", source) as db:
+                _check_size(_declared_bytes(db), source)
+                size = 0
                 for key in db.keys():  # noqa: SIM118 - gdbm/ndbm objects are not iterable
-                    raw[key] = db[key]
+                    raw[key] = value = db[key]
+                    size += len(value)
+                    _check_size(size, source)
     except StoreError:
         raise
     except FileNotFoundError:
@@ -187,11 +230,7 @@ def _read_shelve_at(base: Path, session_dir: Path) -> Record:
         raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
     except Exception as exc:  # dbm modules raise their own ``error`` classes
         raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
-    size = sum(len(value) for value in raw.values())
-    if size > MAX_RECORD_BYTES:
-        raise StoreError(
-            f"{source}: {size:,} bytes of values (at most {MAX_RECORD_BYTES:,} are read)"
-        )
+    _check_size(sum(len(value) for value in raw.values()), source)
     record: Record = {}
     for key, value in raw.items():
         name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
@@ -200,6 +239,30 @@ def _read_shelve_at(base: Path, session_dir: Path) -> Record:
         return load_record(_common.record_json(record))
     except RecordProblem as exc:
         raise StoreError(_common.one_line(f"{source}: {exc}")) from None
+
+
+def _check_size(size: int, source: Path) -> None:
+    if size > MAX_RECORD_BYTES:
+        raise StoreError(
+            f"{source}: {size:,} bytes of values (at most {MAX_RECORD_BYTES:,} are read)"
+        )
+
+
+def _declared_bytes(db: Any) -> int:
+    """What a ``dbm.dumb`` index (its ``.dir``, read when opened) says the values take, known
+    before any is read: a few bytes of index can name the same large region of ``.dat`` (a
+    sparse file costs no disk) thousands of times, or give a negative size (read to the end).
+    0 for the other backends, whose values are counted as they are read."""
+    index = getattr(db, "_index", None)
+    if not isinstance(index, dict):
+        return 0
+    total = 0
+    for entry in index.values():
+        size = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else None
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"an index entry is not (position, size): {entry!r:.60}")
+        total += size
+    return total
 
 
 @contextlib.contextmanager
@@ -227,15 +290,29 @@ def _missing_backend(backend: str, source: Path) -> str:
 
 
 def _read_dbm_sqlite(path: Path) -> dict[bytes, bytes]:
-    """Python 3.13's ``dbm.sqlite3`` layout (table ``Dict(key, value)``), read with ``mode=ro``."""
-    conn = sqlite_files.connect(path, mode="ro")
+    """Python 3.13's ``dbm.sqlite3`` layout (table ``Dict(key, value)``).
+
+    ``dbm.sqlite3`` writes in WAL mode, whose readers write beside the file (``store-shm``,
+    ``store-wal``) even with ``mode=ro``; a killed writer may also leave committed rows only in
+    ``store-wal``, or a hot journal. Such a file is read from a private copy (as the SQLite
+    store does, :mod:`~.sqlite_snapshot`), so browsing changes nothing in the session folder
+    and still sees every committed row. Any other is read in place with ``mode=ro``."""
+    header = sqlite_files.read_header(path)
+    sidecars = any(os.path.exists(f"{path}{suffix}") for suffix in SIDECARS)
+    if header is None or (not sqlite_files.is_wal_header(header) and not sidecars):
+        return _read_dict(path, "ro")  # None: this process holds it, its sidecars exist
+    snapshot = Snapshot(path, "a dbm.sqlite3 file in WAL mode")
     try:
-        rows = conn.execute("SELECT key, value FROM Dict").fetchall()
-    except sqlite3.OperationalError as exc:
-        if "unable to open" not in str(exc):
-            raise
-        sqlite_files.close(conn)  # a WAL file in a read-only folder: nobody can write it
-        conn = sqlite_files.connect(path, mode="ro", immutable=True)
+        if not snapshot.take():
+            return _read_dict(path, "ro")
+        return _read_dict(snapshot.path, "rw")
+    finally:
+        snapshot.remove()
+
+
+def _read_dict(path: Path, mode: str) -> dict[bytes, bytes]:
+    conn = sqlite_files.connect(path, mode=mode)
+    try:
         rows = conn.execute("SELECT key, value FROM Dict").fetchall()
     finally:
         sqlite_files.close(conn)
@@ -449,14 +526,14 @@ class ShelveSessionStore(SessionStore):
         if final.is_dir():
             return final
         # a writer is swapping this session right now (or crashed doing it): read the old copy
-        for aside in sorted(self.root.glob(f".old-{session_id}-*")):
+        for aside in sorted(self.root.glob(f".old-{glob.escape(session_id)}-*")):
             if aside.is_dir():
                 return aside
         raise UnknownSessionError(session_id, self.location)
 
     def get(self, session_id: str) -> Record:
         session_dir = self._session_dir(session_id)
-        if which_backend(session_dir) is None:
+        if not self._files_sig(session_dir):  # a claimed folder not yet written: not listed
             raise UnknownSessionError(session_id, self.location)
         return self._read(session_dir, session_id)
 
@@ -478,12 +555,19 @@ class ShelveSessionStore(SessionStore):
             return
         path = self._log_path(session_id)
         try:
-            with open(path, "rb") as fh:
-                yield from _read_chunks(fh, start, path)
+            # never wait on a FIFO (or a device) put where the log should be
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
             return
         except OSError as exc:
             raise StoreError(f"{path}: cannot read ({exc.strerror})") from None
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StoreError(f"{path}: not a regular file; not read")
+            try:
+                yield from _read_chunks(fh, start, path)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot read ({exc.strerror})") from None
 
     def change_token(self) -> Any:
         """Top folder mtime, own writes, and - while the folder changed in the last seconds,
@@ -542,9 +626,7 @@ class ShelveSessionStore(SessionStore):
         tmp: Path | None = None
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{session_id}-", dir=self.root))
-            with shelve.open(str(tmp / "store"), flag="n", protocol=4) as shelf:
-                for key, value in plain.items():
-                    shelf[key] = value
+            _write_shelve(tmp / "store", plain)
             for path in tmp.iterdir():
                 with open(path, "rb+") as fh:
                     os.fsync(fh.fileno())
@@ -624,6 +706,21 @@ class ShelveSessionStore(SessionStore):
                 os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         except OSError as exc:
             raise StoreError(f"{path}: cannot record a heartbeat ({exc.strerror})") from None
+
+
+def _write_shelve(path: Path, record: Mapping[str, Any]) -> None:
+    """A new shelve at ``path`` with this Python's default dbm (as ``shelve.open``). Closed
+    here even when a write fails (a full disk): ``Shelf.close`` drops a dbm whose last sync
+    failed without closing it, and ``dbm.dumb``'s ``__del__`` would then try to commit into a
+    folder removed meanwhile, printing an 'Exception ignored' traceback."""
+    db = dbm.open(str(path), "n")  # noqa: SIM115 - closed below even when closing fails
+    try:
+        with shelve.Shelf(db, protocol=4) as shelf:
+            for key, value in record.items():
+                shelf[key] = value
+    finally:
+        with contextlib.suppress(Exception):  # closed already, or failing as the write did
+            db.close()
 
 
 def _fsync_folder(folder: Path) -> None:

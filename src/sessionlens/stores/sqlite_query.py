@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sessionlens.query import Query, QueryError, Term
-from sessionlens.record import STATUSES, SessionSummary, derive_status
+from sessionlens.record import STATUSES, UNREADABLE, SessionSummary, derive_status
 
 #: page_rows lets a filter drive the query when count() found at most this many sessions
 DRIVE_BELOW = 500
@@ -93,8 +93,11 @@ def status_sql(conn: sqlite3.Connection, tables: IndexTables, params: dict[str, 
     reference) for the few ``running`` rows, found through the status index; the answer is
     bound as two id lists, so filter, sort and count all see the status a listing shows."""
     beat = "NULL"
-    if tables.heartbeats is not None:
-        beat = f"(SELECT h.at FROM {tables.heartbeats} AS h WHERE h.session_id = i.session_id)"
+    if tables.heartbeats is not None:  # a value that is not a number (edited by hand): none
+        beat = (
+            f"(SELECT CASE WHEN typeof(h.at) IN ('integer', 'real') THEN h.at END "
+            f"FROM {tables.heartbeats} AS h WHERE h.session_id = i.session_id)"
+        )
     rows = conn.execute(
         f"SELECT i.session_id, i.pid, i.hostname, {beat} FROM {tables.index} AS i "
         "WHERE i.status = 'running'"
@@ -319,27 +322,45 @@ def columns_sql(tables: IndexTables, status: str) -> str:
 
 
 def summary_from_row(row: tuple) -> SessionSummary:
-    """A summary row (see :func:`columns_sql`) as the ``SessionSummary`` it stands for."""
+    """A summary row (see :func:`columns_sql`) as the ``SessionSummary`` it stands for.
+
+    sessionlens writes every column with its type; a row edited by hand may hold anything
+    (SQLite keeps any value in any column), so each value is taken only in its own type: the
+    table, sorting and JSON output must not fail on one row."""
     (sid, status, started, finished, duration, exit_code, branch, sha, dirty, command, user,
      package, host, rerun, params, problem, title, bookmark, notes) = row  # fmt: skip
+    status = _text(status)
+    if status not in STATUSES:
+        status, problem = UNREADABLE, f"its index row says status {status!r}"
     return SessionSummary(
-        session_id=sid,
+        session_id=_text(sid) or "",
         status=status,
-        started_at=started,
-        finished_at=finished,
-        duration_s=duration,
-        exit_code=exit_code,
-        branch=branch,
-        commit_sha=sha,
-        dirty=None if dirty is None else bool(dirty),
-        command=command,
-        username=user,
-        package_name=package,
-        hostname=host,
-        rerun_of=rerun,
-        title=None if title is None else str(title),
+        started_at=_text(started),
+        finished_at=_text(finished),
+        duration_s=_number(duration),
+        exit_code=exit_code if type(exit_code) is int else None,
+        branch=_text(branch),
+        commit_sha=_text(sha),
+        dirty=bool(dirty) if type(dirty) in (int, float) else None,
+        command=_text(command),
+        username=_text(user),
+        package_name=_text(package),
+        hostname=_text(host),
+        rerun_of=_text(rerun),
+        title=_text(title),
         bookmark=bool(bookmark),
-        notes=None if notes is None else str(notes),
-        params=params,
-        problem=problem,
+        notes=_text(notes),
+        params=_text(params),
+        problem=_text(problem),
     )
+
+
+def _text(value: Any) -> str | None:
+    """A text column's value as text (a BLOB decoded leniently, a number as written)."""
+    if value is None or isinstance(value, str):
+        return value
+    return lenient_text(value) if isinstance(value, bytes) else str(value)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if type(value) in (int, float) else None

@@ -125,6 +125,8 @@ _HEARTBEAT_UPSERT = (
 )
 
 _LOG_PAGE = 2000
+#: why a store is read from a copy when a killed writer left a hot journal
+_HOT_JOURNAL = "a writer stopped mid-write; its unfinished change is rolled back in the copy"
 
 
 #: what the index reads of a runs row: bytes (decoded per row: SQLite would fail the whole
@@ -267,9 +269,7 @@ class SQLiteSessionStore(SessionStore):
         except sqlite3.Error as exc:
             sqlite_files.close(conn)
             if self.read_only and _hot_journal(exc):
-                return self._connect_snapshot(
-                    "a writer stopped mid-write; its unfinished change is rolled back in the copy"
-                )
+                return self._connect_snapshot(_HOT_JOURNAL)
             raise self._error(exc, "open") from None
         return self._prepared(conn)
 
@@ -308,12 +308,24 @@ class SQLiteSessionStore(SessionStore):
         return conn
 
     def _refresh_snapshot(self) -> None:
-        """Read a new copy when the originals changed (the caller holds the lock)."""
+        """When the originals changed, read them in place again if that is safe now (a writer
+        turned a WAL file back into a rollback journal; a hot journal was rolled back, which
+        :meth:`_move_past_a_hot_journal` would notice again), else take a new copy; the caller
+        holds the lock. A copy only while it is needed: copying the whole file after each change
+        another process makes costs a second per poll on a big store."""
         snapshot = self._snapshot
         if snapshot is None or not snapshot.changed():
             return
         sqlite_files.close(self._conn)
-        self._conn = self._connect_snapshot(snapshot.reason)
+        self._conn = None  # type: ignore[assignment]
+        with contextlib.suppress(OSError):
+            head = sqlite_files.read_header(self.path)
+            if head is not None:  # None: this process holds it (then it is read in place)
+                self._wal = sqlite_files.is_wal_header(head)
+        if not self._wal:
+            snapshot.remove()
+            self._snapshot, self.notice = None, None
+        self._conn = self._connect(new=False)
         self._idx, self._mode, self._temp_rowid, self._data_version = None, "", 0, None
         self._counts.clear()
 
@@ -475,15 +487,39 @@ class SQLiteSessionStore(SessionStore):
             if self._conn is None:
                 raise StoreError(f"{self.path}: the store was closed ({action})")
             try:
+                self._move_past_a_hot_journal()
                 yield
             except sqlite3.Error as exc:
                 raise self._error(exc, action) from None
+
+    def _move_past_a_hot_journal(self) -> None:
+        """A writer killed mid-write *after* this read-only store was opened leaves a hot
+        journal that the connection reading in place cannot roll back: every read would fail
+        ("read-only") until some writer comes. Move to a private copy then, as an open does.
+        One tiny read per call; only for read-only stores read in place."""
+        if not self.read_only or self._snapshot is not None:
+            return
+        try:
+            self._conn.execute("SELECT 1 FROM main.sqlite_master LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            if not _hot_journal(exc):
+                raise
+            sqlite_files.close(self._conn)  # no longer held: the copy may be taken
+            try:
+                self._conn = self._connect_snapshot(_HOT_JOURNAL)
+            except StoreError:  # keep a connection, so a later call tries again
+                self._conn = self._prepared(
+                    sqlite_files.connect(self.path, mode="ro", timeout=self.busy_timeout)
+                )
+                raise
+            self._idx, self._mode, self._temp_rowid, self._data_version = None, "", 0, None
+            self._counts.clear()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
         """One ``BEGIN IMMEDIATE`` transaction, in this writer's turn (``writer_turns``): all of
         it lands, or none of it."""
-        with self._errors("write"), self._turns.turn():
+        with self._errors("write"), self._turns.turn(self.busy_timeout):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -496,8 +532,13 @@ class SQLiteSessionStore(SessionStore):
 
     # -- index upkeep ---------------------------------------------------------------------
     def _meta_rowid(self) -> int:
+        """The highest runs rowid indexed; 0 (index every row again, which replaces their
+        index rows) when the value cannot be read (edited by hand)."""
         row = self._meta("indexed_rowid")
-        return int(row[0]) if row else 0
+        try:
+            return int(row[0]) if row else 0
+        except (TypeError, ValueError):
+            return 0
 
     def _max_rowid(self) -> int:
         return self._conn.execute("SELECT coalesce(max(rowid), 0) FROM main.runs").fetchone()[0]
@@ -705,7 +746,8 @@ class SQLiteSessionStore(SessionStore):
             row = self._conn.execute(
                 f"SELECT at FROM main.{HEARTBEAT_TABLE} WHERE session_id = ?", (session_id,)
             ).fetchone()
-        return None if row is None else float(row[0])
+        at = None if row is None else row[0]
+        return float(at) if type(at) in (int, float) else None  # edited by hand: none
 
     def user_details(self, session_id: str) -> Mapping[str, Any]:
         with self._errors("read"):
@@ -733,7 +775,7 @@ class SQLiteSessionStore(SessionStore):
                     (session_id, seq, _LOG_PAGE),
                 ).fetchall()
             for _, stream, text in rows:
-                yield LogChunk(text, stream)
+                yield LogChunk(_log_text(text), _log_text(stream) or "stdout")
             if len(rows) < _LOG_PAGE:
                 return
             seq = rows[-1][0] + 1
@@ -750,7 +792,7 @@ class SQLiteSessionStore(SessionStore):
                     (session_id, seq),
                 ).fetchall()
             for _, text in rows:
-                yield text
+                yield _log_text(text)
             if len(rows) < 64:
                 return
             seq = rows[-1][0]
@@ -857,6 +899,16 @@ class SQLiteSessionStore(SessionStore):
                 self._snapshot.remove()
                 self._snapshot = None
             self._turns.close()
+
+
+def _log_text(value: Any) -> str:
+    """A log column as text: sessionlens writes text, but a value edited in by hand may be a
+    BLOB (decoded with U+FFFD for bad bytes), a number or NULL."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return lenient_text(value)
+    return "" if value is None else str(value)
 
 
 def _hot_journal(exc: sqlite3.Error) -> bool:

@@ -7,6 +7,12 @@ losing its session). A blocking ``flock`` on a lock file queues the waiters in t
 wakes them the moment the lock is free. SQLite's own locks still guard the database against
 writers that do not know this file (kedro-viz, another tool): those contend as before.
 
+A turn is waited for at most the writer's busy timeout: a writer frozen in its turn (ctrl-z,
+a debugger, SIGSTOP) must make the others give up with SQLite's "locked" message, as SQLite's
+own locks would, not wait for ever. ``flock`` has no timeout, so a contended turn is waited for
+on a helper thread with a descriptor of its own; a wait given up leaves that descriptor to the
+helper, which closes it (handing the turn straight on) when its wait ends.
+
 The lock files live in a folder of the machine's temporary directory, one per database (named
 by its device and inode), not beside the store: a file there would make a project's git tree
 dirty for the next run's record, and browsing folders would see it. They are never removed
@@ -21,7 +27,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,13 +46,22 @@ class WriterTurns:
         self._usable = True
 
     @contextlib.contextmanager
-    def turn(self) -> Iterator[None]:
-        """Wait for this writer's turn, then hold it for the block."""
+    def turn(self, timeout: float | None = None) -> Iterator[None]:
+        """Wait for this writer's turn (at most ``timeout`` seconds, then SQLite's own
+        "database is locked" error), then hold it for the block."""
         fd = self._open()
         if fd is None:
             yield
             return
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if timeout is not None else 0))
+        except BlockingIOError:
+            assert timeout is not None
+            if not _Waiter(fd).wait(timeout):
+                self._fd = None  # the helper keeps it, and closes it when its wait ends
+                raise sqlite3.OperationalError(
+                    "database is locked (another writer held its turn too long)"
+                ) from None
         try:
             yield
         finally:
@@ -64,6 +81,43 @@ class WriterTurns:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+class _Waiter:
+    """A blocking ``flock`` on a thread of its own, so the kernel still queues the waiter but
+    the caller can give up; one given up closes the descriptor once its wait ends."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._lock = threading.Lock()
+        self._got = False
+        self._given_up = False
+        self._done = threading.Event()
+        threading.Thread(target=self._run, name="sessionlens-writer-turn", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            got = True
+        except OSError:  # cannot happen with a descriptor of our own; then rely on SQLite
+            got = False
+        with self._lock:
+            if self._given_up:
+                os.close(self._fd)  # the turn goes straight to the next waiter
+                return
+            self._got = got
+        self._done.set()
+
+    def wait(self, timeout: float) -> bool:
+        """True once the turn is ours (or cannot be had: SQLite's locks still guard the
+        write); False when ``timeout`` passed first (the descriptor then belongs to this)."""
+        if self._done.wait(timeout):
+            return True
+        with self._lock:
+            if self._done.is_set():
+                return True
+            self._given_up = True
+            return False
 
 
 def lock_path(database: Path) -> Path:

@@ -10,7 +10,7 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 from types import FrameType
@@ -74,6 +74,8 @@ class SessionLensApp(App[int]):
         self._opened: list[SessionStore] = []
         #: launching and watching runs (the run pane), at most one at a time
         self.runs = RunManager(self, project)
+        #: called last when the app unmounts (``run_app`` makes sure the process ends)
+        self.after_unmount: Callable[[], None] | None = None
 
     @property
     def store(self) -> SessionStore:
@@ -157,6 +159,8 @@ class SessionLensApp(App[int]):
         self.runs.request_quit()
 
     def on_unmount(self) -> None:
+        if self.after_unmount is not None:  # armed first: closing a store may wait on a worker
+            self.after_unmount()
         self.runs.shutdown()
         for store in self._opened:
             store.close()
@@ -171,8 +175,28 @@ def run_app(store: SessionStore, project: ProjectConfig | str | Path | None = No
     :func:`_exit_for_certain_on_hangup`): ``run_app`` is for a process about to exit.
     """
     app = SessionLensApp(store, project=project)
+    app.after_unmount = lambda: _leave_for_certain(app)
     with _exit_for_certain_on_hangup(app):
         return app.run() or 0
+
+
+def _leave_for_certain(app: SessionLensApp) -> None:
+    """The app is unmounting (``q``, or any other exit): make sure the process then ends.
+
+    A worker may be stuck in a store call nobody can interrupt: a read waiting in SQLite's busy
+    handler (up to its 30 s timeout, and the next poll after it) while another process holds the
+    store locked. asyncio joins such threads before ``App.run`` returns, and closing the store
+    waits for its lock, so ``q`` left a process behind for minutes after giving the terminal
+    back. A helper thread waits for a run's final record (``RunManager.shutdown`` does that
+    first), gives the normal exit :data:`EXIT_GRACE_S`, then ends the process with the app's
+    exit code. Nothing is lost: the browsing store is read-only and runs are saved by then."""
+
+    def leave() -> None:
+        app.runs.wait_finished(RECORD_WAIT_S)
+        threading.Event().wait(EXIT_GRACE_S)
+        os._exit(app.return_code or 0)
+
+    threading.Thread(target=leave, name="sessionlens-leave", daemon=True).start()
 
 
 @contextlib.contextmanager
