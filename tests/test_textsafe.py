@@ -21,6 +21,7 @@ from sessionlens.textsafe import safe_chars, safe_text
         ("txt.\u202eexe", "txt.<U+202E>exe"),  # right-to-left override
         ("".join(map(chr, range(0x202A, 0x202F))), "<U+202A><U+202B><U+202C><U+202D><U+202E>"),
         ("".join(map(chr, range(0x2066, 0x206A))), "<U+2066><U+2067><U+2068><U+2069>"),
+        ("a\u200eb\u200fc\u061cd", "a<U+200E>b<U+200F>c<U+061C>d"),  # the invisible marks
         ("\udc9b", "<U+DC9B>"),  # a lone surrogate: an undecodable byte, or a JSON escape
         ("a\tb", "a\tb"),  # tabs stay tabs
         ("a\nb", "a␊b"),
@@ -42,6 +43,9 @@ def test_every_unsafe_character_is_replaced() -> None:
         *range(0x00, 0x09),
         *range(0x0A, 0x20),
         *range(0x7F, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
         *range(0x202A, 0x202F),
         *range(0x2066, 0x206A),
         *range(0xD800, 0xE000),

@@ -10,7 +10,8 @@ every screen and notification of the app, passes store text through :func:`safe_
 - C0 controls become the Unicode control pictures (ESC -> ``␛``, BEL -> ``␇``, LF -> ``␊``), DEL
   becomes ``␡``; tabs stay tabs, newlines stay newlines when asked for.
 - C1 controls (U+0080-U+009F), the bidi embeddings, overrides and isolates (U+202A-U+202E,
-  U+2066-U+2069) and lone surrogates (undecodable bytes, or ``\\udc9b`` in a JSON blob, which a
+  U+2066-U+2069), the invisible bidi marks (U+200E, U+200F, U+061C: they reorder neighbouring
+  text as well) and lone surrogates (undecodable bytes, or ``\\udc9b`` in a JSON blob, which a
   ``surrogateescape`` stream would write back as the raw byte) become ``<U+202E>``-style text.
 
 Rich markup (``[bold]x[/]``) is not this module's business: callers print ``rich.text.Text``
@@ -24,12 +25,12 @@ import re
 #: what a terminal obeys instead of showing (tab, which it does show, is left out below)
 _C0 = range(0x00, 0x20)
 _C1 = range(0x80, 0xA0)
-_BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _SURROGATES = range(0xD800, 0xE000)
 
 #: the same characters as a regex class, newline apart (tests check the two agree); the fast
 #: path is one C-level scan that finds whether anything needs escaping at all
-_CLASS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_CLASS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 _UNSAFE = re.compile(f"[\n{_CLASS}]")
 _UNSAFE_KEEP_NEWLINES = re.compile(f"[{_CLASS}]")
 
