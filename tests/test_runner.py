@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import signal
 import sys
 import textwrap
@@ -14,14 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sessionlens.runner import (
-    ParamsError,
-    RunningSession,
-    cli_record,
-    command_with_params,
-    format_params,
-    parse_params,
-)
+from sessionlens.launch import cli_record
+from sessionlens.runner import RunningSession
 from sessionlens.session import Session
 from sessionlens.stores.base import LogChunk
 from sessionlens.stores.sqlite_store import SQLiteSessionStore
@@ -56,45 +49,6 @@ def script(repo: Path, name: str, body: str) -> list[str]:
 def reread(db: Path, session_id: str) -> tuple[dict, list[LogChunk]]:
     with SQLiteSessionStore(db, read_only=True) as again:
         return again.get(session_id), list(again.iter_log(session_id))
-
-
-# -- parameters ------------------------------------------------------------------------------
-def test_parse_params_both_forms_and_json_scalars() -> None:
-    assert parse_params("scale=3,offset=100") == {"scale": 3, "offset": 100}
-    assert parse_params("scale:3, fail:true,name:abc,ratio=0.5,none=null") == {
-        "scale": 3,
-        "fail": True,
-        "name": "abc",
-        "ratio": 0.5,
-        "none": None,
-    }
-    assert parse_params('url=http://x:8080/a,when:12:30,q="3"') == {
-        "url": "http://x:8080/a",
-        "when": "12:30",
-        "q": "3",
-    }
-    assert parse_params("x=NaN,y=[1],z=") == {"x": "NaN", "y": "[1]", "z": ""}
-    assert parse_params("") == {}
-
-
-@pytest.mark.parametrize("text", ["scale", "=3", "a=1,oops"])
-def test_parse_params_errors_are_one_line(text: str) -> None:
-    with pytest.raises(ParamsError) as info:
-        parse_params(text)
-    assert "\n" not in str(info.value)
-
-
-def test_kedro_run_gets_params_other_commands_do_not() -> None:
-    params = {"scale": 3, "fail": True, "name": "a b"}
-    assert format_params(params) == "scale=3,fail=true,name=a b"
-    assert command_with_params(["kedro", "run"], params) == [
-        "kedro",
-        "run",
-        "--params",
-        "scale=3,fail=true,name=a b",
-    ]
-    assert command_with_params(["python", "main.py"], params) == ["python", "main.py"]
-    assert command_with_params(["kedro", "run"], {}) == ["kedro", "run"]
 
 
 # -- streaming and logging ---------------------------------------------------------------------
@@ -449,89 +403,6 @@ def test_store_locked_at_the_end_keeps_the_outcome(repo: Path, db: Path) -> None
     assert "exception" not in saved  # ...is not an error of the run, which succeeded
 
 
-# -- launch() and re-runs, as the app's run pane uses them ---------------------------------------
-def test_launch_runs_the_projects_command_and_closes_the_session(tmp_path: Path) -> None:
-    from sessionlens.runner import launch
-
-    root = make_repo(
-        tmp_path / "p",
-        {
-            "pyproject.toml": f"[tool.sessionlens]\nrun = [{PY!r}, 'job.py']\n".replace("'", '"'),
-            "job.py": "import os\nprint('params', os.environ['SESSIONLENS_PARAMS'])\n",
-        },
-    )
-    db = tmp_path / "s.db"
-    finished: list[RunningSession] = []
-    seen: list[LogChunk] = []
-    running = launch(
-        project_path=root,
-        params={"scale": 3},
-        store=str(db),
-        on_output=seen.extend,
-        on_finish=finished.append,
-    )
-    record = running.wait(timeout=30)
-    assert finished == [running]
-    assert running.session.closed
-    assert record["run"]["status"] == "success"
-    assert record["run"]["command"] == [PY, "job.py"]
-    assert record["cli"]["params"]["params"] == {"scale": 3}
-    assert record["cli"]["command_path"] == shlex.join(
-        ["sessionlens", "run", "--store", str(db), "--params", "scale=3", "--", PY, "job.py"]
-    )
-    assert "".join(c.text for c in seen) == 'params {"scale": 3}\n'
-    saved, log = reread(db, running.session_id)
-    assert saved["run"]["status"] == "success"
-    assert "".join(c.text for c in log) == 'params {"scale": 3}\n'
-
-
-def test_launch_without_a_command_is_a_one_line_error(tmp_path: Path) -> None:
-    from sessionlens.runner import NoCommandError, launch
-
-    root = make_repo(tmp_path / "p")
-    with pytest.raises(NoCommandError, match="no command to run") as info:
-        launch(project_path=root, store=str(tmp_path / "s.db"))
-    assert "\n" not in str(info.value)
-    assert not (tmp_path / "s.db").exists()
-
-
-def test_rerun_request_from_sessionlens_and_kedro_records(
-    repo: Path, store: SQLiteSessionStore
-) -> None:
-    from sessionlens.runner import launch, rerun_request
-    from sessionlens.stores import open_store
-
-    running = launch([PY, "-c", "pass"], project_path=repo, params={"a": 1}, store=store)
-    record = running.wait(timeout=30)
-    assert rerun_request(record) == ([PY, "-c", "pass"], {"a": 1})
-    request = rerun_request(record)
-    assert request is not None
-    again = launch(
-        request[0], params=request[1], project_path=repo, store=store, rerun_of=record["session_id"]
-    )
-    second = again.wait(timeout=30)
-    assert second["run"]["rerun_of"] == record["session_id"]
-    assert second["cli"]["params"]["params"] == {"a": 1}
-
-    kedro_run = {
-        "cli": {"args": ["kedro", "run"], "params": {"params": {"s": 2}}},
-        "run": {"command": ["kedro", "run", "--params", "s=2"]},
-    }
-    assert rerun_request(kedro_run) == (["kedro", "run"], {"s": 2})
-
-    data = Path(__file__).parent / "data" / "kedro" / "kedro-0.18.14-shelvestore-dbm-dumb"
-    with open_store(str(data)) as kedro_store:
-        kedro = {
-            s.session_id: kedro_store.get(s.session_id)
-            for s in kedro_store.list_summaries(limit=None)
-        }
-    by_path = {r.get("cli", {}).get("command_path"): r for r in kedro.values()}
-    command, params = rerun_request(by_path["kedro run --env local --params scale:3,offset:100"])
-    assert command == ["kedro", "run", "--env", "local"]
-    assert params == {"scale": 3, "offset": 100}
-    assert rerun_request(by_path[None]) is None  # the Python-API session
-
-
 # -- heartbeat ----------------------------------------------------------------------------------
 def test_a_quiet_run_keeps_its_heartbeat_fresh(
     repo: Path, store: SQLiteSessionStore, db: Path
@@ -574,7 +445,7 @@ def test_a_quiet_run_keeps_its_heartbeat_fresh(
 #: every write past 0 bytes fails) that frees up again a moment later
 FULL_THEN_FREE = """
 import json, os, resource, sys, time
-from sessionlens.runner import launch
+from sessionlens.launch import launch
 from sessionlens.stores import open_store
 
 store = open_store(sys.argv[1], read_only=False, create=True)

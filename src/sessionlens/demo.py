@@ -2,7 +2,7 @@
 
 The demo writes a tiny pipeline (``pipeline.py``: reads ``SESSIONLENS_PARAMS``, prints progress
 to stdout and warnings to stderr, fails when ``fail=true``), commits it, and runs it through
-:func:`sessionlens.runner.launch` (what ``sessionlens run`` uses) on two branches, on a dirty
+:func:`sessionlens.launch.launch` (what ``sessionlens run`` uses) on two branches, on a dirty
 tree, on a detached HEAD, with different parameters; one run fails, one is interrupted, one
 re-runs another, one prints text that looks like Rich markup and ANSI codes. Nothing is faked:
 every session is a real child process recorded by the same code as ``sessionlens run``.
@@ -225,8 +225,9 @@ def _write_pipeline(root: Path, body: str) -> None:
 
 
 def _populate(root: Path, say: Callable[[str], None]) -> int:
+    from sessionlens.launch import launch
+    from sessionlens.params import parse_params
     from sessionlens.project import load_project
-    from sessionlens.runner import launch, parse_params
     from sessionlens.stores import open_store
 
     git = _Git(root)

@@ -62,7 +62,6 @@ import codecs
 import contextlib
 import errno
 import json
-import math
 import os
 import queue
 import selectors
@@ -75,16 +74,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sessionlens.errors import SessionLensError
+from sessionlens.errors import SessionError, SessionLensError
+from sessionlens.log_batch import FLUSH_BYTES, FLUSH_INTERVAL_S, LogBatch
 from sessionlens.record import HEARTBEAT_EVERY_S, Record, params_of
 from sessionlens.stores.base import LogChunk
 from sessionlens.watchdog import Watchdog
 
 if TYPE_CHECKING:
-    from sessionlens.gitinfo import GitProbe
-    from sessionlens.project import ProjectConfig
     from sessionlens.session import Session
-    from sessionlens.stores.base import SessionStore
 
 #: Called on the reader thread with each batch of output, in order.
 OutputCallback = Callable[[list[LogChunk]], None]
@@ -95,8 +92,6 @@ BytesCallback = Callable[[list[tuple[str, bytes]]], None]
 FinishCallback = Callable[["RunningSession"], None]
 
 READ_SIZE = 64 * 1024
-FLUSH_BYTES = 64 * 1024
-FLUSH_INTERVAL_S = 1.0
 GRACE_PERIOD_S = 5.0
 KILL_AFTER_S = 5.0
 #: After the child exits, how long to keep reading pipes a grandchild may still hold open.
@@ -114,66 +109,6 @@ _INTERRUPT_SIGNALS = {
     signal.SIGTERM,
     *(getattr(signal, name) for name in ("SIGKILL", "SIGHUP") if hasattr(signal, name)),
 }
-
-
-class ParamsError(SessionLensError):
-    """``--params`` text that is not ``key=value`` (or ``key:value``) items."""
-
-
-# -- parameters ---------------------------------------------------------------------------
-def parse_param_value(text: str) -> Any:
-    """A JSON scalar when the text is one (``3``, ``1.5``, ``true``, ``null``, ``"x"``), else
-    the text itself."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    if isinstance(value, float) and not math.isfinite(value):
-        return text  # json accepts NaN/Infinity; keep them as the words they are
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return text
-
-
-def parse_params(text: str) -> dict[str, Any]:
-    """Kedro's ``--params`` syntax: ``scale=3,offset=100`` or ``scale:3,offset:100``.
-
-    Items are split on commas, each at its first ``=`` or ``:``; values are JSON scalars where
-    possible. Raises ``ParamsError`` with a one-line message.
-    """
-    params: dict[str, Any] = {}
-    for raw in text.split(","):
-        item = raw.strip()
-        if not item:
-            continue
-        cut = min((i for i in (item.find("="), item.find(":")) if i >= 0), default=-1)
-        if cut < 0:
-            raise ParamsError(f"--params item {item!r} must look like key=value or key:value")
-        key = item[:cut].strip()
-        if not key:
-            raise ParamsError(f"--params item {item!r} has an empty key")
-        params[key] = parse_param_value(item[cut + 1 :].strip())
-    return params
-
-
-def format_params(params: Mapping[str, Any]) -> str:
-    """Back to ``--params`` text, as Kedro reads it (``k=v`` items, JSON for non-strings)."""
-    return ",".join(
-        f"{key}={value if isinstance(value, str) else json.dumps(value)}"
-        for key, value in params.items()
-    )
-
-
-def is_kedro_run(argv: Sequence[str]) -> bool:
-    return len(argv) >= 2 and Path(argv[0]).name == "kedro" and argv[1] == "run"
-
-
-def command_with_params(argv: Sequence[str], params: Mapping[str, Any]) -> list[str]:
-    """``argv``, plus ``--params`` when it is ``kedro run`` and there are parameters."""
-    argv = list(argv)
-    if params and is_kedro_run(argv):
-        argv += ["--params", format_params(params)]
-    return argv
 
 
 # -- terminal consumer ----------------------------------------------------------------------
@@ -232,13 +167,11 @@ class RunningSession:
         heartbeat_every: float = HEARTBEAT_EVERY_S,
     ) -> None:
         if isinstance(argv, str | bytes) or not argv:
-            raise ParamsError("a run needs a command: a non-empty list of arguments")
+            raise SessionError("a run needs a command: a non-empty list of arguments")
         self.session = session
         self.argv = [str(a) for a in argv]
         self.cwd = Path(cwd) if cwd is not None else session.project.root
         self.stdin = stdin
-        self.flush_interval = flush_interval
-        self.flush_bytes = flush_bytes
         self.grace_period = grace_period
         self.kill_after = kill_after
         self.heartbeat_every = heartbeat_every
@@ -260,9 +193,7 @@ class RunningSession:
         self._stage = 0
         self._escalate_at: float | None = None
         self._interrupted = False
-        self._pending: list[tuple[str, str]] = []
-        self._pending_size = 0
-        self._last_flush = 0.0
+        self._log = LogBatch(flush_interval, flush_bytes)
         self._last_beat = 0.0
         self._began = 0.0
         self.exit_code: int | None = None
@@ -308,7 +239,7 @@ class RunningSession:
         """
         if self._thread is not None:
             raise SessionLensError("this RunningSession was already started")
-        self.session._set_child(self)
+        self.session.attach_child(self)
         self._thread = threading.Thread(
             target=self._pump, name=f"sessionlens-run-{self.session_id}", daemon=True
         )
@@ -358,7 +289,7 @@ class RunningSession:
     # -- the reader thread --------------------------------------------------------------------
     def _pump(self) -> None:
         try:
-            self.session._begin_run(command=self.argv, pid=os.getpid())
+            self.session.begin_run(command=self.argv, pid=os.getpid())
         except BaseException as exc:
             self._start_error = exc
             self._started.set()
@@ -454,13 +385,12 @@ class RunningSession:
         selector = selectors.DefaultSelector()
         selector.register(proc.stdout.fileno(), selectors.EVENT_READ, "stdout")
         selector.register(proc.stderr.fileno(), selectors.EVENT_READ, "stderr")
-        self._last_flush = time.monotonic()
         exited_at: float | None = None
         last_data = time.monotonic()
         try:
             while selector.get_map():
                 now = time.monotonic()
-                timeout = max(0.0, min(self._last_flush + self.flush_interval - now, POLL_S))
+                timeout = max(0.0, min(self._log.deadline() - now, POLL_S))
                 if self._escalate_at is not None:
                     timeout = max(0.0, min(timeout, self._escalate_at - now))
                 batch: list[LogChunk] = []
@@ -516,34 +446,23 @@ class RunningSession:
 
     def _deliver(self, batch: list[LogChunk]) -> None:
         for chunk in batch:
-            self._pending.append((chunk.stream, chunk.text))
-            self._pending_size += len(chunk.text)
+            self._log.add(chunk.stream, chunk.text)
         self._on_output = _offer(self._on_output, batch)
         if self._queue is not None:
             self._queue.put(batch)
 
     def _maybe_flush(self, now: float) -> None:
-        if self._pending and (
-            self._pending_size >= self.flush_bytes or now - self._last_flush >= self.flush_interval
-        ):
+        if self._log.due(now):
             self._flush()
-        elif not self._pending:
-            self._last_flush = now
 
     def _flush(self) -> None:
-        pending, self._pending, self._pending_size = self._pending, [], 0
-        self._last_flush = time.monotonic()
-        if not pending or self.log_error is not None:
+        appends = self._log.take()
+        if not appends or self.log_error is not None:
             return
         store, session_id = self.session.store, self.session_id
         try:
-            stream, parts = pending[0][0], [pending[0][1]]
-            for next_stream, text in pending[1:]:
-                if next_stream != stream:
-                    store.append_log(session_id, "".join(parts), stream)
-                    stream, parts = next_stream, []
-                parts.append(text)
-            store.append_log(session_id, "".join(parts), stream)
+            for stream, text in appends:
+                store.append_log(session_id, text, stream)
             self._last_beat = time.monotonic()  # an append is a heartbeat
         except Exception as exc:  # a full disk must not kill the run; the record says so
             self.log_error = exc
@@ -627,7 +546,7 @@ class RunningSession:
     def _finish_unstartable(self, exc: OSError) -> None:
         self.exit_code = 127 if isinstance(exc, FileNotFoundError) else 126
         self.status = "failed"
-        self.session._record_exception(type(exc), exc, None)
+        self.session.record_exception(type(exc), exc, None)
         self._record_end(time.monotonic() - self._began)
 
     def _record_end(self, duration_s: float, **extra: Any) -> None:
@@ -644,7 +563,7 @@ class RunningSession:
         assert self.status is not None
         deadline = time.monotonic() + FINAL_SAVE_RETRY_S
         try:
-            self.session._end_run(self.status, self.exit_code, duration_s, **extra)
+            self.session.end_run(self.status, self.exit_code, duration_s, **extra)
             return
         except Exception as exc:
             error: Exception = exc
@@ -653,13 +572,13 @@ class RunningSession:
             time.sleep(delay)
             delay = min(2 * delay, 0.5)
             try:
-                self.session._save_record()
+                self.session.save_record()
                 return
             except Exception as exc:
                 error = exc
         self.error = error
         self._final_save_failed = True
-        self.session._set_run(save_error=f"{type(error).__name__}: {error}")
+        self.session.set_run(save_error=f"{type(error).__name__}: {error}")
 
     def _finish_after_error(self, exc: BaseException) -> None:
         """Something broke in here (most likely the store): stop the child, keep what we know."""
@@ -675,8 +594,8 @@ class RunningSession:
             self.exit_code = 128 - code if code is not None and code < 0 else code
             self.status = "failed"
         with contextlib.suppress(Exception):
-            self.session._record_exception(type(exc), exc, exc.__traceback__)
-            self.session._end_run(self.status, self.exit_code, time.monotonic() - self._began)
+            self.session.record_exception(type(exc), exc, exc.__traceback__)
+            self.session.end_run(self.status, self.exit_code, time.monotonic() - self._began)
 
 
 def _offer(callback: Callable[[Any], None] | None, batch: Any) -> Callable[[Any], None] | None:
@@ -688,151 +607,3 @@ def _offer(callback: Callable[[Any], None] | None, batch: Any) -> Callable[[Any]
         except Exception:
             return None
     return callback
-
-
-# -- one call for UIs ----------------------------------------------------------------------------
-class NoCommandError(SessionLensError):
-    """Nothing to run: no command given and none configured for the project."""
-
-
-def launch(
-    command: Sequence[str] | None = None,
-    *,
-    project_path: str | Path | None = None,
-    params: Mapping[str, Any] | None = None,
-    store: SessionStore | str | None = None,
-    rerun_of: str | None = None,
-    env_name: str | None = None,
-    command_path: str | None = None,
-    on_output: OutputCallback | None = None,
-    on_bytes: BytesCallback | None = None,
-    on_finish: FinishCallback | None = None,
-    project: ProjectConfig | None = None,
-    git_probe: GitProbe | None = None,
-    **options: Any,
-) -> RunningSession:
-    """Everything ``sessionlens run`` does, in one call: a new session, started.
-
-    ``command`` defaults to the project's (``[tool.sessionlens] run`` or ``kedro run``);
-    ``params`` are recorded in ``cli.params.params``, passed as ``SESSIONLENS_PARAMS`` and, to
-    ``kedro run``, as ``--params``. ``store`` is a *writable* store or a spec (default: the
-    project's store, created when missing). The session is closed by the runner when the run
-    ends; ``on_finish(running)`` is called after that, on the reader thread. ``options`` go to
-    :class:`RunningSession` (``queue_output``, ``grace_period``, ``stdin``, ``env``...).
-    ``project``/``git_probe``: already loaded/started by the caller (the CLI starts ``git
-    status`` before importing this module). Raises ``NoCommandError``, ``StoreError`` or
-    ``SessionError``, with one-line messages.
-    """
-    from sessionlens.gitinfo import GitProbe
-    from sessionlens.project import load_project
-    from sessionlens.session import Session
-
-    if project is None:
-        project = load_project(project_path, search_parents=project_path is None)
-    probe = git_probe or GitProbe(project.root)  # overlaps opening the store
-    base = list(command) if command else project.default_command()
-    if not base:
-        raise NoCommandError(
-            "no command to run: give one or set [tool.sessionlens] run = [...] in "
-            f"{project.root / 'pyproject.toml'}"
-        )
-    params = dict(params or {})
-    spec = store if isinstance(store, str) else None
-    cli = cli_record(
-        base, params, store=spec, env=env_name, rerun_of=rerun_of, command_path=command_path
-    )
-    session = Session.create(
-        project=project, store=store, cli=cli, env=env_name, rerun_of=rerun_of, git_probe=probe
-    )
-    running = RunningSession(
-        session,
-        command_with_params(base, params),
-        on_output=on_output,
-        on_bytes=on_bytes,
-        on_finish=on_finish,
-        close_session=True,
-        **options,
-    )
-    try:
-        return running.start()
-    except BaseException:
-        if running.started and not running.done:  # e.g. Ctrl-C while the child was starting
-            running.interrupt()
-            running.wait()  # the runner closes the session
-        else:
-            session.close()
-        raise
-
-
-def rerun_request(record: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]] | None:
-    """The command and parameters to run ``record``'s run again (for "run again" in a UI):
-    a sessionlens record's ``cli.args``, else its ``run.command``, else a Kedro record's
-    ``cli.command_path``; ``kedro run --params`` is lifted out into the parameters. None when
-    the record says nothing about how it was launched (a Python-API session)."""
-    import shlex
-
-    cli = record.get("cli") if isinstance(record.get("cli"), Mapping) else {}
-    run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
-    command: list[str] | None = None
-    args = cli.get("args")
-    if run and isinstance(args, list | tuple) and args:
-        command = [str(a) for a in args]
-    elif isinstance(run.get("command"), list | tuple) and run.get("command"):
-        command = [str(a) for a in run["command"]]
-    elif isinstance(cli.get("command_path"), str) and cli["command_path"].strip():
-        try:
-            command = shlex.split(cli["command_path"])
-        except ValueError:
-            return None
-    if not command:
-        return None
-    if is_kedro_run(command):
-        kept: list[str] = []
-        skip = False
-        for arg in command:
-            if skip:
-                skip = False
-            elif arg == "--params":
-                skip = True
-            elif not arg.startswith("--params="):
-                kept.append(arg)
-        command = kept
-    return command, params_of(record)
-
-
-# -- the record's ``cli`` ---------------------------------------------------------------------
-def cli_record(
-    command: Sequence[str],
-    params: Mapping[str, Any] | None = None,
-    *,
-    store: str | None = None,
-    env: str | None = None,
-    rerun_of: str | None = None,
-    command_path: str | None = None,
-) -> dict[str, Any]:
-    """Kedro's ``cli`` shape for a ``sessionlens run``: ``params.params`` holds the run
-    parameters (where :func:`sessionlens.record.params_of` finds them), ``args`` the command.
-
-    ``command_path`` defaults to the equivalent ``sessionlens run`` line, so a session launched
-    from the app records how to launch it again from a shell.
-    """
-    import shlex
-
-    params = dict(params or {})
-    if command_path is None:
-        line = ["sessionlens", "run"]
-        if store:
-            line += ["--store", store]
-        if params:
-            line += ["--params", format_params(params)]
-        if env:
-            line += ["--env", env]
-        if rerun_of:
-            line += ["--rerun-of", rerun_of]
-        command_path = shlex.join([*line, "--", *command])
-    return {
-        "command_name": "run",
-        "command_path": command_path,
-        "args": list(command),
-        "params": {"store": store, "env": env, "rerun_of": rerun_of, "params": params},
-    }

@@ -181,6 +181,8 @@ class Session:
         if project is None:
             project = load_project(project_path, search_parents=project_path is None)
         root = project.root
+        # git status runs while the record is gathered and the store opened
+        probe = git_probe if git_probe is not None else gitinfo.GitProbe(root)
         record: Record = {
             "session_id": session_id or _unique_session_id(),
             "package_name": project.package_name,
@@ -195,14 +197,12 @@ class Session:
             record["env"] = env
         if runtime_params:
             record["runtime_params"] = copy.deepcopy(dict(runtime_params))
-        probe = git_probe if git_probe is not None else gitinfo.GitProbe(root)
+        owns = not _is_store(store)
+        resolved = open_session_store(store, project) if owns else store
         git = probe.result()
         if git is not None:
             record["git"] = git.to_record()
         record["environment"] = environment_info()
-
-        owns = not _is_store(store)
-        resolved = open_session_store(store, project) if owns else store
         return cls(
             record,
             resolved,  # type: ignore[arg-type]
@@ -278,8 +278,6 @@ class Session:
         """Start ``argv`` as this session's run and return at once (for UIs); see ``runner``."""
         from sessionlens.runner import RunningSession, echo_to_terminal
 
-        if isinstance(argv, str | bytes) or not argv:
-            raise SessionError("a run needs a command: a non-empty list of arguments")
         if echo:
             options.setdefault("on_bytes", echo_to_terminal)  # bytes as the child wrote them
         running = RunningSession(self, list(argv), on_output=on_output, env=env, cwd=cwd, **options)
@@ -289,7 +287,7 @@ class Session:
     def _run_callable(self, func: Callable[[], T]) -> T:
         from sessionlens.heartbeat import HeartbeatThread
 
-        self._begin_run(callable_name=_callable_name(func), pid=os.getpid())
+        self.begin_run(callable_name=_callable_name(func), pid=os.getpid())
         started = time.monotonic()
         store, session_id = self.store, self.session_id
         beats = HeartbeatThread(lambda: store.heartbeat(session_id), name=f"beat-{session_id}")
@@ -300,34 +298,43 @@ class Session:
             finally:
                 beats.stop()  # no beat lands after the final record
         except BaseException as exc:
-            self._record_exception(type(exc), exc, exc.__traceback__)
+            self.record_exception(type(exc), exc, exc.__traceback__)
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            self._end_run(status, None, time.monotonic() - started)
+            self.end_run(status, None, time.monotonic() - started)
             raise
-        self._end_run("success", None, time.monotonic() - started)
+        self.end_run("success", None, time.monotonic() - started)
         return result
 
-    # -- used by the runner ---------------------------------------------------------------
-    def _begin_run(
+    # -- the lifecycle of a run (the runner's calls; callables use them through run) -------
+    def second_run_error(self) -> SessionError | None:
+        """The error a run would meet in this session now (it ran already, or is closed), or
+        None: a UI asks this before offering "run again" (the single-run rule)."""
+        if self._run_started:  # first: a closed session that ran gets the rule explained
+            status = (self._record.get("run") or {}).get("status", "started")
+            return SessionError(
+                f"session {self.session_id} has already run (status: {status}); a session "
+                "maps 1-1 to a run, so only one run is allowed per session. Create a new "
+                "session (Session.create) to run again."
+            )
+        if self._closed:
+            return SessionError(
+                f"session {self.session_id} is closed; create a new session to run again"
+            )
+        return None
+
+    def begin_run(
         self,
         *,
         command: list[str] | None = None,
         callable_name: str | None = None,
         pid: int | None = None,
     ) -> None:
-        """Claim the session's one run and save it as ``running`` (before any child starts)."""
+        """Claim the session's one run and save it as ``running`` (before any child starts);
+        ``SessionError`` when :meth:`second_run_error` says so."""
         with self._lock:
-            if self._run_started:  # first: a closed session that ran gets the rule explained
-                status = (self._record.get("run") or {}).get("status", "started")
-                raise SessionError(
-                    f"session {self.session_id} has already run (status: {status}); a session "
-                    "maps 1-1 to a run, so only one run is allowed per session. Create a new "
-                    "session (Session.create) to run again."
-                )
-            if self._closed:
-                raise SessionError(
-                    f"session {self.session_id} is closed; create a new session to run again"
-                )
+            error = self.second_run_error()
+            if error is not None:
+                raise error
             self._run_started = True
             run = running_run(command, pid=pid)
             run["rerun_of"] = self.rerun_of
@@ -336,7 +343,8 @@ class Session:
             self._record["run"] = run
             self._save_locked()
 
-    def _end_run(self, status: str, exit_code: int | None, duration_s: float, **extra: Any) -> None:
+    def end_run(self, status: str, exit_code: int | None, duration_s: float, **extra: Any) -> None:
+        """Record how the run ended and save it."""
         with self._lock:
             run = self._record.setdefault("run", {})
             run.update(
@@ -349,23 +357,25 @@ class Session:
             self._unsaved = True  # until the save below lands: close() tries again
             self._save_locked()
 
-    def _save_record(self) -> None:
+    def save_record(self) -> None:
         """Save the record as it stands (the runner retrying a final save the store refused)."""
         with self._lock:
             self._save_locked()
 
-    def _set_run(self, **fields: Any) -> None:
+    def set_run(self, **fields: Any) -> None:
         """Add to the ``run`` dict without saving (saved with the next save, or at close)."""
         with self._lock:
             self._record.setdefault("run", {}).update(fields)
             self._unsaved = True
 
-    def _set_child(self, child: RunningSession) -> None:
+    def attach_child(self, child: RunningSession) -> None:
+        """The child process that is this session's run (closing waits for it)."""
         self._child = child
 
-    def _record_exception(
+    def record_exception(
         self, exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        """Keep an exception in Kedro's shape; saved with the next save, or at close."""
         with self._lock:
             self._record["exception"] = exception_info(exc_type, exc, tb)
             self._unsaved = True
@@ -436,7 +446,7 @@ class Session:
         tb: TracebackType | None,
     ) -> None:
         if exc_type is not None:
-            self._record_exception(exc_type, exc, tb)
+            self.record_exception(exc_type, exc, tb)
             child = self._child
             if child is not None and not child.done:
                 child.interrupt()

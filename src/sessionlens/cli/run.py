@@ -1,6 +1,6 @@
 """``sessionlens run [--store S] [--params k=v,...] [-- CMD ...]``: one recorded session.
 
-The terminal consumer of :func:`sessionlens.runner.launch`: output is echoed as it arrives,
+The terminal consumer of :func:`sessionlens.launch.launch`: output is echoed as it arrives,
 Ctrl-C (or SIGTERM/SIGHUP to this process) interrupts the child, a second Ctrl-C escalates.
 The exit code is the child's (130 when interrupted, 127/126 when it cannot start).
 Standard library only, plus the store backend: this path is timed (DESIGN.md section 6).
@@ -38,7 +38,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     probe = getattr(args, "git_probe", None)
     if probe is None or probe.path != str(project.root):
         probe = GitProbe(project.root)
-    from sessionlens.runner import NoCommandError, echo_to_terminal, launch, parse_params
+    from sessionlens.launch import NoCommandError, launch
+    from sessionlens.params import parse_params
+    from sessionlens.runner import echo_to_terminal
 
     params: dict[str, Any] = {}
     for text in args.params:

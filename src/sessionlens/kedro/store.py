@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sessionlens.errors import SessionExistsError, StoreError, UnknownSessionError
 from sessionlens.heartbeat import HeartbeatThread
+from sessionlens.log_batch import LogBatch
 from sessionlens.record import (
     Record,
     hostname,
@@ -430,11 +431,9 @@ class KedroSessionStore(_Base):
 
 
 class _LogCapture(logging.Handler):
-    """Log records of a running pipeline, written to the store in batches (at most one write a
-    second, or per 64 KiB) so logging stays cheap; failures to write are reported, not raised."""
-
-    FLUSH_BYTES = 64 * 1024
-    FLUSH_INTERVAL_S = 1.0
+    """Log records of a running pipeline, written to the store in batches (``LogBatch``: at
+    most one write a second, or per 64 KiB) so logging stays cheap; failures to write are
+    reported, not raised."""
 
     def __init__(self, store: KedroSessionStore) -> None:
         super().__init__(level=logging.INFO)
@@ -442,9 +441,7 @@ class _LogCapture(logging.Handler):
             logging.Formatter("%(asctime)s %(levelname)-8s %(name)s: %(message)s", "%H:%M:%S")
         )
         self.store = store
-        self._pending: list[str] = []
-        self._size = 0
-        self._last_flush = time.monotonic()
+        self._batch = LogBatch()
         self._writing = threading.local()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -456,26 +453,20 @@ class _LogCapture(logging.Handler):
             self.handleError(record)
             return
         with self.lock:  # created by logging.Handler
-            self._pending.append(text)
-            self._size += len(text)
-            due = (
-                self._size >= self.FLUSH_BYTES
-                or time.monotonic() - self._last_flush >= self.FLUSH_INTERVAL_S
-            )
+            self._batch.add("stdout", text)
+            due = self._batch.due()
         if due:
             self.flush()
 
     def flush(self) -> None:
         with self.lock:
-            text = "".join(self._pending)
-            self._pending.clear()
-            self._size = 0
-            self._last_flush = time.monotonic()
-        if not text:
+            appends = self._batch.take()
+        if not appends:
             return
         self._writing.active = True
         try:
-            self.store.append_log(text)
+            for stream, text in appends:
+                self.store.append_log(text, stream)
         except Exception as exc:
             logger.warning(
                 "sessionlens: could not save the log of %s: %s", self.store.session_id, exc
