@@ -163,9 +163,9 @@ async def measure(args: argparse.Namespace, project: Path) -> dict[str, Any]:
         await pilot.pause()
         t_key = time.monotonic()
         app.simulate_key("r")
-        while app.runs.pane is None or app.runs.pane.running is None:
+        while app.sessions_screen.run_pane is None or app.sessions_screen.run_pane.running is None:
             await asyncio.sleep(0.001)
-        pane = app.runs.pane
+        pane = app.sessions_screen.run_pane
         t_started = time.monotonic()
         while app.focused is not pane.log_view:  # the pane takes the focus when it starts
             await asyncio.sleep(0.001)

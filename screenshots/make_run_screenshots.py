@@ -4,7 +4,7 @@
 
 Builds a small git project in a temporary folder whose ``[tool.sessionlens] run`` is a training
 script with coloured output, a warning on stderr and a progress bar; records three earlier
-sessions through ``runner.launch`` (what ``sessionlens run`` does); opens the app headless on the
+sessions through ``launch.launch`` (what ``sessionlens run`` does); opens the app headless on the
 project's SQLite store; presses ``r`` and saves ``run_pane_running.svg`` while the child waits
 for a file; lets it finish, re-runs the failed session with ``e`` and saves
 ``run_pane_finished.svg``. Nothing is drawn by hand: these are the app's own frames.
@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
+from sessionlens.launch import launch  # noqa: E402
 from sessionlens.project import load_project  # noqa: E402
-from sessionlens.runner import launch  # noqa: E402
 from sessionlens.stores import open_store  # noqa: E402
 from sessionlens.tui.app import SessionLensApp  # noqa: E402
 
@@ -125,19 +125,20 @@ async def shoot(root: Path, store_path: Path, out: Path) -> list[Path]:
         await wait_until(
             pilot,
             lambda: (
-                app.runs.pane is not None
-                and any("epoch 6/6" in line for line in app.runs.pane.log_view.lines())
+                screen.run_pane is not None
+                and any("epoch 6/6" in line for line in screen.run_pane.log_view.lines())
             ),
         )
         await wait_until(pilot, lambda: screen.table.count == 4)
         await pilot.pause(0.6)
         saved.append(Path(app.save_screenshot("run_pane_running.svg", str(out))))
         (root / "release").write_text("")
-        await wait_until(pilot, lambda: app.runs.pane.record is not None)
+        await wait_until(pilot, lambda: screen.run_pane.record is not None)
         # re-run the failed scale=1 session (the oldest) with e: a new session, rerun_of set
         await pilot.press("escape", "end", "e")
         await wait_until(
-            pilot, lambda: app.runs.pane.rerun_of is not None and app.runs.pane.record is not None
+            pilot,
+            lambda: screen.run_pane.rerun_of is not None and screen.run_pane.record is not None,
         )
         await pilot.pause(0.6)
         saved.append(Path(app.save_screenshot("run_pane_finished.svg", str(out))))

@@ -470,7 +470,7 @@ def test_a_kedro_run_launched_from_the_app_keeps_its_record_and_log(
         ids: list[str] = []
 
         def ended() -> bool:
-            pane = app.runs.pane
+            pane = app.sessions_screen.run_pane
             return pane is not None and pane.record is not None and pane.session_id not in ids
 
         def newest_selected() -> bool:
@@ -485,7 +485,7 @@ def test_a_kedro_run_launched_from_the_app_keeps_its_record_and_log(
                     await wait_for(pilot, newest_selected, 10, "its row")
                 await pilot.press(key)
                 await wait_for(pilot, ended, 120, f"the run of {key!r} to end")
-                pane = app.runs.pane
+                pane = app.sessions_screen.run_pane
                 assert pane.status == "success", (pane.error, pane.log_view.lines()[-20:])
                 ids.append(pane.session_id)
         return ids

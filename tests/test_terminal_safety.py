@@ -353,7 +353,7 @@ class _Harness(App[None]):
 
 @app_test
 async def test_run_pane_keeps_colours_and_shows_every_other_control() -> None:
-    from sessionlens.tui.widgets.run_pane import RunLog
+    from sessionlens.tui.widgets.run_log import RunLog
 
     harness = _Harness(RunLog)
     async with harness.run_test(size=(160, 10)) as pilot:

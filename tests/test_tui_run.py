@@ -28,9 +28,10 @@ from sessionlens.stores.base import SessionStore
 from sessionlens.stores.memory import MemoryStore
 from sessionlens.tui.app import SessionLensApp
 from sessionlens.tui.screens.compare import CompareScreen
-from sessionlens.tui.screens.run import ConfirmScreen
+from sessionlens.tui.screens.confirm import ConfirmScreen
 from sessionlens.tui.screens.run_form import RunFormScreen
-from sessionlens.tui.widgets.run_pane import STDERR, STDOUT, RunPane
+from sessionlens.tui.widgets.run_log import STDERR, STDOUT
+from sessionlens.tui.widgets.run_pane import RunPane
 from sessiontools import make_repo, pid_alive
 from tui_support import KEDRO_SQLITE, app_test, loaded, table_lines, wait_for
 
@@ -126,7 +127,7 @@ def make_app(store: SessionStore, **kwargs: Any) -> SessionLensApp:
 
 
 def pane_of(app: SessionLensApp) -> RunPane:
-    pane = app.runs.pane
+    pane = app.sessions_screen.run_pane
     assert pane is not None
     return pane
 
@@ -135,7 +136,10 @@ async def run_ended(pilot: Any, timeout: float = 30) -> RunPane:
     app = pilot.app
     await wait_for(
         pilot,
-        lambda: app.runs.pane is not None and app.runs.pane.record is not None,
+        lambda: (
+            app.sessions_screen.run_pane is not None
+            and app.sessions_screen.run_pane.record is not None
+        ),
         timeout,
         "the run to end",
     )
@@ -534,20 +538,6 @@ async def test_a_flood_is_stored_whole_and_the_pane_stays_bounded(tmp_path: Path
 
 
 # -- without the app: parsing and buffering ----------------------------------------------------
-def test_output_buffer_is_bounded_and_keeps_the_newest() -> None:
-    from sessionlens.stores.base import LogChunk
-    from sessionlens.tui.widgets.run_pane import OutputBuffer
-
-    buffer = OutputBuffer(limit=1000)
-    for i in range(500):
-        buffer.feed([LogChunk(f"line {i:04d}\n")])
-    chunks, skipped = buffer.take()
-    text = "".join(c.text for c in chunks)
-    assert len(text) <= 1000 and text.endswith("line 0499\n")
-    assert skipped + text.count("\n") == 500
-    assert buffer.take() == ([], 0)
-
-
 @pytest.mark.parametrize(
     ("raw", "text"),
     [
@@ -596,7 +586,7 @@ async def test_scrolling_up_pauses_following_and_keeps_the_lines_in_view() -> No
     from textual.app import App, ComposeResult
 
     from sessionlens.stores.base import LogChunk
-    from sessionlens.tui.widgets.run_pane import RunLog
+    from sessionlens.tui.widgets.run_log import RunLog
 
     class Host(App[None]):
         def compose(self) -> ComposeResult:
@@ -663,7 +653,7 @@ async def test_after_o_r_runs_the_other_project_into_its_store_and_asks_first(
         assert "kedro-viz" in app.screen.message
         await pilot.press("n")  # no: nothing runs, the file is left as kedro-viz wrote it
         await pilot.pause(0.3)
-        assert app.runs.pane is None and sorted(sqlite_tables(db)) == viz_tables
+        assert app.sessions_screen.run_pane is None and sorted(sqlite_tables(db)) == viz_tables
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
         await pilot.press("y")
@@ -689,5 +679,5 @@ async def test_r_refuses_for_a_store_in_no_project(tmp_path: Path) -> None:
         await open_with_o(pilot, loose / "session_store.db")
         await pilot.press("r")
         await wait_for(pilot, lambda: any("no project" in n for n in notices(app)), what="why")
-        assert app.runs.pane is None
+        assert app.sessions_screen.run_pane is None
     assert sorted(sqlite_tables(loose / "session_store.db")) == ["runs", "user_run_details"]

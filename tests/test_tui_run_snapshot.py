@@ -14,6 +14,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
+from sessionlens.launch import RunRequest
 from sessionlens.session import Session
 from sessionlens.stores.memory import MemoryStore
 from sessionlens.tui import app as app_module
@@ -40,6 +41,13 @@ sys.exit(1)
 """
 
 
+class FrozenRunPane(RunPane):
+    """The pane with a fixed elapsed time, so the picture never drifts."""
+
+    def elapsed(self) -> float:
+        return 1.25
+
+
 class RunPaneHost(App[None]):
     #: the app's palette (status colours) and a full-height pane
     CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
@@ -50,10 +58,10 @@ class RunPaneHost(App[None]):
         self.root = root
 
     def compose(self) -> ComposeResult:
-        yield RunPane(SESSION_ID, ["python", "report.py"], fixed_elapsed=1.25)
+        yield FrozenRunPane(RunRequest(["python", "report.py"]))
 
     def start_run(self) -> threading.Thread:
-        """The launcher's job (``RunManager`` does it with ``runner.launch``, which makes its own
+        """The launcher's job (``RunManager`` does it with ``launch.launch``, which makes its own
         session id): a core session with a fixed id, its reader thread, the pane's messages."""
         pane = self.query_one(RunPane)
         session = Session.create(self.root, MemoryStore(), session_id=SESSION_ID)

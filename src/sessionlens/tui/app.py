@@ -25,7 +25,7 @@ from sessionlens.stores.base import SessionStore
 from sessionlens.textsafe import safe_text
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.commands import SessionLensCommands
-from sessionlens.tui.screens.run import RunManager
+from sessionlens.tui.run_manager import RunManager
 from sessionlens.tui.screens.sessions import SessionsScreen
 from sessionlens.tui.text import Clock
 
@@ -109,7 +109,7 @@ class SessionLensApp(App[int]):
         return safe_text(str(sub_title))
 
     def on_mount(self) -> None:
-        self.push_screen(SessionsScreen(self.client, self.clock, self.poll_interval))
+        self.push_screen(SessionsScreen(self.client, self.clock, self.runs, self.poll_interval))
         self._tell_store_notice(self.store)
 
     def _tell_store_notice(self, store: SessionStore) -> None:

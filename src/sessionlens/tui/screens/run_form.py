@@ -9,9 +9,8 @@ syntax (``scale=3,label=x``). They reach the child as ``SESSIONLENS_PARAMS`` (JS
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,20 +19,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from sessionlens.runner import format_params, parse_params
+from sessionlens.launch import RunRequest
+from sessionlens.params import format_params, parse_params
 from sessionlens.tui.text import literal
 from sessionlens.tui.widgets.safe_input import SafeInput
 from sessionlens.tui.workers import error_message
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What a new session runs: the command, its parameters, and the session it re-runs."""
-
-    command: list[str]
-    params: dict[str, Any] = field(default_factory=dict)
-    rerun_of: str | None = None
-    env: str | None = None
 
 
 def parse_request(command_text: str, params_text: str) -> RunRequest:

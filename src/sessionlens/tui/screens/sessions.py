@@ -1,15 +1,20 @@
 """The sessions screen: the store's sessions, a filter, sort, marks for compare, a detail panel.
 
 The table pages through the store itself; this screen owns the query (filter text + sort), the
-compare mark, polling for new sessions and the detail panel of the selected session. A run pane
-(``r``/``R``/``e``) will be mounted into ``#sessions-body`` below the table.
+compare mark, polling for new sessions and the detail panel of the selected session. It also
+decides what ``r``/``R``/``e`` run (the project's command, the form, a stored session's
+command) and owns the run pane, mounted below the table in place of the detail panel; the
+app's :class:`~sessionlens.tui.run_manager.RunManager` runs it. The pane's keys come back here
+as messages.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,16 +26,23 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from sessionlens.errors import UnknownSessionError, UnreadableSessionError
+from sessionlens.errors import SessionLensError, UnknownSessionError, UnreadableSessionError
+from sessionlens.launch import RunRequest, rerun_request
 from sessionlens.query import Query, parse_query
 from sessionlens.record import Record, SessionSummary
 from sessionlens.tui.client import StoreClient
+from sessionlens.tui.screens.confirm import ConfirmScreen
+from sessionlens.tui.screens.run_form import RunFormScreen
 from sessionlens.tui.text import Clock
 from sessionlens.tui.widgets.filter_bar import FilterBar
+from sessionlens.tui.widgets.run_pane import RunPane
 from sessionlens.tui.widgets.session_detail import SessionDetailPanel
 from sessionlens.tui.widgets.session_table import SORTABLE, SessionTable
 from sessionlens.tui.widgets.store_header import StoreHeader
-from sessionlens.tui.workers import ReportsWorkerErrors
+from sessionlens.tui.workers import ReportsWorkerErrors, error_message
+
+if TYPE_CHECKING:
+    from sessionlens.tui.run_manager import RunManager
 
 #: sorts that read best newest/largest first
 DESCENDING_FIRST = {"started", "duration", "id"}
@@ -87,9 +99,14 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
             self.details = details
             self.tail = tail
 
-    def __init__(self, client: StoreClient, clock: Clock, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self, client: StoreClient, clock: Clock, runs: RunManager, poll_interval: float = 1.0
+    ) -> None:
         super().__init__()
         self.client = client
+        self.runs = runs
+        #: the run pane shown (a run going on, or a finished one until closed)
+        self.run_pane: RunPane | None = None
         self.clock = clock
         self.poll_interval = poll_interval
         self.filter_query: Query = parse_query("")
@@ -320,20 +337,163 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         )
         return commands
 
-    # runs: launched and shown by the app's RunManager (tui/screens/run.py)
+    # -- runs -----------------------------------------------------------------------------
     def action_run(self) -> None:
-        self.app.runs.launch_default()  # type: ignore[attr-defined]
+        """``r``: the project's configured command (the form when there is none)."""
+        self._launch()
 
     def action_run_edit(self) -> None:
-        self.app.runs.launch_with_form()  # type: ignore[attr-defined]
+        """``R``: edit the command and parameters first."""
+        self._launch(form=True)
 
     def action_rerun(self) -> None:
-        self.app.runs.rerun(self.table.selected)  # type: ignore[attr-defined]
+        """``e``: the selected session's command and parameters, in a NEW session."""
+        summary = self.table.selected
+        if summary is None:
+            self.notify("Select a session to re-run", severity="warning")
+            return
+        self._launch(rerun_of=summary.session_id)
 
     def action_interrupt_run(self) -> None:
         """ctrl+c anywhere on this screen stops the run; without one, Textual's quit hint."""
-        if not self.app.runs.interrupt_active():  # type: ignore[attr-defined]
+        if not self.runs.interrupt_active():
             self.app.action_help_quit()
+
+    @work(exclusive=True, group="run-launch")
+    async def _launch(
+        self, request: RunRequest | None = None, *, form: bool = False, rerun_of: str | None = None
+    ) -> None:
+        """What to run (the project's command, a stored session's, or the form's), asked once
+        per store whether to record into a store another tool wrote, then run in a new pane.
+        The single-run rule is checked first and again at the end (a dialog takes time)."""
+        runs = self.runs
+        if runs.refuse_if_running():
+            return
+        project = runs.project_or_notify()
+        if project is None:
+            return
+        note = None
+        if rerun_of is not None:
+            request = await self._rerun_request(rerun_of)
+            if request is None:
+                return
+        elif request is None:
+            command = project.default_command()
+            if command is None:
+                form = True
+                note = (
+                    "No run command is configured for this project: type one, or set "
+                    f"[tool.sessionlens] run = [...] in {project.root / 'pyproject.toml'}"
+                )
+            request = RunRequest(command or [])
+        if form:
+            request = await self.app.push_screen_wait(
+                RunFormScreen(request, project_root=project.root, note=note)
+            )
+            if request is None:
+                return
+        question = runs.adoption_question()
+        if question is not None:
+            dialog = ConfirmScreen("Record into this store?", question, "Record the run", "Cancel")
+            if not await self.app.push_screen_wait(dialog):
+                return
+            runs.adopt()
+        if runs.refuse_if_running():
+            return
+        pane = RunPane(request, max_lines=runs.max_lines)
+        self._show_run_pane(pane)
+        runs.start(pane, request, project)
+
+    async def _rerun_request(self, session_id: str) -> RunRequest | None:
+        """The stored session's command and parameters (None, with a notice, when it has
+        none or cannot be read)."""
+        try:
+            record = await asyncio.to_thread(self.client.get, session_id)
+        except SessionLensError as exc:
+            self.notify(error_message(exc), severity="error", markup=False)
+            return None
+        request = rerun_request(record)
+        if request is None:
+            self.notify(
+                f"Session {session_id} ran no command (a Python callable or a record without "
+                "one): nothing to re-run. Press R to type a command.",
+                severity="warning",
+                markup=False,
+            )
+        return request
+
+    def _show_run_pane(self, pane: RunPane) -> None:
+        """The new run's pane takes the detail panel's place (an older pane goes)."""
+        if self.run_pane is not None:
+            self.run_pane.remove()
+        self.run_pane = pane
+        self.query_one(SessionDetailPanel).display = False
+        self.query_one("#sessions-body").mount(pane, after=self.table)
+        if self.app.screen is self:
+            pane.call_after_refresh(pane.log_view.focus)
+
+    @on(RunPane.CloseRequested)
+    def _close_run_pane(self, message: RunPane.CloseRequested) -> None:
+        pane = message.pane
+        if pane.active:
+            self.notify("The run is still going: ctrl+c interrupts it first", markup=False)
+            return
+        pane.remove()
+        if self.run_pane is pane:
+            self.run_pane = None
+        self.query_one(SessionDetailPanel).display = True
+        self.table.focus()
+
+    @on(RunPane.InterruptRequested)
+    def _interrupt_run(self, message: RunPane.InterruptRequested) -> None:
+        self.runs.interrupt(message.pane)
+
+    @on(RunPane.CompareRequested)
+    def _compare_rerun(self, message: RunPane.CompareRequested) -> None:
+        pane = message.pane
+        if pane.rerun_of and pane.session_id:
+            from sessionlens.tui.screens.compare import CompareScreen
+
+            self.app.push_screen(CompareScreen(self.client, pane.rerun_of, pane.session_id))
+
+    @on(RunPane.RunAgainRequested)
+    def _run_again(self, message: RunPane.RunAgainRequested) -> None:
+        pane = message.pane
+        if pane.active:
+            self.runs.refuse_if_running()
+            return
+        self._ask_to_run_again(pane)
+
+    @work(exclusive=True, group="run-launch")
+    async def _ask_to_run_again(self, pane: RunPane) -> None:
+        """A session runs once: asked to run it again, the session says why not (or the run
+        never started), and a new session with the same command and parameters is offered."""
+        error = pane.session.second_run_error() if pane.session is not None else None
+        reason = str(error) if error is not None else f"the run could not start: {pane.error}"
+        question = (
+            f"{reason}\n\nRun the same command and parameters in a new session "
+            f"(recorded as a re-run of {pane.session_id})?"
+        )
+        dialog = ConfirmScreen("One run per session", question, "Run in a new session", "Cancel")
+        if await self.app.push_screen_wait(dialog):
+            self._launch(replace(pane.request, rerun_of=pane.session_id))
+
+    def on_run_pane_started(self, message: RunPane.Started) -> None:
+        self.table.reload()
+
+    def on_run_pane_ended(self, message: RunPane.Ended) -> None:
+        self.table.reload()
+        pane = message.pane
+        if pane is not self.run_pane or self.runs.stopping:
+            return
+        status = pane.status
+        text = f"Session {pane.session_id} {status}"
+        if pane.exit_code is not None:
+            text += f" (exit {pane.exit_code})"
+        if pane.rerun_of and pane.record is not None:
+            text += f". Press c in the run pane to compare it with {pane.rerun_of}"
+        severity = "information" if status == "success" else "warning"
+        self.notify(text, severity=severity, markup=False)
 
     def open_detail(self, session_id: str) -> None:
         from sessionlens.tui.screens.detail import DetailScreen
