@@ -3,8 +3,8 @@
     python benchmarks/bench_tui.py [--sizes 1000 100000] [--repeat 3] [--dir DIR]
 
 For each size an SQLite store is built once with ``benchmarks/make_store.py``; then each repeat
-runs the real app headless (``App.run_test``) in a FRESH subprocess and measures, with a hook the
-session table calls whenever it renders a loaded row:
+runs the real app headless (``App.run_test``) in a FRESH subprocess and measures, with the session
+table's ``render_line`` wrapped (in the child only) to note each loaded row it renders:
 
 - import: importing ``sessionlens.tui.app`` (Textual included), in the child;
 - first screen: from just before the parent starts the child process to the first table row
@@ -40,17 +40,23 @@ FILTERS = (("status:failed", "status"), ("param.scale:3", "param"), ("exp-1", "w
 def child(store_path: str, t0: float) -> dict[str, float]:
     started_import = time.perf_counter()
     from sessionlens.tui import app as app_module  # Textual comes in with it
-    from sessionlens.tui.widgets import session_table
+    from sessionlens.tui.widgets.session_table import SessionTable
 
     import_s = time.perf_counter() - started_import
     from sessionlens.stores import open_store
 
     painted: list[tuple[float, int, int]] = []  # (wall time, generation, row index)
+    render_line = SessionTable.render_line
 
-    def on_paint(table: session_table.SessionTable, index: int) -> None:
-        painted.append((time.perf_counter(), table._loaded_generation, index))
+    def timed_render_line(table: SessionTable, y: int):
+        """The table's own ``render_line``, noting when it drew a row with its data."""
+        strip = render_line(table, y)
+        index = table.scroll_offset.y + y - 1
+        if y and index < table.count and table.pages.row(index) is not None:
+            painted.append((time.perf_counter(), table._loaded_generation, index))
+        return strip
 
-    session_table.set_paint_listener(on_paint)
+    SessionTable.render_line = timed_render_line
     from sessionlens.tui.widgets.store_header import StoreHeader
 
     counted_at: list[float] = []  # when the header got an exact count

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from sessionlens.errors import SessionError
-from sessionlens.project import ProjectError, load_project
 from sessionlens.record import next_session_id
 from sessionlens.session import Session
 from sessionlens.stores.memory import MemoryStore
 from sessionlens.stores.sqlite_store import SQLiteSessionStore
-from sessiontools import commit_all, git, make_repo
+from sessiontools import git, make_repo
 
 ID_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z$")
 PY = sys.executable
@@ -82,41 +81,13 @@ def test_session_ids_are_unique_and_sortable(repo: Path) -> None:
 
 
 def test_package_name_from_kedro_section(tmp_path: Path) -> None:
+    """The record takes the project's package name (how it is read: ``test_project.py``)."""
     project = make_repo(
         tmp_path / "k",
         {"pyproject.toml": '[tool.kedro]\npackage_name = "spaceflights"\nproject_name = "x"\n'},
     )
-    config = load_project(project)
-    assert config.package_name == "spaceflights"
-    assert config.is_kedro
-    assert config.default_command() == ["kedro", "run"]
     session = Session.create(project, MemoryStore())
     assert session.record["package_name"] == "spaceflights"
-
-
-def test_sessionlens_section_wins_and_is_found_from_a_subfolder(tmp_path: Path) -> None:
-    project = make_repo(
-        tmp_path / "both",
-        {
-            "pyproject.toml": '[tool.sessionlens]\npackage_name = "ours"\nrun = "python main.py"\n'
-            'store = "runs/s.db"\n[tool.kedro]\npackage_name = "theirs"\n',
-            "sub/deeper/x.txt": "x",
-        },
-    )
-    config = load_project(project / "sub" / "deeper")
-    assert config.root == project.resolve()
-    assert config.package_name == "ours"
-    assert config.default_command() == ["python", "main.py"]
-    assert config.store == str(project.resolve() / "runs" / "s.db")
-
-
-def test_bad_pyproject_is_a_one_line_error(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.sessionlens\nrun = 3")
-    with pytest.raises(ProjectError, match=r"pyproject\.toml: not valid TOML"):
-        load_project(tmp_path)
-    (tmp_path / "pyproject.toml").write_text("[tool.sessionlens]\nrun = 3\n")
-    with pytest.raises(ProjectError, match="run must be a list of strings"):
-        load_project(tmp_path)
 
 
 def test_no_git_repo_still_gets_a_session(tmp_path: Path, store: SQLiteSessionStore) -> None:
@@ -140,55 +111,6 @@ def test_git_missing_from_path_still_gets_a_session(
     record = reopen(store, session.session_id)
     assert "git" not in record
     assert record["run"]["status"] == "success"
-
-
-def test_detached_head_has_no_branch(repo: Path) -> None:
-    (repo / "a.txt").write_text("second\n")
-    commit_all(repo, "second")
-    first = git(repo, "rev-parse", "HEAD~1")
-    git(repo, "checkout", "-q", "--detach", first)
-    record = Session.create(repo, MemoryStore()).record
-    assert "branch" not in record["git"]
-    assert record["git"]["commit_sha_full"] == first
-    assert record["git"]["commit_sha"] == first[:7]
-
-
-def test_branch_name_with_slash(repo: Path) -> None:
-    git(repo, "checkout", "-q", "-b", "feature/offset-20")
-    assert Session.create(repo, MemoryStore()).record["git"]["branch"] == "feature/offset-20"
-
-
-@pytest.mark.parametrize(
-    ("change", "dirty"),
-    [
-        ("modify", True),
-        ("stage", True),
-        ("delete", True),
-        ("untracked", True),  # Kedro's `git status --short` counts untracked files
-        ("ignored", False),
-        ("nothing", False),
-    ],
-)
-def test_dirty_detection(repo: Path, change: str, dirty: bool) -> None:
-    if change == "modify":
-        (repo / "a.txt").write_text("changed\n")
-    elif change == "stage":
-        (repo / "new.txt").write_text("n\n")
-        git(repo, "add", "new.txt")
-    elif change == "delete":
-        (repo / "a.txt").unlink()
-    elif change == "untracked":
-        (repo / "scratch.txt").write_text("s\n")
-    elif change == "ignored":
-        (repo / "ignored.txt").write_text("i\n")
-    assert Session.create(repo, MemoryStore()).record["git"]["dirty"] is dirty
-
-
-def test_repo_without_commits_has_no_git_info(tmp_path: Path) -> None:
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-    git(fresh, "init", "-q")
-    assert "git" not in Session.create(fresh, MemoryStore()).record
 
 
 # -- the single-run rule ------------------------------------------------------------------------
@@ -326,12 +248,6 @@ def test_a_given_session_id_that_is_taken_is_an_error(
     with pytest.raises(SessionError, match=f"session id {taken} is taken"):
         session.run(lambda: None)
     assert store.get(taken) == {"session_id": taken, "username": "other process"}
-
-
-def test_project_without_pyproject_is_its_git_work_tree(repo: Path) -> None:
-    (repo / "pyproject.toml").unlink()
-    (repo / "deep" / "er").mkdir(parents=True)
-    assert load_project(repo / "deep" / "er").root == repo.resolve()
 
 
 def test_default_store_folder_is_created_with_a_gitignore(tmp_path: Path) -> None:

@@ -26,8 +26,8 @@ from sessionlens.tui.screens.sessions import SessionsScreen
 from sessionlens.tui.widgets.compare_table import CompareTable
 from sessionlens.tui.widgets.filter_bar import FilterBar
 from sessionlens.tui.widgets.log_view import LogView
+from sessionlens.tui.widgets.session_columns import SORTABLE
 from sessionlens.tui.widgets.session_detail import SessionDetailPanel
-from sessionlens.tui.widgets.session_table import SORTABLE
 from sessionlens.tui.widgets.store_header import StoreHeader
 from tui_support import (
     KEDRO_SHELVE,

@@ -537,29 +537,7 @@ async def test_a_flood_is_stored_whole_and_the_pane_stays_bounded(tmp_path: Path
     assert log == "".join(f"line {i}\n" for i in range(lines))
 
 
-# -- without the app: parsing and buffering ----------------------------------------------------
-@pytest.mark.parametrize(
-    ("raw", "text"),
-    [
-        ("plain", "plain"),
-        ("\x1b[31mred\x1b[0m", "red"),
-        ("a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b", "alinkb"),
-        ("\x1b[2K\x1b[1Aup", "up"),
-        ("x\x9b31my", "x<U+009B>31my"),
-        ("\x00\x01nul\x7f", "␀␁nul␡"),
-        ("bell\x07 back\x08", "bell␇ back␈"),
-        ("txt.\u202eexe \u2066i\u2069", "txt.<U+202E>exe <U+2066>i<U+2069>"),
-        ("\x1b[31mred\u202e\x1b[0m", "red<U+202E>"),
-        ("50%\r100%\r", "100%"),
-        ("lone \x1b", "lone "),
-    ],
-)
-def test_ansi_parser_keeps_text_drops_sequences_and_shows_controls(raw: str, text: str) -> None:
-    from sessionlens.tui.ansi import plain
-
-    assert plain(raw) == text
-
-
+# -- without the app: the core's guarantee ---------------------------------------------------------
 def test_grandchild_is_gone_after_interrupt_even_if_it_ignores_signals(tmp_path: Path) -> None:
     """The core's guarantee the pane relies on: ``interrupt`` kills the whole group."""
     from sessionlens.session import Session

@@ -1,5 +1,5 @@
 """The app's plain helpers, without a running app: literal text, times, the log index and search,
-path completion, the page cache, the store client."""
+path completion, the store client. (The session table's page cache: ``test_page_cache.py``.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from sessionlens.query import parse_query
-from sessionlens.record import SessionSummary
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.logtext import LogText, Match
 from sessionlens.tui.text import (
@@ -22,7 +21,6 @@ from sessionlens.tui.text import (
 )
 from sessionlens.tui.widgets.compare_table import value_text
 from sessionlens.tui.widgets.path_input import complete_path
-from sessionlens.tui.widgets.session_table import PageCache
 from tui_support import fill, make_backend, make_log, sid
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
@@ -149,21 +147,7 @@ def test_path_completion(tmp_path: Path) -> None:
     assert complete_path("") is None
 
 
-# -- paging -------------------------------------------------------------------------------------
-def _summary(i: int) -> SessionSummary:
-    return SessionSummary(session_id=f"s{i:05d}", status="success")
-
-
-def test_page_cache_keeps_few_pages_and_finds_rows() -> None:
-    cache = PageCache(page_size=10, max_pages=3)
-    cache.put_rows(0, [_summary(i) for i in range(25)])
-    assert len(cache) == 3 and cache.row(24).session_id == "s00024"
-    assert cache.row(25) is None and cache.row(30) is None
-    cache.put(7, [_summary(i) for i in range(70, 80)], keep=range(0, 1))
-    assert 7 in cache and 0 in cache and len(cache) == 3
-    assert cache.find("s00075") == 75 and cache.find("nope") is None
-
-
+# -- the store client ---------------------------------------------------------------------------
 def test_store_client_log_tail_keeps_only_the_end(tmp_path: Path) -> None:
     backend = make_backend("sqlite", tmp_path)
     fill(backend, 3)

@@ -37,7 +37,7 @@ from sessionlens.tui.text import Clock
 from sessionlens.tui.widgets.filter_bar import FilterBar
 from sessionlens.tui.widgets.run_pane import RunPane
 from sessionlens.tui.widgets.session_detail import SessionDetailPanel
-from sessionlens.tui.widgets.session_table import SORTABLE, SessionTable
+from sessionlens.tui.widgets.session_table import SessionTable
 from sessionlens.tui.widgets.store_header import StoreHeader
 from sessionlens.tui.workers import ReportsWorkerErrors, error_message
 
@@ -275,7 +275,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         self.table.reload()
 
     def action_cycle_sort(self) -> None:
-        columns = [s for s in SORTABLE if s != "title" or self.table.show_title]
+        columns = [c.sort for c in self.table.columns if c.sort]
         nxt = (
             columns[(columns.index(self.sort) + 1) % len(columns)]
             if self.sort in columns
@@ -324,7 +324,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         """Commands beyond the keys, for the command palette."""
-        columns = [s for s in SORTABLE if s != "title" or self.table.show_title]
+        columns = [c.sort for c in self.table.columns if c.sort]
         commands: list[tuple[str, str, Callable[[], object]]] = [
             (f"Sort by {name}", "sessions", partial(self.sort_by, name)) for name in columns
         ]

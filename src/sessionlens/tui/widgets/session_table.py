@@ -1,8 +1,10 @@
 """A virtual session table: it renders the visible rows and fetches pages of them on demand.
 
 Textual's ``DataTable`` keeps every row (12 s to show 100k). This table knows only the row count
-and a small LRU cache of pages from ``store.list_summaries(query, offset, limit)``; the cost of a
-screen does not grow with the store. Store calls run in thread workers and post results back.
+and a small LRU cache of pages from ``store.list_summaries(query, offset, limit)``
+(:mod:`sessionlens.tui.page_cache`); the cost of a screen does not grow with the store. Store
+calls run in thread workers and post results back. What each column shows is decided by its
+formatter in :mod:`sessionlens.tui.widgets.session_columns`; this widget lays out and paints.
 
 A store call that fails (a locked or corrupt file, a store gone away) never leaves the table
 "loading" for ever: the table posts ``LoadFailed`` with the one-line reason (its screen shows
@@ -12,12 +14,8 @@ the next load.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
@@ -31,107 +29,27 @@ from sessionlens.query import Query, parse_query
 from sessionlens.record import SessionSummary
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.css import css_beside
+from sessionlens.tui.page_cache import (
+    PageCache,
+    index_of,
+    reload_cursor,
+    reload_window,
+    rows_added,
+    visible_pages,
+)
 from sessionlens.tui.palette import foreground
-from sessionlens.tui.text import Clock, absolute_time, format_duration, parse_time, relative_time
-from sessionlens.tui.text import visible as make_visible
+from sessionlens.tui.text import Clock
+from sessionlens.tui.widgets.session_columns import (
+    Column,
+    column_at,
+    column_widths,
+    fit,
+    shown_columns,
+)
 from sessionlens.tui.workers import error_message
 
-PAGE_SIZE = 100
-MAX_PAGES = 40
-#: how far (rows) a reload looks for the selected session when sessions were added
-MAX_SHIFT = 500
-
-
-@dataclass(frozen=True)
-class Column:
-    """One table column; ``sort`` is the query sort key it sorts by (None: not sortable)."""
-
-    name: str
-    label: str
-    width: int  # 0: shares the width that is left with the other such columns
-    sort: str | None
-    align: Literal["left", "right"] = "left"
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("mark", "", 2, None),
-    Column("started", "Started", 26, "started"),
-    Column("id", "Session", 24, "id"),
-    Column("status", "Status", 11, "status"),
-    Column("duration", "Duration", 10, "duration", "right"),
-    Column("branch", "Branch", 16, "branch"),
-    Column("sha", "Sha", 7, "sha"),
-    Column("dirty", "Dirty", 5, "dirty"),
-    Column("command", "Command", 0, "command"),
-    Column("params", "Params", 0, "params"),
-    Column("user", "User", 8, "user"),
-    Column("title", "Title", 16, "title"),
-)
-#: Columns ``s`` cycles through, in table order.
-SORTABLE: tuple[str, ...] = tuple(c.sort for c in COLUMNS if c.sort)
-#: width bounds of each flexible column (command, params); 150 terminal columns fit both at 14
-MIN_FLEX = 12
-MAX_FLEX = 80
-
-
-#: called with (table, row index) whenever a loaded row is rendered; benchmarks time with it
-_paint_listener: Callable[[SessionTable, int], None] | None = None
-
-
-def set_paint_listener(listener: Callable[[SessionTable, int], None] | None) -> None:
-    """Install (or remove, with None) the hook ``benchmarks/bench_tui.py`` measures with."""
-    global _paint_listener
-    _paint_listener = listener
-
-
-class PageCache:
-    """Pages of summaries for one query generation, least recently used dropped first."""
-
-    def __init__(self, page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES) -> None:
-        self.page_size = page_size
-        self.max_pages = max_pages
-        self._pages: OrderedDict[int, list[SessionSummary]] = OrderedDict()
-
-    def clear(self) -> None:
-        self._pages.clear()
-
-    def __contains__(self, page: int) -> bool:
-        return page in self._pages
-
-    def __len__(self) -> int:
-        return len(self._pages)
-
-    def row(self, index: int) -> SessionSummary | None:
-        page, slot = divmod(index, self.page_size)
-        rows = self._pages.get(page)
-        if rows is None:
-            return None
-        self._pages.move_to_end(page)
-        return rows[slot] if slot < len(rows) else None
-
-    def put(self, page: int, rows: list[SessionSummary], keep: range = range(0)) -> None:
-        self._pages[page] = rows
-        self._pages.move_to_end(page)
-        for old in list(self._pages):
-            if len(self._pages) <= self.max_pages:
-                break
-            if old not in keep:
-                del self._pages[old]
-
-    def put_rows(self, offset: int, rows: list[SessionSummary]) -> None:
-        """Store rows fetched from a page-aligned ``offset`` as whole pages."""
-        size = self.page_size
-        for start in range(0, len(rows), size):
-            self.put((offset + start) // size, rows[start : start + size])
-        if not rows:
-            self.put(offset // size, [])
-
-    def find(self, session_id: str) -> int | None:
-        for page, rows in self._pages.items():
-            for slot, row in enumerate(rows):
-                if row.session_id == session_id:
-                    return page * self.page_size + slot
-        return None
+#: what every line of a frame shares: base style, content width, columns, their widths
+_Frame = tuple[Style, int, tuple[Column, ...], list[int]]
 
 
 class SessionTable(ScrollView, can_focus=True):
@@ -313,13 +231,13 @@ class SessionTable(ScrollView, can_focus=True):
         self.error: str | None = None
         self._fetch_scheduled = False
         self._last_highlight: tuple[int, str | None] | None = None
-        self._frame: tuple[Style, int, list[int]] | None = None
+        self._frame: _Frame | None = None
         self._styles: dict[str, Style] = {}
 
     # -- public API -------------------------------------------------------------------
     @property
     def columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in COLUMNS if self.show_title or c.name != "title")
+        return shown_columns(self.show_title)
 
     @property
     def selected(self) -> SessionSummary | None:
@@ -412,7 +330,7 @@ class SessionTable(ScrollView, can_focus=True):
             if old_count is None:
                 limit = 2 * page_size
                 rows = client.list_summaries(query, 0, limit)
-                found = next((i for i, r in enumerate(rows) if r.session_id == keep_id), None)
+                found = index_of(rows, keep_id)
                 exact = query.is_empty or len(rows) < limit
                 count = total if query.is_empty else len(rows)
                 self.post_message(
@@ -425,16 +343,9 @@ class SessionTable(ScrollView, can_focus=True):
                 return
             count = total if query.is_empty else client.count(query)
             # the selected session can only have moved down by as many rows as were added
-            grown = min(max(0, count - old_count), MAX_SHIFT)
-            first_page = max(0, anchor // page_size - 1)
-            offset = first_page * page_size
-            last = (anchor + grown) // page_size + 1
-            limit = (last - first_page + 1) * page_size
+            offset, limit = reload_window(anchor, rows_added(count, old_count), page_size)
             rows = client.list_summaries(query, offset, limit)
-            cursor = 0
-            if keep_id is not None:
-                found = next((i for i, r in enumerate(rows) if r.session_id == keep_id), None)
-                cursor = offset + found if found is not None else min(anchor, max(0, count - 1))
+            cursor = reload_cursor(rows, offset, keep_id, anchor, count)
             shift = cursor - anchor if keep_id is not None and visible_row >= 0 else 0
             self.post_message(
                 self._QueryLoaded(
@@ -516,9 +427,7 @@ class SessionTable(ScrollView, can_focus=True):
             self._fetch_pages(self.client, self._generation, self.shown_query, wanted)
 
     def _visible_pages(self) -> range:
-        top = int(self.scroll_y)
-        size = self.pages.page_size
-        return range(max(0, top // size - 1), (top + self.size.height) // size + 2)
+        return visible_pages(int(self.scroll_y), self.size.height, self.pages.page_size)
 
     @work(thread=True, exit_on_error=False, group="session-table-pages")
     def _fetch_pages(
@@ -621,40 +530,14 @@ class SessionTable(ScrollView, can_focus=True):
 
     # -- rendering --------------------------------------------------------------------
     def _widths(self) -> list[int]:
-        """Fixed columns as declared; the flexible ones (command, params) share what is left,
-        each between MIN_FLEX and MAX_FLEX, the first taking any odd cell."""
-        columns = self.columns
-        fixed = sum(c.width for c in columns) + len(columns)
-        flexible = sum(1 for c in columns if not c.width) or 1
-        left = self.scrollable_content_region.width - fixed
-        share, extra = divmod(max(0, left), flexible)
-        widths = []
-        for column in columns:
-            if column.width:
-                widths.append(column.width)
-            else:
-                widths.append(max(MIN_FLEX, min(MAX_FLEX, share + extra)))
-                extra = 0
-        return widths
+        return column_widths(self.columns, self.scrollable_content_region.width)
 
     def _update_virtual_size(self) -> None:
         widths = self._widths()
         self.virtual_size = Size(sum(widths) + len(widths), self.count + 1)
 
     def _column_at(self, x: int) -> Column | None:
-        left = 0
-        for column, width in zip(self.columns, self._widths(), strict=True):
-            if left <= x < left + width + 1:
-                return column
-            left += width + 1
-        return None
-
-    def _cell(self, text: str, width: int, align: str = "left") -> str:
-        text = make_visible(text)
-        if cell_len(text) > width:
-            return set_cell_size(text[: width * 2], width - 1) + "\u2026"
-        pad = " " * (width - cell_len(text))
-        return pad + text if align == "right" else text + pad
+        return column_at(self.columns, self._widths(), x)
 
     def _style(self, name: str) -> Style:
         """A component style: backgrounds (header, cursor) whole, colours without background
@@ -671,9 +554,11 @@ class SessionTable(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles.clear()
 
-    def _new_frame(self) -> tuple[Style, int, list[int]]:
-        """What every line of a frame shares: base style, content width, column widths."""
-        self._frame = (self.rich_style, self.scrollable_content_region.width, self._widths())
+    def _new_frame(self) -> _Frame:
+        """What every line of a frame shares: base style, content width, columns, widths."""
+        columns = self.columns
+        width = self.scrollable_content_region.width
+        self._frame = (self.rich_style, width, columns, column_widths(columns, width))
         return self._frame
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -683,22 +568,26 @@ class SessionTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        base, width, widths = self._frame or self._new_frame()
+        base, width, columns, widths = self._frame or self._new_frame()
         if y == 0:
-            strip = self._header_strip(base, widths)
+            strip = self._header_strip(base, columns, widths)
         elif y == 1 and not self.count and self.error:
-            text = self._cell(f"Could not load sessions: {self.error}", width)
+            text = fit(f"Could not load sessions: {self.error}", width)
             strip = Strip([Segment(text, base + self._style("problem"))])
         else:
             index = scroll_y + y - 1
-            strip = self._row_strip(index, base, widths) if index < self.count else Strip.blank(0)
+            strip = (
+                self._row_strip(index, base, columns, widths)
+                if index < self.count
+                else Strip.blank(0)
+            )
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def _header_strip(self, base: Style, widths: list[int]) -> Strip:
+    def _header_strip(self, base: Style, columns: tuple[Column, ...], widths: list[int]) -> Strip:
         header = base + self._style("header")
         sorted_style = header + self._style("header-sorted")
         segments = []
-        for column, width in zip(self.columns, widths, strict=True):
+        for column, width in zip(columns, widths, strict=True):
             label = column.label
             style = header
             if column.sort and column.sort == self.shown_query.sort:
@@ -707,65 +596,32 @@ class SessionTable(ScrollView, can_focus=True):
                     label = label[: max(0, width - 3)] + "…"
                 label = f"{label} {arrow}" if column.align == "left" else f"{arrow} {label}"
                 style = sorted_style
-            segments.append(Segment(self._cell(label, width, column.align) + " ", style))
+            segments.append(Segment(fit(label, width, column.align) + " ", style))
         return Strip(segments)
 
-    def _row_strip(self, index: int, base: Style, widths: list[int]) -> Strip:
+    def _row_strip(
+        self, index: int, base: Style, columns: tuple[Column, ...], widths: list[int]
+    ) -> Strip:
         summary = self.pages.row(index)
         cursor = None
         if index == self.cursor_row:
             cursor = self._style("cursor" if self.has_focus else "cursor-blurred")
         if summary is None:
-            page = index // self.pages.page_size
+            page = self.pages.page_of(index)
             failed = self._failed.get(page)
             if failed is None:
                 self._want(page)
             shown = "\u2026" if failed is None else f"Could not load these sessions: {failed}"
-            text = self._cell(shown, sum(widths) + len(widths))
+            text = fit(shown, sum(widths) + len(widths))
             style = base + self._style("placeholder" if failed is None else "problem")
             return Strip([Segment(text, style + cursor if cursor else style)])
-        if _paint_listener is not None:
-            _paint_listener(self, index)
         gap = Segment(" ", base + cursor if cursor else base)
         segments = []
-        for column, width in zip(self.columns, widths, strict=True):
-            text, style = self._cell_of(column.name, summary)
-            style = base + style if style else base
+        for column, width in zip(columns, widths, strict=True):
+            text, style_name = column.cell(summary, self)
+            style = base + self._style(style_name) if style_name else base
             if cursor:
                 style += cursor
-            segments.append(Segment(self._cell(text, width, column.align), style))
+            segments.append(Segment(fit(text, width, column.align), style))
             segments.append(gap)
         return Strip(segments)
-
-    def _cell_of(self, name: str, s: SessionSummary) -> tuple[str, Style | None]:
-        """The text of one cell and its style on top of the row's."""
-        if name == "mark":
-            mark = "●" if s.session_id in self.marked else ("★" if s.bookmark else "")
-            return mark, self._style("mark")
-        if name == "started":
-            moment = parse_time(s.started_at)
-            rel = relative_time(moment, self.clock.now())
-            return f"{rel:>9} {absolute_time(moment, self.clock.tz)[:16]}", None
-        if name == "id":
-            return s.session_id, None
-        if name == "status":
-            return s.status, self._style(f"status-{s.status}")
-        if name == "duration":
-            return format_duration(s.duration_s), None
-        if name == "branch":
-            return s.branch or "", None
-        if name == "sha":
-            return (s.commit_sha or "")[:7], self._style("muted")
-        if name == "dirty":
-            return ("dirty" if s.dirty else ""), self._style("dirty")
-        if name == "command":
-            if s.problem is not None:  # an unreadable record: why, where its command would be
-                return s.problem, self._style("problem")
-            return s.command or "", None
-        if name == "params":
-            return s.params or "", None
-        if name == "user":
-            return s.username or "", None
-        if name == "title":
-            return s.title or "", None
-        return "", None

@@ -1,0 +1,171 @@
+"""The session table's columns: one ``Column`` per field, each with the function that writes its
+cells, and the layout arithmetic (widths, which column is at a point, text fitted to a width).
+
+The table (``session_table.py``) asks the columns and paints what they say; a new field is one
+formatter and one ``Column`` here. A formatter turns a summary into its cell's text and the name
+of the ``session-table--<name>`` component style it is drawn in (None: the row's own style). It
+neither pads nor cuts: ``fit`` does that, the same for every column. Formatters run for every
+visible cell of every frame, so they stay small. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from rich.cells import cell_len, set_cell_size
+
+from sessionlens.record import SessionSummary
+from sessionlens.tui.text import Clock, absolute_time, format_duration, parse_time, relative_time
+from sessionlens.tui.text import visible as make_visible
+
+#: width bounds of each flexible column (command, params); 150 terminal columns fit both at 14
+MIN_FLEX = 12
+MAX_FLEX = 80
+
+
+class CellContext(Protocol):
+    """What a cell may depend on besides its session (the session table is one)."""
+
+    #: session ids marked for compare
+    marked: set[str]
+    clock: Clock
+
+
+#: a cell's text and the name of its component style (``session-table--<name>``), or None
+Cell = tuple[str, str | None]
+Formatter = Callable[[SessionSummary, CellContext], Cell]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column; ``sort`` is the query sort key it sorts by (None: not sortable)."""
+
+    name: str
+    label: str
+    width: int  # 0: shares the width that is left with the other such columns
+    sort: str | None
+    cell: Formatter
+    align: Literal["left", "right"] = "left"
+    #: shown only for stores with kedro-viz user details (title, bookmark, notes)
+    user_details: bool = False
+
+
+# -- one formatter per column ---------------------------------------------------------------------
+def mark_cell(s: SessionSummary, context: CellContext) -> Cell:
+    """● marked for compare, else ★ bookmarked in kedro-viz."""
+    return ("●" if s.session_id in context.marked else ("★" if s.bookmark else "")), "mark"
+
+
+def started_cell(s: SessionSummary, context: CellContext) -> Cell:
+    """``  3h ago 2026-11-25 09:44``: how long ago, then when, in the clock's time zone."""
+    moment = parse_time(s.started_at)
+    rel = relative_time(moment, context.clock.now())
+    return f"{rel:>9} {absolute_time(moment, context.clock.tz)[:16]}", None
+
+
+def id_cell(s: SessionSummary, context: CellContext) -> Cell:
+    return s.session_id, None
+
+
+def status_cell(s: SessionSummary, context: CellContext) -> Cell:
+    """The status, in its own colour (``session-table--status-<status>``)."""
+    return s.status, f"status-{s.status}"
+
+
+def duration_cell(s: SessionSummary, context: CellContext) -> Cell:
+    return format_duration(s.duration_s), None
+
+
+def branch_cell(s: SessionSummary, context: CellContext) -> Cell:
+    return s.branch or "", None
+
+
+def sha_cell(s: SessionSummary, context: CellContext) -> Cell:
+    return (s.commit_sha or "")[:7], "muted"
+
+
+def dirty_cell(s: SessionSummary, context: CellContext) -> Cell:
+    return ("dirty" if s.dirty else ""), "dirty"
+
+
+def command_cell(s: SessionSummary, context: CellContext) -> Cell:
+    """The command; for an unreadable record, why it cannot be read, in its place."""
+    if s.problem is not None:
+        return s.problem, "problem"
+    return s.command or "", None
+
+
+def params_cell(s: SessionSummary, context: CellContext) -> Cell:
+    return s.params or "", None
+
+
+def user_cell(s: SessionSummary, context: CellContext) -> Cell:
+    return s.username or "", None
+
+
+def title_cell(s: SessionSummary, context: CellContext) -> Cell:
+    return s.title or "", None
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("mark", "", 2, None, mark_cell),
+    Column("started", "Started", 26, "started", started_cell),
+    Column("id", "Session", 24, "id", id_cell),
+    Column("status", "Status", 11, "status", status_cell),
+    Column("duration", "Duration", 10, "duration", duration_cell, "right"),
+    Column("branch", "Branch", 16, "branch", branch_cell),
+    Column("sha", "Sha", 7, "sha", sha_cell),
+    Column("dirty", "Dirty", 5, "dirty", dirty_cell),
+    Column("command", "Command", 0, "command", command_cell),
+    Column("params", "Params", 0, "params", params_cell),
+    Column("user", "User", 8, "user", user_cell),
+    Column("title", "Title", 16, "title", title_cell, user_details=True),
+)
+#: Columns ``s`` cycles through, in table order.
+SORTABLE: tuple[str, ...] = tuple(c.sort for c in COLUMNS if c.sort)
+_WITHOUT_USER_DETAILS = tuple(c for c in COLUMNS if not c.user_details)
+
+
+def shown_columns(user_details: bool) -> tuple[Column, ...]:
+    """The columns of a store with (or without) kedro-viz user details."""
+    return COLUMNS if user_details else _WITHOUT_USER_DETAILS
+
+
+# -- layout -----------------------------------------------------------------------------------
+def column_widths(columns: tuple[Column, ...], available: int) -> list[int]:
+    """Fixed columns as declared; the flexible ones (command, params) share what is left of
+    ``available`` cells (a one-cell gap after each column), each between MIN_FLEX and
+    MAX_FLEX, the first taking any odd cell."""
+    fixed = sum(c.width for c in columns) + len(columns)
+    flexible = sum(1 for c in columns if not c.width) or 1
+    share, extra = divmod(max(0, available - fixed), flexible)
+    widths = []
+    for column in columns:
+        if column.width:
+            widths.append(column.width)
+        else:
+            widths.append(max(MIN_FLEX, min(MAX_FLEX, share + extra)))
+            extra = 0
+    return widths
+
+
+def column_at(columns: tuple[Column, ...], widths: list[int], x: int) -> Column | None:
+    """The column under cell ``x`` of a row (its gap included), or None past the last."""
+    left = 0
+    for column, width in zip(columns, widths, strict=True):
+        if left <= x < left + width + 1:
+            return column
+        left += width + 1
+    return None
+
+
+def fit(text: str, width: int, align: str = "left") -> str:
+    """``text`` made visible (controls shown, tabs expanded) and exactly ``width`` cells wide:
+    padded, or cut with an ellipsis."""
+    text = make_visible(text)
+    if cell_len(text) > width:
+        return set_cell_size(text[: width * 2], width - 1) + "\u2026"
+    pad = " " * (width - cell_len(text))
+    return pad + text if align == "right" else text + pad
