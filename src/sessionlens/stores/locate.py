@@ -35,8 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from sessionlens.errors import StoreError
-from sessionlens.stores._common import one_line
+from sessionlens.errors import StoreError, one_line
 from sessionlens.stores.sqlite_files import is_sqlite_file
 
 #: Kedro's places, in the order they are tried (after pyproject and settings.py), then the

@@ -61,12 +61,15 @@ from sessionlens.errors import (
     StoreError,
     UnknownSessionError,
     UnreadableSessionError,
+    one_line,
 )
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
-from sessionlens.stores import _common, dir_swap, sqlite_files
+from sessionlens.stores import dir_swap, listing, sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.listing import IndexEntry
 from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
+from sessionlens.stores.record_json import json_to_save, record_json
 from sessionlens.stores.safe_pickle import safe_loads
 from sessionlens.stores.sqlite_snapshot import SIDECARS, Snapshot
 
@@ -227,18 +230,18 @@ def _read_shelve_at(base: Path, session_dir: Path) -> Record:
             raise _Vanished from None
         raise StoreError(f"{source}: files of the session disappeared while read") from None
     except (OSError, ValueError, SyntaxError, KeyError, sqlite3.Error) as exc:
-        raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
+        raise StoreError(one_line(f"{source}: unreadable {backend} file ({exc})")) from None
     except Exception as exc:  # dbm modules raise their own ``error`` classes
-        raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
+        raise StoreError(one_line(f"{source}: unreadable {backend} file ({exc})")) from None
     _check_size(sum(len(value) for value in raw.values()), source)
     record: Record = {}
     for key, value in raw.items():
         name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
         record[name] = safe_loads(bytes(value), f"{source} (key {name!r})")
     try:
-        return load_record(_common.record_json(record))
+        return load_record(record_json(record))
     except RecordProblem as exc:
-        raise StoreError(_common.one_line(f"{source}: {exc}")) from None
+        raise StoreError(one_line(f"{source}: {exc}")) from None
 
 
 def _check_size(size: int, source: Path) -> None:
@@ -353,7 +356,7 @@ def _check_session_id(session_id: str, location: str) -> None:
 class _Cached:
     dir_sig: tuple[int, int]
     files_sig: tuple[tuple[str, int, int], ...]
-    entry: _common.IndexEntry | None
+    entry: IndexEntry | None
     error: str | None
     settling: bool
 
@@ -444,7 +447,7 @@ class ShelveSessionStore(SessionStore):
                 sig.append((name, st.st_size, st.st_mtime_ns))
         return tuple(sig)
 
-    def _refresh(self) -> list[_common.IndexEntry]:
+    def _refresh(self) -> list[IndexEntry]:
         with self._lock:
             try:
                 top = os.stat(self.root).st_mtime_ns
@@ -492,9 +495,9 @@ class ShelveSessionStore(SessionStore):
             return
         try:
             record = self._read(session_dir, name)  # checked by readable.load_record
-            entry = _common.IndexEntry.from_record(record, session_id=name, checked=True)
+            entry = IndexEntry.from_record(record, session_id=name, checked=True)
         except UnreadableSessionError as exc:  # listed as such, never hiding the others
-            entry = _common.IndexEntry.unreadable(name, exc.problem)
+            entry = IndexEntry.unreadable(name, exc.problem)
         self._cache[name] = _Cached(dir_sig, files_sig, entry, entry.summary.problem, settling)
 
     def _read(self, session_dir: Path, session_id: str) -> Record:
@@ -510,12 +513,12 @@ class ShelveSessionStore(SessionStore):
 
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
-        return _common.count(self._refresh(), query, self.last_heartbeat)
+        return listing.count(self._refresh(), query, self.last_heartbeat)
 
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
     ) -> list[SessionSummary]:
-        return _common.select(self._refresh(), query, offset, limit, self.last_heartbeat)
+        return listing.select(self._refresh(), query, offset, limit, self.last_heartbeat)
 
     def _session_dir(self, session_id: str) -> Path:
         try:
@@ -607,7 +610,7 @@ class ShelveSessionStore(SessionStore):
         one step: a new session renames it onto the empty folder that claimed its id (``mkdir``
         fails when another process claimed it first); an update swaps the two folders."""
         self._check_writable()
-        session_id, text = _common.json_to_save(record, self.location)
+        session_id, text = json_to_save(record, self.location)
         _check_session_id(session_id, self.location)
         plain = json.loads(text)
         final = self.root / session_id
@@ -644,7 +647,7 @@ class ShelveSessionStore(SessionStore):
                 with contextlib.suppress(OSError):
                     os.rmdir(final)
             raise StoreError(
-                _common.one_line(f"{self.root}: cannot save session {session_id} ({exc})")
+                one_line(f"{self.root}: cannot save session {session_id} ({exc})")
             ) from None
         finally:
             if tmp is not None and tmp.exists():

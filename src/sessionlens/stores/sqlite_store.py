@@ -71,12 +71,14 @@ from sessionlens.errors import (
     StoreError,
     UnknownSessionError,
     UnreadableSessionError,
+    one_line,
 )
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
-from sessionlens.stores import _common, sqlite_files
+from sessionlens.stores import sqlite_files
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
+from sessionlens.stores.record_json import json_to_save
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
     INDEX_TABLE,
@@ -479,7 +481,7 @@ class SQLiteSessionStore(SessionStore):
             problem = f"cannot write, the file or its folder is read-only ({action})"
         else:
             problem = f"{action} failed: {text}"
-        return StoreError(_common.one_line(f"{self.path}: {problem}"))
+        return StoreError(one_line(f"{self.path}: {problem}"))
 
     @contextlib.contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -832,7 +834,7 @@ class SQLiteSessionStore(SessionStore):
             for batch in batched(records, 1000):
                 runs, indexed, beats = [], [], []
                 for record in batch:
-                    session_id, text = _common.json_to_save(record, self.location)
+                    session_id, text = json_to_save(record, self.location)
                     runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
                     try:  # indexed as a reader of the blob will see it: unreadable ones too
                         indexed.append(index_session(session_id, load_record(text, "blob")))
