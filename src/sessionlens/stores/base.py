@@ -68,6 +68,21 @@ class SessionStore(ABC):
     kind: ClassVar[str]
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities()
 
+    @classmethod
+    def open(
+        cls,
+        location: str,
+        *,
+        read_only: bool = True,
+        create: bool = False,
+        busy_timeout: float | None = None,
+    ) -> SessionStore:
+        """How the registry opens a store of this kind at ``location`` (as ``locate`` found it;
+        callers use :func:`sessionlens.stores.open_store`). ``create``: make it when missing;
+        ``busy_timeout``: seconds a write waits for another writer, where writers wait. This
+        default suits a backend with nothing to create and nobody to wait for."""
+        return cls(location, read_only=read_only)
+
     def __init__(self, location: str, *, read_only: bool = False) -> None:
         self.location = location
         self.read_only = read_only

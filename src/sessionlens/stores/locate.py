@@ -6,7 +6,8 @@ Spec forms (DESIGN.md section 2):
   ``sqlite:///name.db`` is read "sensibly": the absolute path when it exists or its first folder
   exists at the root (``/tmp/...``, ``/home/...``), else relative to the working directory, as
   SQLAlchemy reads it. ``sqlite:rel/path.db`` is always relative. Same rules for ``shelve:``.
-- ``memory:``; ``postgresql://...`` (not available yet: a one-line error).
+- ``memory:``; ``postgresql://...`` (not available yet: a one-line error). Which schemes exist
+  and what each names is the registry's (:mod:`~.registry`).
 - A plain path, detected by content: an SQLite file (its 16-byte header); a folder holding
   ``session_store.db`` (what kedro-viz's ``SESSION_STORE_ARGS`` path names); a folder of
   ``<session_id>/store*`` (Kedro shelve); otherwise a project folder.
@@ -34,6 +35,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from sessionlens.errors import StoreError, one_line
+from sessionlens.stores import registry
 from sessionlens.stores.kedro_settings import settings_store
 from sessionlens.stores.sqlite_files import is_sqlite_file
 
@@ -105,34 +107,35 @@ def _parse_uri(text: str) -> tuple[str, str] | None:
     if not match:
         return None
     scheme = match.group(1).lower()
-    if scheme in ("sqlite", "shelve", "memory", "file") or scheme.startswith("postgres"):
+    if scheme == "file" or registry.for_scheme(scheme) is not None:
         return scheme, match.group(2)
     if os.path.exists(text):  # a relative path that happens to contain a colon
         return None
     raise StoreError(
-        f"{text}: unknown store URI scheme {scheme!r}; "
-        "use sqlite:///path.db, shelve:///folder, memory: or a path"
+        f"{text}: unknown store URI scheme {scheme!r}; use {registry.uri_examples()} or a path"
     )
 
 
 def _detect_uri(text: str, scheme: str, rest: str, *, base: Path, create: bool) -> StoreSpec:
-    if scheme == "memory":
-        return StoreSpec("memory", "memory:", "uri")
-    if scheme.startswith("postgres"):
-        return StoreSpec("postgresql", _redact(text), "uri")
+    """What a URI names: ``file:`` a path detected by content, any other scheme the backend the
+    registry gives it (a file or folder it checks, a server's address, or nothing)."""
+    backend = None if scheme == "file" else registry.for_scheme(scheme)
+    if backend is not None and backend.names == "nothing":
+        return StoreSpec(backend.kind, f"{backend.kind}:", "uri")
+    if backend is not None and backend.names == "address":
+        return StoreSpec(backend.kind, _redact(text), "uri")
     path = _uri_path(rest, base)
-    if scheme == "file":
+    if backend is None:
         return _detect_path(path, create=create, found_by="uri")
     if not path.exists():
         if not create:
-            what = "file" if scheme == "sqlite" else "folder"
-            raise StoreError(f"{path}: no such {what} (from {text})")
-        return StoreSpec(scheme, str(path), "uri", exists=False)
-    if scheme == "sqlite" and path.is_dir():
-        raise StoreError(f"{path}: is a folder; sqlite: needs a database file (from {text})")
-    if scheme == "shelve" and not path.is_dir():
-        raise StoreError(f"{path}: is a file; shelve: needs a folder of sessions (from {text})")
-    return StoreSpec(scheme, str(path), "uri")
+            raise StoreError(f"{path}: no such {backend.names} (from {text})")
+        return StoreSpec(backend.kind, str(path), "uri", exists=False)
+    if backend.names == "file" and path.is_dir():
+        raise StoreError(f"{path}: is a folder; {scheme}: needs a database file (from {text})")
+    if backend.names == "folder" and not path.is_dir():
+        raise StoreError(f"{path}: is a file; {scheme}: needs a folder of sessions (from {text})")
+    return StoreSpec(backend.kind, str(path), "uri")
 
 
 def _uri_path(rest: str, base: Path) -> Path:

@@ -112,6 +112,19 @@ class ShelveSessionStore(SessionStore):
         persistent=True, logs=True, user_details=False, concurrent_writers=True
     )
 
+    @classmethod
+    def open(
+        cls,
+        location: str,
+        *,
+        read_only: bool = True,
+        create: bool = False,
+        busy_timeout: float | None = None,
+    ) -> ShelveSessionStore:
+        """The folder at ``location`` (made when missing with ``create``); writers never wait
+        for each other here, so ``busy_timeout`` means nothing."""
+        return cls(location, read_only=read_only, create=create)
+
     def __init__(
         self, location: str | os.PathLike[str], *, read_only: bool = False, create: bool = False
     ) -> None:

@@ -102,6 +102,20 @@ class SQLiteSessionStore(SessionStore):
         persistent=True, logs=True, user_details=True, concurrent_writers=True
     )
 
+    @classmethod
+    def open(
+        cls,
+        location: str,
+        *,
+        read_only: bool = True,
+        create: bool = False,
+        busy_timeout: float | None = None,
+    ) -> SQLiteSessionStore:
+        """The store at ``location``; a write waits ``busy_timeout`` seconds (default 30) for
+        another writer before a one-line ``StoreError``."""
+        timeout = 30.0 if busy_timeout is None else busy_timeout
+        return cls(location, read_only=read_only, create=create, busy_timeout=timeout)
+
     def __init__(
         self,
         location: str | Path,
