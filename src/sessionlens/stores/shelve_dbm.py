@@ -22,11 +22,13 @@ from __future__ import annotations
 import contextlib
 import dbm
 import dbm.dumb
+import importlib
 import os
 import shelve
 import sqlite3
 import stat
 import struct
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,10 @@ from sessionlens.stores.sqlite_snapshot import SIDECARS, Snapshot
 #: Files a shelve named ``store`` may consist of, whatever the backend.
 STORE_FILE_NAMES = ("store", "store.db", "store.dat", "store.dir", "store.bak", "store.pag")
 _GDBM_MAGICS = {0x13579ACE, 0x13579ACD, 0x13579ACF}
+#: Held while a dbm module is imported, and around ``dbm.open``, whose first call imports the
+#: candidates for this Python's default: CPython lets a thread see a module another thread is
+#: failing to import (``dbm.gnu`` without ``_gdbm``), which then has no ``open``.
+_DBM_IMPORT = threading.Lock()
 
 
 class BackendMissingError(StoreError):
@@ -238,7 +244,7 @@ def _open_dbm(backend: str, base: Path, source: Path) -> Iterator[Any]:
         module: Any = dbm.dumb
     else:
         try:
-            module = __import__(backend, fromlist=["open"])
+            module = _import_dbm(backend)
         except ImportError:
             raise BackendMissingError(missing_backend(backend, source)) from None
     db = module.open(str(base), "r")
@@ -256,6 +262,12 @@ def missing_backend(backend: str, source: Path) -> str:
     )
 
 
+def _import_dbm(name: str) -> Any:
+    """The ``dbm.gnu``/``dbm.ndbm`` module (``ImportError`` when this Python lacks it)."""
+    with _DBM_IMPORT:
+        return importlib.import_module(name)
+
+
 def require_backend(session_dir: Path) -> bool:
     """Whether ``session_dir`` holds store files (False: a session still being written); raises
     ``BackendMissingError`` (one line) when they were written with a dbm this Python lacks. Files
@@ -265,7 +277,7 @@ def require_backend(session_dir: Path) -> bool:
         return False
     if backend in ("dbm.gnu", "dbm.ndbm"):
         try:
-            __import__(backend)
+            _import_dbm(backend)
         except ImportError:
             source = backend_file(session_dir, backend)
             raise BackendMissingError(missing_backend(backend, source)) from None
@@ -311,7 +323,8 @@ def write_shelve(path: Path, record: Mapping[str, Any]) -> None:
     here even when a write fails (a full disk): ``Shelf.close`` drops a dbm whose last sync
     failed without closing it, and ``dbm.dumb``'s ``__del__`` would then try to commit into a
     folder removed meanwhile, printing an 'Exception ignored' traceback."""
-    db = dbm.open(str(path), "n")  # noqa: SIM115 - closed below even when closing fails
+    with _DBM_IMPORT:
+        db = dbm.open(str(path), "n")  # noqa: SIM115 - closed below even when closing fails
     try:
         with shelve.Shelf(db, protocol=4) as shelf:
             for key, value in record.items():
