@@ -26,7 +26,7 @@ class MemoryStore(SessionStore):
 
     kind: ClassVar[str] = "memory"
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        persistent=False, logs=True, user_details=False, concurrent_writers=False
+        persistent=False, logs=True, user_details=False
     )
 
     def __init__(self, location: str = "memory:", *, read_only: bool = False) -> None:

@@ -109,7 +109,7 @@ class ShelveSessionStore(SessionStore):
 
     kind: ClassVar[str] = "shelve"
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        persistent=True, logs=True, user_details=False, concurrent_writers=True
+        persistent=True, logs=True, user_details=False
     )
 
     @classmethod

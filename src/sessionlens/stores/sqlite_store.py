@@ -99,7 +99,7 @@ class SQLiteSessionStore(SessionStore):
 
     kind: ClassVar[str] = "sqlite"
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        persistent=True, logs=True, user_details=True, concurrent_writers=True
+        persistent=True, logs=True, user_details=True
     )
 
     @classmethod
