@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -208,7 +207,8 @@ def _main(argv: list[str]) -> int:
 def handler(command: str | None) -> Callable[[argparse.Namespace], int]:
     """The function that runs ``command`` (see :data:`COMMANDS`), its module imported now."""
     module, function = COMMANDS[command]
-    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+    # the import statement's machinery (not importlib.import_module): -X importtime lists it
+    return getattr(__import__(module, fromlist=[function]), function)  # type: ignore[no-any-return]
 
 
 def _replace_what_cannot_be_shown() -> None:

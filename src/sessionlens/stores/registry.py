@@ -9,7 +9,6 @@ nothing here imports more than the standard library.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -114,5 +113,6 @@ def open_backend(
             "use an SQLite store (sqlite:///path/to/sessions.db) for now"
         )
     module, _, name = found.store_class.partition(":")
-    store_class: type[SessionStore] = getattr(importlib.import_module(module), name)
+    # the import statement's machinery (not importlib.import_module): -X importtime lists it
+    store_class: type[SessionStore] = getattr(__import__(module, fromlist=[name]), name)
     return store_class.open(location, read_only=read_only, create=create, busy_timeout=busy_timeout)
