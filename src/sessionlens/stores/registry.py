@@ -1,8 +1,8 @@
-"""The store backends, one line per kind: how a ``--store`` URI names it and how it is opened.
+"""The store backends, one entry per kind: how a ``--store`` URI names it and how it is opened.
 
 :func:`sessionlens.stores.open_store` and :mod:`~.locate` choose a backend here and nowhere
 else. A new backend (PostgreSQL is next) is one module holding a :class:`~.base.SessionStore`
-subclass, plus its line in :data:`BACKENDS`. A backend's module is imported only when a store of
+subclass, plus its entry in :data:`BACKENDS`. A backend's module is imported only when a store of
 its kind is opened: ``sessionlens list`` on an SQLite file never imports the shelve reader, and
 nothing here imports more than the standard library.
 """
