@@ -231,7 +231,7 @@ HOSTILE_BLOBS: dict[str, tuple[str, Any, str | None]] = {
 def write_viz_rows(path: Path, rows: list[tuple[str, Any, str | None]]) -> None:
     """kedro-viz's tables (``KEDRO_VIZ_DDL``) with ``runs`` rows written as given, bytes and all:
     ``text`` binds the value as TEXT (bad UTF-8 kept as is), ``blob`` as a BLOB."""
-    from sessionlens.stores.sqlite_store import KEDRO_VIZ_DDL
+    from sessionlens.stores.sqlite_schema import KEDRO_VIZ_DDL
 
     conn = sqlite3.connect(path)
     with conn:

@@ -406,6 +406,31 @@ def test_capabilities_say_what_the_backend_does(new_store: SessionStore, store_k
     assert new_store.describe().startswith(f"{store_kind}: ")
 
 
+def test_every_backend_is_safe_to_share_between_threads(new_store: SessionStore) -> None:
+    """``SessionStore``'s promise: callers (the app's workers, a run's threads) add no lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    records = make_records(32)
+    ids = [r["session_id"] for r in records]
+
+    def work(n: int) -> int:
+        new_store.insert(records[n])
+        new_store.append_log(ids[n], f"line {n}\n")
+        new_store.heartbeat(ids[n])
+        new_store.update({**records[n], "username": f"user{n}"})
+        new_store.list_summaries(parse_query("branch:main"), limit=10)
+        new_store.change_token()
+        assert new_store.get(ids[n])["username"] == f"user{n}"
+        assert new_store.log_tail(ids[n], 5) == [f"line {n}"]
+        return new_store.count()
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(work, range(32)))
+    assert max(counts) == 32 == new_store.count()
+    assert {s.session_id for s in new_store.list_summaries(limit=None)} == set(ids)
+    assert all(new_store.read_log(i) == f"line {n}\n" for n, i in enumerate(ids))
+
+
 # -- claiming ids: new sessions never replace another's ----------------------------------------
 def test_insert_claims_an_id_once_and_update_needs_one(new_store: SessionStore) -> None:
     first, second, third = make_records(3)

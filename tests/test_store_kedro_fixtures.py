@@ -14,7 +14,7 @@ from conftest import SHELVE_FIXTURE, SQLITE_FIXTURE
 from sessionlens.query import parse_query
 from sessionlens.record import params_of
 from sessionlens.stores import SessionStore, detect_store, open_store
-from sessionlens.stores.shelve_store import which_backend
+from sessionlens.stores.shelve_dbm import which_backend
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:

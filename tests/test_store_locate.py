@@ -12,7 +12,7 @@ import pytest
 
 from sessionlens.errors import StoreError
 from sessionlens.stores import default_store_path, detect_store, open_store
-from sessionlens.stores.locate import read_session_store_settings
+from sessionlens.stores.kedro_settings import read_session_store_settings
 from sessiontools import cli
 from storetools import make_records
 

@@ -21,7 +21,7 @@ from sessionlens.query import parse_query
 from sessionlens.record import SessionSummary
 from sessionlens.stores import SessionStore, open_store
 from sessionlens.stores.readable import MAX_DEPTH, RecordProblem, load_record, nesting_depth
-from sessionlens.stores.sqlite_store import SCHEMA_VERSION
+from sessionlens.stores.sqlite_index import SCHEMA_VERSION
 from storetools import HOSTILE_BLOBS, good_viz_record, hostile_sqlite_store, make_records
 
 

@@ -22,11 +22,8 @@ import sessionlens
 from sessionlens.errors import StoreError, UnknownSessionError, UnreadableSessionError
 from sessionlens.query import parse_query
 from sessionlens.stores import open_store
-from sessionlens.stores.shelve_store import (
-    BackendMissingError,
-    ShelveSessionStore,
-    which_backend,
-)
+from sessionlens.stores.shelve_dbm import BackendMissingError, which_backend
+from sessionlens.stores.shelve_store import ShelveSessionStore
 from storetools import make_records
 
 SRC = str(Path(sessionlens.__file__).resolve().parents[1])  # the code under test

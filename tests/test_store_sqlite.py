@@ -21,7 +21,8 @@ from sessionlens.errors import StoreError
 from sessionlens.query import parse_query
 from sessionlens.record import SessionSummary
 from sessionlens.stores import open_store
-from sessionlens.stores.sqlite_store import SCHEMA_VERSION, SQLiteSessionStore
+from sessionlens.stores.sqlite_index import SCHEMA_VERSION
+from sessionlens.stores.sqlite_store import SQLiteSessionStore
 from storetools import make_records
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sessionlens.record import Record, params_of, to_jsonable
+from sessionlens.record import KEY_ORDER, Record, params_of, to_jsonable
 
 
 class _Missing:
@@ -35,22 +35,6 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
-
-#: Top-level keys in the order people read them; others follow in the records' order.
-KEY_ORDER = (
-    "session_id",
-    "package_name",
-    "project_path",
-    "username",
-    "env",
-    "run",
-    "git",
-    "cli",
-    "runtime_params",
-    "extra_params",
-    "exception",
-    "environment",
-)
 
 
 def flatten(record: Mapping[str, Any]) -> dict[str, Any]:

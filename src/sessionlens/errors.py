@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def one_line(text: object) -> str:
+    """Collapse any whitespace run (newlines included) so a message stays on one line."""
+    return " ".join(str(text).split())
+
+
 class SessionLensError(Exception):
     """Base of every error the CLI and app turn into a one-line message (exit code 2)."""
 

@@ -20,6 +20,24 @@ from typing import Any
 
 SESSION_ID_FORMAT = "%Y-%m-%dT%H.%M.%S.%fZ"
 
+#: The record's top-level keys sessionlens knows, in the order people read them: the rows of
+#: ``diff`` and the compare screen, and the keys ``show`` gives a section of their own (others
+#: follow, in each record's own order).
+KEY_ORDER = (
+    "session_id",
+    "package_name",
+    "project_path",
+    "username",
+    "env",
+    "run",
+    "git",
+    "cli",
+    "runtime_params",
+    "extra_params",
+    "exception",
+    "environment",
+)
+
 #: Statuses a summary can have. ``completed`` is a Kedro record without sessionlens run data;
 #: ``lost`` a ``running`` record whose heartbeat went stale (see :func:`derive_status`);
 #: ``unreadable`` a record that cannot be read (``SessionSummary.problem`` says why).

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sessionlens.cli.main import PROG
+from sessionlens.cli.browse import open_app
+from sessionlens.cli.common import PROG
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -22,6 +23,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
     say(f"{PROG}: try: cd {demo.path} && {PROG} list")
     if args.no_open:
         return 0
-    from sessionlens.cli.main import open_app
-
     return open_app(demo.store)

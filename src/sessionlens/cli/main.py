@@ -1,9 +1,9 @@
-"""``sessionlens`` entry point: argument parsing, store opening, and the exit-code contract.
+"""``sessionlens`` entry point: the argument parser, the table of commands, and turning every
+error into its exit code (:mod:`~.common` lists them).
 
-Exit codes: 0 ok, 1 (or the child's own code) when a run fails, 2 for bad input with ONE line on
-stderr (unknown id, missing store, corrupt or foreign file, bad filter, bad arguments), 130 when
-interrupted. Errors meant for users are ``SessionLensError``s; nothing a user can type produces a
-traceback. Each command's module is imported only when that command runs.
+Errors meant for users are ``SessionLensError``s; nothing a user can type produces a traceback.
+Each command's module is imported only when that command runs (:data:`COMMANDS`), and no module
+of the CLI imports this one: what commands share is in :mod:`~.common`.
 """
 
 from __future__ import annotations
@@ -12,22 +12,32 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
+from sessionlens.cli.common import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    UsageError,
+    error,
+    silence_stdout,
+)
 from sessionlens.errors import SessionLensError
 
-if TYPE_CHECKING:
-    from sessionlens.stores.base import SessionStore
-
-PROG = "sessionlens"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: An unexpected error inside sessionlens (a bug, not bad input): EX_SOFTWARE.
-EXIT_INTERNAL = 70
-
-
-class UsageError(SessionLensError):
-    """Bad command-line arguments."""
+#: command -> (module, function) that runs it; None: no command (the app). A module is imported
+#: only when its command runs: ``list --json`` never imports Rich, ``run`` never Textual.
+COMMANDS: dict[str | None, tuple[str, str]] = {
+    None: ("sessionlens.cli.browse", "cmd_browse"),
+    "list": ("sessionlens.cli.read", "cmd_list"),
+    "show": ("sessionlens.cli.read", "cmd_show"),
+    "diff": ("sessionlens.cli.read", "cmd_diff"),
+    "log": ("sessionlens.cli.read", "cmd_log"),
+    "run": ("sessionlens.cli.run", "cmd_run"),
+    "demo": ("sessionlens.cli.demo", "cmd_demo"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -145,21 +155,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(args_list)
     except SessionLensError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `sessionlens list | head`: the reader left, nothing is wrong
-        _silence_stdout()
+        silence_stdout()
         return EXIT_OK
     except OSError as exc:  # a file the user named cannot be read, the disk is full, ...
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        _error(f"{where}{exc.strerror or exc}")
+        error(f"{where}{exc.strerror or exc}")
         return EXIT_USAGE
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("SESSIONLENS_DEBUG"):
             raise
-        _error(
+        error(
             f"internal error: {type(exc).__name__}: {exc} (set SESSIONLENS_DEBUG=1 to see the "
             "traceback)"
         )
@@ -191,76 +201,14 @@ def _main(argv: list[str]) -> int:
         args.cmd = command
     args.argv_full = argv
     args.git_probe = probe
-    name = args.command
-    if name in ("list", "show", "diff", "log"):
-        from sessionlens.cli import read
-
-        return getattr(read, f"cmd_{name}")(args)
-    if name == "run":
-        from sessionlens.cli import run
-
-        return run.cmd_run(args)
-    if name == "demo":
-        from sessionlens.cli import demo
-
-        return demo.cmd_demo(args)
-    return open_app(args.store)
+    return handler(args.command)(args)
 
 
-def open_app(spec: str | None) -> int:
-    """No subcommand: the app on the store, or the list table when the app is not installed."""
-    import importlib.util
-
-    store = open_read_store(spec)
-    try:
-        if importlib.util.find_spec("sessionlens.tui.app") is not None:
-            from sessionlens.tui.app import run_app
-
-            return int(run_app(store) or 0)
-        from sessionlens.cli import read
-
-        return read.print_list(store, read.list_query("", "started", False), limit=50)
-    finally:
-        store.close()
-
-
-# -- stores -------------------------------------------------------------------------------
-def default_store_spec() -> str:
-    """Where a read command looks without ``--store``: the current folder when a store is found
-    there (e.g. a Kedro project folder with ``sessions/``), else the project it belongs to
-    (nearest pyproject.toml or git work tree), in which the usual places are searched."""
-    from sessionlens.errors import StoreError
-    from sessionlens.project import find_project_root
-    from sessionlens.stores import detect_store
-
-    here = os.getcwd()
-    try:
-        return detect_store(here).location
-    except StoreError:
-        pass
-    return str(find_project_root(here) or here)
-
-
-def open_read_store(spec: str | None) -> SessionStore:
-    """Open a store for browsing (read-only); StoreError with one line when it cannot."""
-    from sessionlens.stores import open_store
-
-    store = open_store(spec or default_store_spec(), read_only=True)
-    if store.notice:
-        _error(f"note: {store.notice}")
-    return store
-
-
-def _error(message: str) -> None:
-    """One line on stderr; store text and what the user typed are shown, never obeyed."""
-    from sessionlens.textsafe import safe_text
-
-    line = safe_text(" ".join(message.split()))
-    try:
-        sys.stderr.write(f"{PROG}: {line}\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
+def handler(command: str | None) -> Callable[[argparse.Namespace], int]:
+    """The function that runs ``command`` (see :data:`COMMANDS`), its module imported now."""
+    module, function = COMMANDS[command]
+    # the import statement's machinery (not importlib.import_module): -X importtime lists it
+    return getattr(__import__(module, fromlist=[function]), function)  # type: ignore[no-any-return]
 
 
 def _replace_what_cannot_be_shown() -> None:
@@ -274,12 +222,3 @@ def _replace_what_cannot_be_shown() -> None:
         if not str(getattr(stream, "encoding", "")).lower().startswith("utf"):
             with contextlib.suppress(OSError, ValueError):
                 reconfigure(errors="replace")
-
-
-def _silence_stdout() -> None:
-    """After a broken pipe, point stdout at devnull so the interpreter's final flush is quiet."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass

@@ -14,6 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from sessionlens.cli.common import UsageError, open_read_store
 from sessionlens.errors import SessionLensError, UnknownSessionError, UnreadableSessionError
 from sessionlens.query import Query, Term, parse_query
 
@@ -64,8 +65,6 @@ def _dump(data: Any) -> None:
 
 # -- list -------------------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
-    from sessionlens.cli.main import UsageError, open_read_store
-
     if args.limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
     query = list_query(args.filter, args.sort, args.asc)
@@ -92,7 +91,6 @@ def print_list(store: SessionStore, query: Query, *, limit: int | None) -> int:
 
 # -- show -------------------------------------------------------------------------------------
 def cmd_show(args: argparse.Namespace) -> int:
-    from sessionlens.cli.main import open_read_store
     from sessionlens.record import SessionSummary
 
     store = open_read_store(args.store)
@@ -133,7 +131,6 @@ def _log_tail(store: SessionStore, session_id: str, lines: int) -> str | None:
 
 # -- diff -------------------------------------------------------------------------------------
 def cmd_diff(args: argparse.Namespace) -> int:
-    from sessionlens.cli.main import open_read_store
     from sessionlens.compare import changed_files_between, compare
 
     store = open_read_store(args.store)
@@ -160,8 +157,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 # -- log --------------------------------------------------------------------------------------
 def cmd_log(args: argparse.Namespace) -> int:
-    from sessionlens.cli.main import open_read_store
-
     store = open_read_store(args.store)
     try:
         session_id = resolve_session_id(store, args.session)

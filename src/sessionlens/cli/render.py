@@ -12,7 +12,6 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from rich import box
@@ -22,8 +21,9 @@ from rich.text import Text
 
 from sessionlens.compare import MISSING, ChangedFile, Comparison
 from sessionlens.query import Query
-from sessionlens.record import SessionSummary, format_duration, params_of
+from sessionlens.record import KEY_ORDER, SessionSummary, format_duration, params_of
 from sessionlens.textsafe import safe_text
+from sessionlens.timefmt import local_time
 
 STATUS_STYLE = {
     "running": "bold cyan",
@@ -53,20 +53,6 @@ def lit(value: Any, style: str = "", *, keep_newlines: bool = False) -> Text:
     return Text(safe_text(value, keep_newlines=keep_newlines), style=style)
 
 
-def fmt_time(value: str | None) -> str:
-    """An ISO UTC time as local ``YYYY-MM-DD HH:MM:SS`` (anything else as it is: print it with
-    :func:`lit`)."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone()
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
 def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLE.get(status, ""))
 
@@ -94,7 +80,7 @@ def print_session_table(
         table.add_column(name, **kwargs)
     for s in summaries:
         table.add_row(
-            lit(fmt_time(s.started_at)),
+            lit(local_time(s.started_at)),
             lit(s.session_id),
             status_text(s.status),
             Text(format_duration(s.duration_s)),
@@ -121,22 +107,6 @@ def _one_line(text: Text) -> Text:
 
 
 # -- show ---------------------------------------------------------------------------------------
-_SHOWN_KEYS = {
-    "session_id",
-    "package_name",
-    "project_path",
-    "username",
-    "env",
-    "runtime_params",
-    "extra_params",
-    "cli",
-    "git",
-    "exception",
-    "run",
-    "environment",
-}
-
-
 def _grid() -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -175,8 +145,8 @@ def print_session(
     run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
     grid = _grid()
     for label, value in (
-        ("started", fmt_time(summary.started_at)),
-        ("finished", fmt_time(summary.finished_at)),
+        ("started", local_time(summary.started_at)),
+        ("finished", local_time(summary.finished_at)),
         ("duration", format_duration(summary.duration_s)),
         ("exit code", summary.exit_code),
         ("signal", run.get("signal")),
@@ -264,7 +234,7 @@ def print_session(
 
     grid = _grid()
     for key, value in record.items():
-        if key not in _SHOWN_KEYS:
+        if key not in KEY_ORDER:  # the keys shown in sections above
             grid.add_row(lit(key), lit(value))
     _section(out, "Other fields", grid)
 
@@ -278,7 +248,7 @@ def _print_unreadable(
     grid = _grid()
     grid.add_row("problem", lit(summary.problem, "magenta"))
     if summary.started_at:
-        grid.add_row("started", fmt_time(summary.started_at) + " (from its id)")
+        grid.add_row("started", local_time(summary.started_at) + " (from its id)")
     _section(out, "Unreadable record", grid)
     _print_details(out, details)
     _print_log_tail(out, log_tail)

@@ -16,13 +16,14 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from sessionlens.cli.main import (
+from sessionlens.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     PROG,
     UsageError,
+    silence_stdout,
 )
 
 if TYPE_CHECKING:
@@ -74,9 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 running.interrupt()
     if "stdout" in running.readers_gone:  # what the copy could not write must not be retried
-        from sessionlens.cli.main import _silence_stdout
-
-        _silence_stdout()
+        silence_stdout()
     return _report(running, quiet=args.quiet)
 
 

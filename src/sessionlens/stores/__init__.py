@@ -2,7 +2,8 @@
 
 ``open_store(spec)`` is what the CLI, the app and the runner call; ``detect_store(spec)`` says what
 a spec names without opening it (the app shows the kind first). Spec forms and the places a
-project's store is looked for are in :mod:`sessionlens.stores.locate`. Backends:
+project's store is looked for are in :mod:`sessionlens.stores.locate`; the backends, and how each
+is opened, in :mod:`sessionlens.stores.registry` (a new backend is one module and one line there):
 
 ==========  ==========================================  ==========================
 kind        class                                       on disk
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from sessionlens.errors import StoreError
+from sessionlens.stores import registry
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
 from sessionlens.stores.locate import (
     StoreSpec,
@@ -56,24 +57,6 @@ def open_store(
     """
     create = create and not read_only
     found = detect_store(spec, create=create)
-    if found.kind == "memory":
-        from sessionlens.stores.memory import MemoryStore
-
-        return MemoryStore(read_only=read_only)
-    if found.kind == "postgresql":
-        raise StoreError(
-            f"{found.location}: the PostgreSQL store is not available yet; "
-            "use an SQLite store (sqlite:///path/to/sessions.db) for now"
-        )
-    if found.kind == "shelve":
-        from sessionlens.stores.shelve_store import ShelveSessionStore
-
-        return ShelveSessionStore(found.location, read_only=read_only, create=create)
-    if found.kind == "sqlite":
-        from sessionlens.stores.sqlite_store import SQLiteSessionStore
-
-        timeout = 30.0 if busy_timeout is None else busy_timeout
-        return SQLiteSessionStore(
-            found.location, read_only=read_only, create=create, busy_timeout=timeout
-        )
-    raise StoreError(f"{found.location}: unknown store kind {found.kind!r}")  # pragma: no cover
+    return registry.open_backend(
+        found.kind, found.location, read_only=read_only, create=create, busy_timeout=busy_timeout
+    )

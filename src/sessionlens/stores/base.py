@@ -20,15 +20,15 @@ from sessionlens.record import Record, SessionSummary
 
 @dataclass(frozen=True)
 class StoreCapabilities:
-    """What a backend can do, so the UI can offer or hide actions without isinstance checks."""
+    """What a backend can do, so the UI can offer or hide actions without isinstance checks.
+    Every flag has a reader; a flag nobody asks is not kept here."""
 
+    #: sessions outlive the process (False: in memory; a run's project is then the cwd's)
     persistent: bool = True
-    #: keeps a log per session (``append_log``/``read_log``)
+    #: keeps a log per session (``append_log``/``read_log``): ``show``/``log`` read it
     logs: bool = True
-    #: kedro-viz ``user_run_details``: title, bookmark, notes
+    #: kedro-viz ``user_run_details``: title, bookmark, notes (the app's title column)
     user_details: bool = False
-    #: several processes may write at once without losing sessions
-    concurrent_writers: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,32 @@ class SessionStore(ABC):
 
     Every method that reads takes no lock a writer would wait on; every write is atomic:
     a crash mid-write leaves the previous state readable.
+
+    Threads: every backend is safe to call from several threads at once, so callers (the
+    app's workers, a run's log and heartbeat threads) share one store and add no lock of their
+    own. Each backend guards what it keeps: SQLite its one connection with a lock held for
+    each call (calls on one store take turns), shelve its listing cache with a lock (each read
+    opens its own files), memory its dicts with a lock. A new backend must keep this promise;
+    the contract suite checks it.
     """
 
     kind: ClassVar[str]
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities()
+
+    @classmethod
+    def open(
+        cls,
+        location: str,
+        *,
+        read_only: bool = True,
+        create: bool = False,
+        busy_timeout: float | None = None,
+    ) -> SessionStore:
+        """How the registry opens a store of this kind at ``location`` (as ``locate`` found it;
+        callers use :func:`sessionlens.stores.open_store`). ``create``: make it when missing;
+        ``busy_timeout``: seconds a write waits for another writer, where writers wait. This
+        default suits a backend with nothing to create and nobody to wait for."""
+        return cls(location, read_only=read_only)
 
     def __init__(self, location: str, *, read_only: bool = False) -> None:
         self.location = location

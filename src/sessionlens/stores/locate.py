@@ -6,15 +6,15 @@ Spec forms (DESIGN.md section 2):
   ``sqlite:///name.db`` is read "sensibly": the absolute path when it exists or its first folder
   exists at the root (``/tmp/...``, ``/home/...``), else relative to the working directory, as
   SQLAlchemy reads it. ``sqlite:rel/path.db`` is always relative. Same rules for ``shelve:``.
-- ``memory:``; ``postgresql://...`` (not available yet: a one-line error).
+- ``memory:``; ``postgresql://...`` (not available yet: a one-line error). Which schemes exist
+  and what each names is the registry's (:mod:`~.registry`).
 - A plain path, detected by content: an SQLite file (its 16-byte header); a folder holding
   ``session_store.db`` (what kedro-viz's ``SESSION_STORE_ARGS`` path names); a folder of
   ``<session_id>/store*`` (Kedro shelve); otherwise a project folder.
 - In a project folder, in this order: ``[tool.sessionlens] store = "..."`` in pyproject.toml
   (relative to the project; a URI or a path); the ``path`` of ``SESSION_STORE_ARGS`` in
-  ``src/<package>/settings.py``, read with ``ast`` only - the project's code is never imported
-  or run, and expressions other than literals and simple ``Path(__file__).parents[2] / "data"``
-  shapes are skipped; ``.viz/session_store.db``; ``sessions/session_store.db``;
+  ``src/<package>/settings.py``, read statically (:mod:`~.kedro_settings`: the project's code is
+  never imported or run); ``.viz/session_store.db``; ``sessions/session_store.db``;
   ``data/session_store.db``; sessionlens's own ``.sessionlens/session_store.db``; a
   ``sessions/`` folder of shelve stores.
 
@@ -26,7 +26,6 @@ not claim kedro-viz's folder in projects that are not Kedro's.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import sys
@@ -35,8 +34,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from sessionlens.errors import StoreError
-from sessionlens.stores._common import one_line
+from sessionlens.errors import StoreError, one_line
+from sessionlens.stores import registry
+from sessionlens.stores.kedro_settings import settings_store
 from sessionlens.stores.sqlite_files import is_sqlite_file
 
 #: Kedro's places, in the order they are tried (after pyproject and settings.py), then the
@@ -107,34 +107,35 @@ def _parse_uri(text: str) -> tuple[str, str] | None:
     if not match:
         return None
     scheme = match.group(1).lower()
-    if scheme in ("sqlite", "shelve", "memory", "file") or scheme.startswith("postgres"):
+    if scheme == "file" or registry.for_scheme(scheme) is not None:
         return scheme, match.group(2)
     if os.path.exists(text):  # a relative path that happens to contain a colon
         return None
     raise StoreError(
-        f"{text}: unknown store URI scheme {scheme!r}; "
-        "use sqlite:///path.db, shelve:///folder, memory: or a path"
+        f"{text}: unknown store URI scheme {scheme!r}; use {registry.uri_examples()} or a path"
     )
 
 
 def _detect_uri(text: str, scheme: str, rest: str, *, base: Path, create: bool) -> StoreSpec:
-    if scheme == "memory":
-        return StoreSpec("memory", "memory:", "uri")
-    if scheme.startswith("postgres"):
-        return StoreSpec("postgresql", _redact(text), "uri")
+    """What a URI names: ``file:`` a path detected by content, any other scheme the backend the
+    registry gives it (a file or folder it checks, a server's address, or nothing)."""
+    backend = None if scheme == "file" else registry.for_scheme(scheme)
+    if backend is not None and backend.names == "nothing":
+        return StoreSpec(backend.kind, f"{backend.kind}:", "uri")
+    if backend is not None and backend.names == "address":
+        return StoreSpec(backend.kind, _redact(text), "uri")
     path = _uri_path(rest, base)
-    if scheme == "file":
+    if backend is None:
         return _detect_path(path, create=create, found_by="uri")
     if not path.exists():
         if not create:
-            what = "file" if scheme == "sqlite" else "folder"
-            raise StoreError(f"{path}: no such {what} (from {text})")
-        return StoreSpec(scheme, str(path), "uri", exists=False)
-    if scheme == "sqlite" and path.is_dir():
-        raise StoreError(f"{path}: is a folder; sqlite: needs a database file (from {text})")
-    if scheme == "shelve" and not path.is_dir():
-        raise StoreError(f"{path}: is a file; shelve: needs a folder of sessions (from {text})")
-    return StoreSpec(scheme, str(path), "uri")
+            raise StoreError(f"{path}: no such {backend.names} (from {text})")
+        return StoreSpec(backend.kind, str(path), "uri", exists=False)
+    if backend.names == "file" and path.is_dir():
+        raise StoreError(f"{path}: is a folder; {scheme}: needs a database file (from {text})")
+    if backend.names == "folder" and not path.is_dir():
+        raise StoreError(f"{path}: is a file; {scheme}: needs a folder of sessions (from {text})")
+    return StoreSpec(backend.kind, str(path), "uri")
 
 
 def _uri_path(rest: str, base: Path) -> Path:
@@ -215,7 +216,7 @@ def _detect_project(project: Path, *, create: bool) -> StoreSpec:
     configured = pyproject.get("tool", {}).get("sessionlens", {}).get("store")
     if configured is not None:
         return _configured_store(project, configured, create=create)
-    settings = _settings_store(project, pyproject)
+    settings = settings_store(project, pyproject)
     if settings is not None:
         kind, folder, source = settings
         # sessionlens.kedro.SQLiteStore also takes the database file itself as its path
@@ -279,166 +280,3 @@ def _read_pyproject(project: Path) -> dict[str, Any]:
         raise StoreError(one_line(f"{path}: invalid TOML ({exc})")) from None
     except (RecursionError, MemoryError):  # tomllib recurses per nested array or table
         raise StoreError(f"{path}: invalid TOML (nested too deep to read)") from None
-
-
-# -- Kedro settings.py, read statically ----------------------------------------------------
-def _settings_store(project: Path, pyproject: dict[str, Any]) -> tuple[str, Path, str] | None:
-    """(kind, folder, source) from ``SESSION_STORE_CLASS``/``SESSION_STORE_ARGS``, or None."""
-    kedro = pyproject.get("tool", {}).get("kedro", {})
-    candidates: list[Path] = []
-    source_dir = kedro.get("source_dir", "src")
-    package = kedro.get("package_name")
-    if isinstance(package, str) and isinstance(source_dir, str):
-        candidates.append(project / source_dir / package / "settings.py")
-    candidates.extend(sorted(project.glob("src/*/settings.py")))
-    seen: set[Path] = set()
-    for settings in candidates:
-        if settings in seen or not settings.is_file():
-            continue
-        seen.add(settings)
-        found = read_session_store_settings(settings)
-        if found is None:
-            continue
-        class_name, raw_path = found
-        folder = Path(raw_path)
-        if not folder.is_absolute():
-            folder = project / folder  # Kedro runs from the project root
-        name = (class_name or "").lower()
-        kind = "sqlite" if "sqlite" in name else "shelve" if "shelve" in name else ""
-        rel = settings.relative_to(project)
-        return kind, folder.absolute(), f"{rel} SESSION_STORE_ARGS"
-    return None
-
-
-def read_session_store_settings(settings: Path) -> tuple[str | None, str] | None:
-    """(SESSION_STORE_CLASS name, SESSION_STORE_ARGS["path"]) from a Kedro settings.py, parsed
-    with ``ast`` and never executed; None when absent or not statically evaluable. A file built
-    to be too deep for the parser (it recurses, or runs out of memory) or for the evaluator
-    below is just not evaluable: it is someone else's project, never an internal error."""
-    try:
-        return _read_settings(settings)
-    except (RecursionError, MemoryError):
-        return None
-
-
-def _read_settings(settings: Path) -> tuple[str | None, str] | None:
-    try:
-        tree = ast.parse(settings.read_text(encoding="utf-8"), filename=str(settings))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return None
-    env: dict[str, Any] = {"__file__": Path(settings).absolute()}
-    class_name: str | None = None
-    store_path: str | None = None
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            targets, value = [node.target], node.value
-        elif isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        else:
-            continue
-        for target in targets:
-            if not isinstance(target, ast.Name):
-                continue
-            if target.id == "SESSION_STORE_CLASS":
-                class_name = _dotted_name(value)
-            elif target.id == "SESSION_STORE_ARGS":
-                path = _store_args_path(value, env)
-                store_path = None if path is None else str(path)
-            else:
-                evaluated = _static_value(value, env)
-                if evaluated is not None:
-                    env[target.id] = evaluated
-                else:
-                    env.pop(target.id, None)
-    if store_path is None:
-        return None
-    return class_name, store_path
-
-
-def _dotted_name(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
-
-
-def _store_args_path(node: ast.AST, env: dict[str, Any]) -> str | Path | None:
-    if isinstance(node, ast.Dict):
-        for key, value in zip(node.keys, node.values, strict=True):
-            if isinstance(key, ast.Constant) and key.value == "path":
-                result = _static_value(value, env)
-                return result if isinstance(result, str | Path) else None
-        return None
-    if isinstance(node, ast.Call) and _dotted_name(node.func) == "dict":
-        for keyword in node.keywords:
-            if keyword.arg == "path":
-                result = _static_value(keyword.value, env)
-                return result if isinstance(result, str | Path) else None
-    return None
-
-
-_PATH_CALLS = {"Path", "PurePath", "PosixPath", "PurePosixPath"}
-
-
-def _static_value(node: ast.AST, env: dict[str, Any]) -> Any:
-    """Evaluate the few shapes settings files use for paths; None for anything else."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str | int):
-        return node.value
-    if isinstance(node, ast.Name):
-        return env.get(node.id)
-    if isinstance(node, ast.Attribute) and node.attr == "parent":
-        inner = _static_value(node.value, env)
-        return Path(inner).parent if isinstance(inner, str | Path) else None
-    if isinstance(node, ast.Subscript):
-        inner, index = _static_value(node.value, env), _static_value(node.slice, env)
-        if isinstance(inner, _Parents) and isinstance(index, int):
-            try:
-                return inner.path.parents[index]
-            except IndexError:
-                return None
-        return None
-    if isinstance(node, ast.Attribute) and node.attr == "parents":
-        inner = _static_value(node.value, env)
-        return _Parents(Path(inner)) if isinstance(inner, str | Path) else None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        left, right = _static_value(node.left, env), _static_value(node.right, env)
-        if isinstance(left, Path) and isinstance(right, str | Path):
-            return left / right
-        return None
-    if isinstance(node, ast.Call):
-        return _static_call(node, env)
-    return None
-
-
-def _static_call(node: ast.Call, env: dict[str, Any]) -> Any:
-    if node.keywords:
-        return None
-    args = [_static_value(a, env) for a in node.args]
-    if any(a is None for a in args):
-        return None
-    func = node.func
-    name = _dotted_name(func)
-    if isinstance(func, ast.Attribute) and name in ("resolve", "absolute") and not args:
-        inner = _static_value(func.value, env)
-        return Path(inner) if isinstance(inner, str | Path) else None
-    owner = func.value if isinstance(func, ast.Attribute) else None
-    owner_name = _dotted_name(owner) if owner is not None else None
-    if name in _PATH_CALLS and owner_name in (None, "pathlib") and args:
-        if all(isinstance(a, str | Path) for a in args):
-            return Path(*args)
-        return None
-    if name == "str" and owner is None and len(args) == 1 and isinstance(args[0], str | Path):
-        return str(args[0])
-    if owner_name == "path" and all(isinstance(a, str | Path) for a in args):  # os.path.*
-        if name == "join" and args:
-            return os.path.join(*[str(a) for a in args])
-        if name in ("dirname", "abspath", "realpath") and len(args) == 1:
-            value = str(args[0])
-            return os.path.dirname(value) if name == "dirname" else value
-    return None
-
-
-@dataclass(frozen=True)
-class _Parents:
-    path: Path

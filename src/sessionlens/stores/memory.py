@@ -14,9 +14,11 @@ from typing import Any, ClassVar
 from sessionlens.errors import SessionExistsError, UnknownSessionError, UnreadableSessionError
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
-from sessionlens.stores import _common
+from sessionlens.stores import listing
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.listing import IndexEntry
 from sessionlens.stores.readable import RecordProblem, load_record
+from sessionlens.stores.record_json import json_to_save, plain_record
 
 
 class MemoryStore(SessionStore):
@@ -24,14 +26,14 @@ class MemoryStore(SessionStore):
 
     kind: ClassVar[str] = "memory"
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        persistent=False, logs=True, user_details=False, concurrent_writers=False
+        persistent=False, logs=True, user_details=False
     )
 
     def __init__(self, location: str = "memory:", *, read_only: bool = False) -> None:
         super().__init__(location, read_only=read_only)
         #: the plain record, or why it is unreadable (read like every other backend's)
         self._records: dict[str, Record | RecordProblem] = {}
-        self._index: dict[str, _common.IndexEntry] = {}
+        self._index: dict[str, IndexEntry] = {}
         self._logs: dict[str, list[LogChunk]] = {}
         self._beats: dict[str, float] = {}
         self._version = 0
@@ -41,14 +43,14 @@ class MemoryStore(SessionStore):
     def count(self, query: Query | None = None) -> int:
         with self._lock:
             entries = list(self._index.values())
-        return _common.count(entries, query, self.last_heartbeat)
+        return listing.count(entries, query, self.last_heartbeat)
 
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
     ) -> list[SessionSummary]:
         with self._lock:
             entries = list(self._index.values())
-        return _common.select(entries, query, offset, limit, self.last_heartbeat)
+        return listing.select(entries, query, offset, limit, self.last_heartbeat)
 
     def get(self, session_id: str) -> Record:
         with self._lock:
@@ -58,7 +60,7 @@ class MemoryStore(SessionStore):
                 raise UnknownSessionError(session_id, self.location) from None
             if isinstance(record, RecordProblem):
                 raise UnreadableSessionError(session_id, str(record), self.location)
-            return _common.plain_record(record)
+            return plain_record(record)
 
     def get_summary(self, session_id: str) -> SessionSummary:
         with self._lock:
@@ -91,13 +93,13 @@ class MemoryStore(SessionStore):
         self._check_writable()
         prepared = []
         for record in records:
-            session_id, text = _common.json_to_save(record, self.location)
+            session_id, text = json_to_save(record, self.location)
             plain: Record | RecordProblem
             try:
                 plain = load_record(text)
-                entry = _common.IndexEntry.from_record(plain, session_id=session_id, checked=True)
+                entry = IndexEntry.from_record(plain, session_id=session_id, checked=True)
             except RecordProblem as exc:  # kept, and shown unreadable as any backend would
-                plain, entry = exc, _common.IndexEntry.unreadable(session_id, str(exc))
+                plain, entry = exc, IndexEntry.unreadable(session_id, str(exc))
             prepared.append((session_id, plain, entry))
         with self._lock:
             seen: set[str] = set()

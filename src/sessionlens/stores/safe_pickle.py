@@ -28,8 +28,7 @@ from collections import OrderedDict
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from sessionlens.errors import StoreError
-from sessionlens.stores._common import one_line
+from sessionlens.errors import StoreError, one_line
 
 _PATH_CLASSES: dict[str, type] = {
     "PosixPath": PurePosixPath,

@@ -1,15 +1,8 @@
 """``ShelveSessionStore``: Kedro's ShelveStore layout, ``<dir>/<session_id>/store``.
 
 One shelve database per session (kedro 0.17.0-0.19.8); keys are the record's top-level keys,
-values are pickles (protocol 4). Which files make up ``store`` depends on the dbm backend of the
-*writer's* Python: ``dbm.dumb`` -> ``store.dat``/``.dir``/``.bak``; ``dbm.gnu`` -> one ``store``;
-``dbm.ndbm`` -> ``store.db`` (or ``.pag``+``.dir``); ``dbm.sqlite3`` (Python 3.13+) -> one
-``store`` that is an SQLite file. Reading detects the backend with ``dbm.whichdb`` (plus checks it
-cannot make, e.g. ``store.db`` when this Python has no ``_dbm``); ``dbm.sqlite3`` files are read
-with plain ``sqlite3`` on any Python. A backend this Python lacks is a one-line ``StoreError``.
-
-Safety: values are loaded with :mod:`sessionlens.stores.safe_pickle` (plain data and paths only;
-nothing named by the pickle is ever called). Read-only opens use flag ``r`` and never write.
+values are pickles. Whatever dbm backend wrote a session, it is read by :mod:`~.shelve_dbm`
+(safely: nothing named by a pickle is called); read-only opens never write.
 
 Writing (sessionlens as the writer): a new session claims its id by creating its folder
 (``mkdir`` fails when the id is taken: atomic between processes); the record is written as a
@@ -37,16 +30,11 @@ and filtering/sorting runs in Python; for tens of thousands of sessions use the 
 from __future__ import annotations
 
 import contextlib
-import dbm
-import dbm.dumb
 import glob
 import json
 import os
-import shelve
 import shutil
-import sqlite3
 import stat
-import struct
 import tempfile
 import threading
 import time
@@ -61,266 +49,24 @@ from sessionlens.errors import (
     StoreError,
     UnknownSessionError,
     UnreadableSessionError,
+    one_line,
 )
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
-from sessionlens.stores import _common, dir_swap, sqlite_files
+from sessionlens.stores import dir_swap, listing
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
-from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
-from sessionlens.stores.safe_pickle import safe_loads
-from sessionlens.stores.sqlite_snapshot import SIDECARS, Snapshot
+from sessionlens.stores.listing import IndexEntry
+from sessionlens.stores.record_json import json_to_save
+from sessionlens.stores.shelve_dbm import (
+    STORE_FILE_NAMES,
+    read_shelve,
+    require_backend,
+    which_backend,
+    write_shelve,
+)
 
-#: Files a shelve named ``store`` may consist of, whatever the backend.
-STORE_FILE_NAMES = ("store", "store.db", "store.dat", "store.dir", "store.bak", "store.pag")
 #: Sessions whose files changed this recently are re-checked on every listing.
 _SETTLE_NS = 2_000_000_000
-_GDBM_MAGICS = {0x13579ACE, 0x13579ACD, 0x13579ACF}
-
-
-class BackendMissingError(StoreError):
-    """The session was written with a dbm backend this Python was built without."""
-
-
-def special_file(session_dir: Path) -> Path | None:
-    """The first store file of the folder that is not a regular file (a FIFO, a device, a
-    socket, a folder; symlinks followed), or None. Such a file is never opened: opening a FIFO
-    for reading waits for a writer, reading ``/dev/tty`` waits for the keyboard."""
-    for name in STORE_FILE_NAMES:
-        try:
-            mode = os.stat(session_dir / name).st_mode
-        except OSError:
-            continue
-        if not stat.S_ISREG(mode):
-            return session_dir / name
-    return None
-
-
-def which_backend(session_dir: Path) -> str | None:
-    """The dbm backend that wrote ``<session_dir>/store``: ``dbm.dumb``, ``dbm.gnu``,
-    ``dbm.ndbm``, ``dbm.sqlite3``, ``""`` for unrecognised files (and for a folder holding a
-    store file that is not a regular file), None when there are none."""
-    if special_file(session_dir) is not None:
-        return ""
-    base = session_dir / "store"
-    if sqlite_files.is_sqlite_file(base):
-        return "dbm.sqlite3"  # whichdb knows it only on Python 3.13+
-    try:
-        kind = dbm.whichdb(str(base))
-    except OSError:
-        kind = None
-    if kind:
-        return kind
-    # whichdb only names ndbm when this Python can open it; tell the user what wrote it anyway
-    if (session_dir / "store.db").is_file() or (
-        (session_dir / "store.pag").is_file() and (session_dir / "store.dir").is_file()
-    ):
-        return "dbm.ndbm"
-    if base.is_file():
-        try:
-            with open(base, "rb") as fh:
-                head = fh.read(4)
-        except OSError:
-            head = b""
-        if len(head) == 4 and {struct.unpack("<I", head)[0], struct.unpack(">I", head)[0]} & (
-            _GDBM_MAGICS
-        ):
-            return "dbm.gnu"
-        return ""
-    return kind
-
-
-def _backend_file(session_dir: Path, backend: str) -> Path:
-    """The file to name in messages for a backend."""
-    if backend == "dbm.dumb":
-        return session_dir / "store.dat"
-    if backend == "dbm.ndbm" and (session_dir / "store.db").exists():
-        return session_dir / "store.db"
-    return session_dir / "store"
-
-
-def read_shelve(session_dir: Path) -> Record:
-    """Read one Kedro shelve session read-only, whatever backend wrote it, without running code.
-
-    Every file is opened through one descriptor of the session folder (``/proc/self/fd/N``), so
-    all of them come from the same version even while a writer swaps in a new folder
-    (:mod:`sessionlens.stores.dir_swap`); a version deleted half-way is read again.
-    """
-    for _ in range(_READ_ATTEMPTS):
-        with _pinned(session_dir) as base:
-            try:
-                return _read_shelve_at(base, session_dir)
-            except _Vanished:
-                continue
-    raise StoreError(f"{session_dir}: replaced by writers again and again while being read")
-
-
-class _Vanished(Exception):
-    """The folder's version was deleted while being read (a writer replaced it)."""
-
-
-_READ_ATTEMPTS = 8
-_PROC_FD = os.path.isdir("/proc/self/fd")
-
-
-@contextlib.contextmanager
-def _pinned(session_dir: Path) -> Iterator[Path]:
-    """A path to the folder that keeps naming the same folder if it is renamed meanwhile."""
-    if not _PROC_FD:  # other systems: plain paths (a reader racing a writer may retry)
-        yield session_dir
-        return
-    try:
-        fd = os.open(session_dir, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:  # gone or not a folder: the plain path gives the right message
-        yield session_dir
-        return
-    try:
-        yield Path(f"/proc/self/fd/{fd}")
-    finally:
-        os.close(fd)
-
-
-def _replaced(pinned: Path, session_dir: Path) -> bool:
-    """Whether the folder read through ``pinned`` is no longer the one at ``session_dir`` (a
-    writer swapped in a new version, or removed it), so reading again may succeed."""
-    try:
-        a, b = os.stat(pinned), os.stat(session_dir)
-    except OSError:
-        return True
-    return (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino)
-
-
-def _read_shelve_at(base: Path, session_dir: Path) -> Record:
-    """``read_shelve`` with files opened under ``base``; messages name ``session_dir``."""
-    special = special_file(base)
-    if special is not None:
-        raise StoreError(
-            f"{session_dir / special.name}: not a regular file (a FIFO, a device or a folder); "
-            "not read"
-        )
-    backend = which_backend(base)
-    if backend is None:
-        if base != session_dir and _replaced(base, session_dir):
-            raise _Vanished
-        raise StoreError(
-            f"{session_dir}: no shelve store files this reader recognises "
-            "(store, store.dat with store.dir, store.db)"
-        )
-    source = _backend_file(session_dir, backend)
-    if backend == "":
-        raise StoreError(f"{source}: not a dbm file this reader recognises")
-    raw: dict[bytes, bytes] = {}
-    try:
-        if backend == "dbm.sqlite3":
-            raw = _read_dbm_sqlite(base / "store")
-        else:
-            with _open_dbm(backend, base / "store", source) as db:
-                _check_size(_declared_bytes(db), source)
-                size = 0
-                for key in db.keys():  # noqa: SIM118 - gdbm/ndbm objects are not iterable
-                    raw[key] = value = db[key]
-                    size += len(value)
-                    _check_size(size, source)
-    except StoreError:
-        raise
-    except FileNotFoundError:
-        if base != session_dir:
-            raise _Vanished from None
-        raise StoreError(f"{source}: files of the session disappeared while read") from None
-    except (OSError, ValueError, SyntaxError, KeyError, sqlite3.Error) as exc:
-        raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
-    except Exception as exc:  # dbm modules raise their own ``error`` classes
-        raise StoreError(_common.one_line(f"{source}: unreadable {backend} file ({exc})")) from None
-    _check_size(sum(len(value) for value in raw.values()), source)
-    record: Record = {}
-    for key, value in raw.items():
-        name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
-        record[name] = safe_loads(bytes(value), f"{source} (key {name!r})")
-    try:
-        return load_record(_common.record_json(record))
-    except RecordProblem as exc:
-        raise StoreError(_common.one_line(f"{source}: {exc}")) from None
-
-
-def _check_size(size: int, source: Path) -> None:
-    if size > MAX_RECORD_BYTES:
-        raise StoreError(
-            f"{source}: {size:,} bytes of values (at most {MAX_RECORD_BYTES:,} are read)"
-        )
-
-
-def _declared_bytes(db: Any) -> int:
-    """What a ``dbm.dumb`` index (its ``.dir``, read when opened) says the values take, known
-    before any is read: a few bytes of index can name the same large region of ``.dat`` (a
-    sparse file costs no disk) thousands of times, or give a negative size (read to the end).
-    0 for the other backends, whose values are counted as they are read."""
-    index = getattr(db, "_index", None)
-    if not isinstance(index, dict):
-        return 0
-    total = 0
-    for entry in index.values():
-        size = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else None
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise ValueError(f"an index entry is not (position, size): {entry!r:.60}")
-        total += size
-    return total
-
-
-@contextlib.contextmanager
-def _open_dbm(backend: str, base: Path, source: Path) -> Iterator[Any]:
-    if backend == "dbm.dumb":
-        module: Any = dbm.dumb
-    else:
-        try:
-            module = __import__(backend, fromlist=["open"])
-        except ImportError:
-            raise BackendMissingError(_missing_backend(backend, source)) from None
-    db = module.open(str(base), "r")
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-def _missing_backend(backend: str, source: Path) -> str:
-    lib = {"dbm.gnu": "_gdbm", "dbm.ndbm": "_dbm"}.get(backend, backend)
-    return (
-        f"{source}: written with {backend}, which this Python lacks (no {lib} module); "
-        f"read it with a Python that has {backend}"
-    )
-
-
-def _read_dbm_sqlite(path: Path) -> dict[bytes, bytes]:
-    """Python 3.13's ``dbm.sqlite3`` layout (table ``Dict(key, value)``).
-
-    ``dbm.sqlite3`` writes in WAL mode, whose readers write beside the file (``store-shm``,
-    ``store-wal``) even with ``mode=ro``; a killed writer may also leave committed rows only in
-    ``store-wal``, or a hot journal. Such a file is read from a private copy (as the SQLite
-    store does, :mod:`~.sqlite_snapshot`), so browsing changes nothing in the session folder
-    and still sees every committed row. Any other is read in place with ``mode=ro``."""
-    header = sqlite_files.read_header(path)
-    sidecars = any(os.path.exists(f"{path}{suffix}") for suffix in SIDECARS)
-    if header is None or (not sqlite_files.is_wal_header(header) and not sidecars):
-        return _read_dict(path, "ro")  # None: this process holds it, its sidecars exist
-    snapshot = Snapshot(path, "a dbm.sqlite3 file in WAL mode")
-    try:
-        if not snapshot.take():
-            return _read_dict(path, "ro")
-        return _read_dict(snapshot.path, "rw")
-    finally:
-        snapshot.remove()
-
-
-def _read_dict(path: Path, mode: str) -> dict[bytes, bytes]:
-    conn = sqlite_files.connect(path, mode=mode)
-    try:
-        rows = conn.execute("SELECT key, value FROM Dict").fetchall()
-    finally:
-        sqlite_files.close(conn)
-    return {_as_bytes(k): _as_bytes(v) for k, v in rows}
-
-
-def _as_bytes(value: Any) -> bytes:
-    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
 def _read_chunks(fh: Iterable[bytes], start: int, path: Path) -> Iterator[LogChunk]:
@@ -353,7 +99,7 @@ def _check_session_id(session_id: str, location: str) -> None:
 class _Cached:
     dir_sig: tuple[int, int]
     files_sig: tuple[tuple[str, int, int], ...]
-    entry: _common.IndexEntry | None
+    entry: IndexEntry | None
     error: str | None
     settling: bool
 
@@ -363,8 +109,21 @@ class ShelveSessionStore(SessionStore):
 
     kind: ClassVar[str] = "shelve"
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        persistent=True, logs=True, user_details=False, concurrent_writers=True
+        persistent=True, logs=True, user_details=False
     )
+
+    @classmethod
+    def open(
+        cls,
+        location: str,
+        *,
+        read_only: bool = True,
+        create: bool = False,
+        busy_timeout: float | None = None,
+    ) -> ShelveSessionStore:
+        """The folder at ``location`` (made when missing with ``create``); writers never wait
+        for each other here, so ``busy_timeout`` means nothing."""
+        return cls(location, read_only=read_only, create=create)
 
     def __init__(
         self, location: str | os.PathLike[str], *, read_only: bool = False, create: bool = False
@@ -405,16 +164,8 @@ class ShelveSessionStore(SessionStore):
     def _check_backend(self) -> None:
         """Fail at open, in one line, when the newest session needs a dbm this Python lacks."""
         for name in sorted(self._session_names(), reverse=True)[:5]:
-            backend = which_backend(self.root / name)
-            if backend is None:
-                continue  # a folder still being written
-            if backend in ("dbm.gnu", "dbm.ndbm"):
-                try:
-                    __import__(backend)
-                except ImportError:
-                    source = _backend_file(self.root / name, backend)
-                    raise BackendMissingError(_missing_backend(backend, source)) from None
-            return
+            if require_backend(self.root / name):
+                return
 
     def _recover(self) -> None:
         """Put back a session folder a crash left renamed aside; drop stale temporaries. (The
@@ -444,7 +195,7 @@ class ShelveSessionStore(SessionStore):
                 sig.append((name, st.st_size, st.st_mtime_ns))
         return tuple(sig)
 
-    def _refresh(self) -> list[_common.IndexEntry]:
+    def _refresh(self) -> list[IndexEntry]:
         with self._lock:
             try:
                 top = os.stat(self.root).st_mtime_ns
@@ -492,9 +243,9 @@ class ShelveSessionStore(SessionStore):
             return
         try:
             record = self._read(session_dir, name)  # checked by readable.load_record
-            entry = _common.IndexEntry.from_record(record, session_id=name, checked=True)
+            entry = IndexEntry.from_record(record, session_id=name, checked=True)
         except UnreadableSessionError as exc:  # listed as such, never hiding the others
-            entry = _common.IndexEntry.unreadable(name, exc.problem)
+            entry = IndexEntry.unreadable(name, exc.problem)
         self._cache[name] = _Cached(dir_sig, files_sig, entry, entry.summary.problem, settling)
 
     def _read(self, session_dir: Path, session_id: str) -> Record:
@@ -510,12 +261,12 @@ class ShelveSessionStore(SessionStore):
 
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
-        return _common.count(self._refresh(), query, self.last_heartbeat)
+        return listing.count(self._refresh(), query, self.last_heartbeat)
 
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
     ) -> list[SessionSummary]:
-        return _common.select(self._refresh(), query, offset, limit, self.last_heartbeat)
+        return listing.select(self._refresh(), query, offset, limit, self.last_heartbeat)
 
     def _session_dir(self, session_id: str) -> Path:
         try:
@@ -607,7 +358,7 @@ class ShelveSessionStore(SessionStore):
         one step: a new session renames it onto the empty folder that claimed its id (``mkdir``
         fails when another process claimed it first); an update swaps the two folders."""
         self._check_writable()
-        session_id, text = _common.json_to_save(record, self.location)
+        session_id, text = json_to_save(record, self.location)
         _check_session_id(session_id, self.location)
         plain = json.loads(text)
         final = self.root / session_id
@@ -626,7 +377,7 @@ class ShelveSessionStore(SessionStore):
         tmp: Path | None = None
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{session_id}-", dir=self.root))
-            _write_shelve(tmp / "store", plain)
+            write_shelve(tmp / "store", plain)
             for path in tmp.iterdir():
                 with open(path, "rb+") as fh:
                     os.fsync(fh.fileno())
@@ -644,7 +395,7 @@ class ShelveSessionStore(SessionStore):
                 with contextlib.suppress(OSError):
                     os.rmdir(final)
             raise StoreError(
-                _common.one_line(f"{self.root}: cannot save session {session_id} ({exc})")
+                one_line(f"{self.root}: cannot save session {session_id} ({exc})")
             ) from None
         finally:
             if tmp is not None and tmp.exists():
@@ -706,21 +457,6 @@ class ShelveSessionStore(SessionStore):
                 os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         except OSError as exc:
             raise StoreError(f"{path}: cannot record a heartbeat ({exc.strerror})") from None
-
-
-def _write_shelve(path: Path, record: Mapping[str, Any]) -> None:
-    """A new shelve at ``path`` with this Python's default dbm (as ``shelve.open``). Closed
-    here even when a write fails (a full disk): ``Shelf.close`` drops a dbm whose last sync
-    failed without closing it, and ``dbm.dumb``'s ``__del__`` would then try to commit into a
-    folder removed meanwhile, printing an 'Exception ignored' traceback."""
-    db = dbm.open(str(path), "n")  # noqa: SIM115 - closed below even when closing fails
-    try:
-        with shelve.Shelf(db, protocol=4) as shelf:
-            for key, value in record.items():
-                shelf[key] = value
-    finally:
-        with contextlib.suppress(Exception):  # closed already, or failing as the write did
-            db.close()
 
 
 def _fsync_folder(folder: Path) -> None:

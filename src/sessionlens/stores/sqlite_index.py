@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sessionlens.query import param_text
-from sessionlens.stores import _common
+from sessionlens.stores.listing import IndexEntry
 
 #: Version of sessionlens's own tables. Bump when their shape or derivation changes.
 #: 2: params, params_l (the parameters as one line); 3: problem (why a row is unreadable)
@@ -106,11 +106,11 @@ def index_session(
     ``record`` as ``readable.load_record`` returns it; ``problem`` (why it could not be read)
     instead: an ``unreadable`` row."""
     if problem is not None or record is None:
-        entry = _common.IndexEntry.unreadable(run_id, problem or "no record")
+        entry = IndexEntry.unreadable(run_id, problem or "no record")
     else:
         rec = dict(record)
         rec["session_id"] = run_id
-        entry = _common.IndexEntry.from_record(rec, session_id=run_id, checked=True)
+        entry = IndexEntry.from_record(rec, session_id=run_id, checked=True)
     s = entry.summary
     hay = " ".join(
         v.lower()

@@ -1,29 +1,10 @@
 """``SQLiteSessionStore``: kedro-viz's SQLite layout, plus an index so a page costs milliseconds.
 
-Layout (kept exactly, so kedro-viz reads our files and we read theirs):
-
-- ``runs(id VARCHAR PRIMARY KEY, blob JSON)`` with ``ix_runs_id``: one row per session; ``blob``
-  is the record's JSON *encoded twice* (a JSON string whose content is the record's JSON).
-- ``user_run_details(id, run_id UNIQUE REFERENCES runs(id), bookmark, title, notes)``: what people
-  type in kedro-viz; read here, never written.
-
-sessionlens adds its own tables beside them and never alters kedro-viz's:
-
-- ``sessionlens_meta(key, value)``: ``schema_version`` (a newer one than this code knows is
-  refused; an older one's tables are rebuilt on a read-write open and ignored by a read-only one,
-  which indexes into TEMP) and ``indexed_rowid``, the highest ``runs.rowid`` already indexed.
-- ``sessionlens_sessions``: one row per session with exactly what filter, sort and the session
-  table need (lower-cased copies for case-insensitive matching, the text free words search, the
-  parameters as text), and an SQL index per sort column, so listing never parses blobs.
-- ``sessionlens_params(session_id, name, value)``: each run parameter as the text the filter
-  compares (``param.scale:3``), indexed by (name, value) so a parameter term is an index lookup.
-- ``sessionlens_logs(session_id, seq, stream, text)``: logs as they were streamed.
-- ``sessionlens_heartbeats(session_id, at)``: when each run last said it was alive (epoch
-  seconds, the writer's clock); ``append_log`` refreshes it in the same transaction, so a busy
-  run costs no extra write, and a quiet one writes this one small row every few seconds. Kept
-  apart from ``runs`` so a heartbeat never rewrites a record nor moves ``change_token``. Added
-  without a schema version bump (created on the next read-write open; a reader of a file
-  without it sees no heartbeats, i.e. today's rules).
+The layout (kedro-viz's ``runs`` and ``user_run_details``, sessionlens's tables beside them)
+and setting it up: :mod:`~.sqlite_schema`; the checks before SQLite opens a file and SQLite
+errors as one line: :mod:`~.sqlite_open`. ``append_log`` refreshes a session's heartbeat row in
+the same transaction, so a busy run costs no extra write; heartbeats are kept apart from
+``runs`` so a heartbeat never rewrites a record nor moves ``change_token``.
 
 A runs row that cannot be read (its blob is not UTF-8, not JSON, too big or too deep, or a key
 holds the wrong type: ``readable`` decides) is indexed with status ``unreadable`` and the reason
@@ -50,9 +31,9 @@ in one transaction, ``insert_many`` all records in one; a new session's ``INSERT
 key is what claims its id (no upsert). No file is opened by hand while a connection of this
 process holds it (:mod:`~.sqlite_files`).
 
-This module is the store: opening, transactions, setting up and keeping the index, reading and
-writing sessions and logs. What an index row holds and how it is written: ``sqlite_index``; a
-``Query`` as SQL over it: ``sqlite_query``.
+This module is the store: its connection (and the lock around it), transactions, keeping the
+index up to date, reading and writing sessions and logs. What an index row holds and how it is
+written: ``sqlite_index``; a ``Query`` as SQL over it: ``sqlite_query``.
 """
 
 from __future__ import annotations
@@ -74,9 +55,10 @@ from sessionlens.errors import (
 )
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
-from sessionlens.stores import _common, sqlite_files
+from sessionlens.stores import sqlite_files, sqlite_open, sqlite_schema
 from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
-from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
+from sessionlens.stores.readable import RecordProblem, load_record
+from sessionlens.stores.record_json import json_to_save
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
     INDEX_TABLE,
@@ -84,7 +66,6 @@ from sessionlens.stores.sqlite_index import (
     PARAMS_INDEX_DDL,
     PARAMS_TABLE,
     SCHEMA_VERSION,
-    SORT_INDEXES,
     IndexedSession,
     batched,
     index_session,
@@ -101,57 +82,16 @@ from sessionlens.stores.sqlite_query import (
     summary_from_row,
     summary_row,
 )
+from sessionlens.stores.sqlite_schema import HEARTBEAT_TABLE, LOG_TABLE, META_TABLE
 from sessionlens.stores.sqlite_snapshot import Snapshot
 from sessionlens.stores.writer_turns import WriterTurns
 
-#: kedro-viz's DDL, byte for byte as SQLAlchemy emits it (see the kedro-viz fixture).
-KEDRO_VIZ_DDL = (
-    "CREATE TABLE runs (\n\tid VARCHAR NOT NULL, \n\tblob JSON, \n\tPRIMARY KEY (id)\n)",
-    "CREATE INDEX ix_runs_id ON runs (id)",
-    "CREATE TABLE user_run_details (\n\tid INTEGER NOT NULL, \n\trun_id VARCHAR, \n\t"
-    "bookmark BOOLEAN, \n\ttitle VARCHAR, \n\tnotes VARCHAR, \n\tPRIMARY KEY (id), \n\t"
-    "UNIQUE (run_id), \n\tFOREIGN KEY(run_id) REFERENCES runs (id)\n)",
-    "CREATE INDEX ix_user_run_details_id ON user_run_details (id)",
-)
-
-META_TABLE = "sessionlens_meta"
-#: the notice of a read-write open that added sessionlens's tables to a kedro-viz file
-_ADOPTED = "added sessionlens's tables to {path} beside kedro-viz's (kedro-viz reads it as before)"
-LOG_TABLE = "sessionlens_logs"
-HEARTBEAT_TABLE = "sessionlens_heartbeats"
 _HEARTBEAT_UPSERT = (
     f"INSERT INTO main.{HEARTBEAT_TABLE} (session_id, at) VALUES (?, ?) "
     "ON CONFLICT(session_id) DO UPDATE SET at = excluded.at"
 )
 
 _LOG_PAGE = 2000
-#: why a store is read from a copy when a killed writer left a hot journal
-_HOT_JOURNAL = "a writer stopped mid-write; its unfinished change is rolled back in the copy"
-
-
-#: what the index reads of a runs row: bytes (decoded per row: SQLite would fail the whole
-#: fetch on one text that is not UTF-8), no blob past the size a record may have, and its size
-_RUNS_ROW = (
-    f"CAST(id AS BLOB), CASE WHEN length(CAST(blob AS BLOB)) <= {MAX_RECORD_BYTES} "
-    "THEN CAST(blob AS BLOB) END, length(CAST(blob AS BLOB))"
-)
-
-
-def read_run(run_id: Any, blob: bytes | None, size: int | None) -> tuple[str, Record | str]:
-    """(session id, record or the reason it is unreadable) of a runs row read as ``_RUNS_ROW``."""
-    if isinstance(run_id, bytes):
-        try:
-            session_id = run_id.decode("utf-8")
-        except UnicodeDecodeError:
-            return lenient_text(run_id), "its id is not valid UTF-8"
-    else:
-        session_id = "" if run_id is None else str(run_id)
-    if blob is None and size is not None:
-        return session_id, f"blob is {size:,} bytes (at most {MAX_RECORD_BYTES:,} are read)"
-    try:
-        return session_id, load_record(blob, "blob")
-    except RecordProblem as exc:
-        return session_id, str(exc)
 
 
 class SQLiteSessionStore(SessionStore):
@@ -159,8 +99,22 @@ class SQLiteSessionStore(SessionStore):
 
     kind: ClassVar[str] = "sqlite"
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        persistent=True, logs=True, user_details=True, concurrent_writers=True
+        persistent=True, logs=True, user_details=True
     )
+
+    @classmethod
+    def open(
+        cls,
+        location: str,
+        *,
+        read_only: bool = True,
+        create: bool = False,
+        busy_timeout: float | None = None,
+    ) -> SQLiteSessionStore:
+        """The store at ``location``; a write waits ``busy_timeout`` seconds (default 30) for
+        another writer before a one-line ``StoreError``."""
+        timeout = 30.0 if busy_timeout is None else busy_timeout
+        return cls(location, read_only=read_only, create=create, busy_timeout=timeout)
 
     def __init__(
         self,
@@ -186,90 +140,33 @@ class SQLiteSessionStore(SessionStore):
         #: count() results until the data changes; list_summaries reads them to plan a page
         self._counts: dict[tuple, int] = {}
         self._commits = 0  # own commits, for change_token (data_version counts others')
-        self._wal = False  # the file's header says WAL mode
         self._snapshot: Snapshot | None = None  # browsing a private copy (sqlite_snapshot)
         self._turns = WriterTurns(self.path)
         self._conn: sqlite3.Connection | None = None
-        self._made_folders: list[Path] = []  # folders this open created for a new file
-        new = self._check_file(create)
-        creating = new and not self.path.exists()
+        found = sqlite_open.check_file(self.path, create=create, read_only=read_only)
+        self._wal = found.wal  # the file's header says WAL mode
+        creating = found.new and not self.path.exists()
         try:
-            self._conn = self._connect(new)
-            self._check_layout(new)
+            self._conn = self._connect(found.new)
+            self._check_layout(found.new)
         except BaseException as exc:
             self.close()
             if creating:
-                self._remove_unborn(exc)
+                sqlite_open.remove_unborn(self.path, found.made_folders, exc)
             raise
 
     # -- opening ----------------------------------------------------------------------
-    def _check_file(self, create: bool) -> bool:
-        """Refuse what is not an SQLite session store before SQLite touches it. True = new."""
-        path = self.path
-        if not path.exists():
-            if create and not self.read_only:
-                folders = (path.parent, *path.parent.parents)
-                self._made_folders = [p for p in folders if not p.exists()]
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError(f"{path}: cannot create ({exc.strerror})") from None
-                return True
-            raise StoreError(f"{path}: no such file")
-        if path.is_dir():
-            raise StoreError(f"{path}: is a directory, not an SQLite file")
-        try:
-            head = sqlite_files.read_header(path)
-        except OSError as exc:
-            raise StoreError(f"{path}: cannot read ({exc.strerror})") from None
-        if head is None:  # this process has it open already: an SQLite file, in use
-            return False
-        if not head:
-            if self.read_only:
-                raise StoreError(f"{path}: empty file, not a session store")
-            return True
-        if head[:16] != sqlite_files.SQLITE_MAGIC:
-            raise StoreError(f"{path}: not an SQLite database (unknown file format)")
-        self._wal = sqlite_files.is_wal_header(head)
-        return False
-
-    def _remove_unborn(self, error: BaseException) -> None:
-        """A new store this open could not set up (a full disk, a file size limit) leaves
-        nothing behind: not the 0-byte file SQLite created, nor its journal, nor the folders
-        made for it, so the next attempt starts clean and nobody mistakes it for a store.
-
-        Only while the file is still empty (nothing was ever committed to it) and not after a
-        lock timeout: then another process is creating the same store right now, and its file
-        and journal are its own. Called with no connection of ours open on the file.
-        """
-        if "locked by another process" in str(error):
-            return
-        try:
-            if self.path.stat().st_size:
-                return
-        except OSError:
-            pass
-        sidecars = ("-journal", "-wal", "-shm")
-        for name in (self.path.name, *(f"{self.path.name}{s}" for s in sidecars)):
-            with contextlib.suppress(OSError):
-                (self.path.parent / name).unlink()
-        for folder in self._made_folders:  # deepest first; only while empty
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-
     def _connect(self, new: bool) -> sqlite3.Connection:
         if self.read_only and self._wal:
-            return self._connect_snapshot(
-                "it is in WAL mode, whose readers write beside the file (-shm, -wal)"
-            )
+            return self._connect_snapshot(sqlite_open.WAL_MODE)
         mode = "ro" if self.read_only else ("rwc" if new else "rw")
         conn = sqlite_files.connect(self.path, mode=mode, timeout=self.busy_timeout)
         try:
             conn.execute("SELECT count(*) FROM main.sqlite_master").fetchone()
         except sqlite3.Error as exc:
             sqlite_files.close(conn)
-            if self.read_only and _hot_journal(exc):
-                return self._connect_snapshot(_HOT_JOURNAL)
+            if self.read_only and sqlite_open.is_hot_journal(exc):
+                return self._connect_snapshot(sqlite_open.HOT_JOURNAL)
             raise self._error(exc, "open") from None
         return self._prepared(conn)
 
@@ -331,155 +228,31 @@ class SQLiteSessionStore(SessionStore):
 
     def _check_layout(self, new: bool) -> None:
         with self._errors("open"):
-            tables = self._tables()
+            tables = sqlite_schema.tables(self._conn)
             if not tables and not self.read_only:
                 new = True
-            if not new and "runs" not in tables:
-                listed = ", ".join(sorted(tables)) or "none"
-                raise StoreError(
-                    f"{self.path}: an SQLite database but not a session store "
-                    f"(no runs table; tables: {listed})"
-                )
-            if not new:
-                columns = {r[1] for r in self._conn.execute("PRAGMA main.table_info(runs)")}
-                if not {"id", "blob"} <= columns:
-                    raise StoreError(
-                        f"{self.path}: its runs table is not kedro-viz's "
-                        f"(columns {', '.join(sorted(columns))}; expected id, blob)"
-                    )
-            version = self._schema_version() if META_TABLE in tables else None
-            if version is not None and version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: written by a newer sessionlens (store schema {version}, "
-                    f"this version reads up to {SCHEMA_VERSION}); upgrade sessionlens"
-                )
+            version = sqlite_schema.check_layout(self._conn, self.path, tables, new=new)
             if not self.read_only:
-                self._leave_wal()
-                # a killed process never damages the file at any setting; NORMAL leaves out the
-                # fsyncs that guard a power cut on old filesystems, and halves each write's cost
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-                self._conn.execute("PRAGMA foreign_keys=OFF")
-                if new or self._needs_setup(version):
+                sqlite_open.prepare_writer(self._conn, self.busy_timeout)
+                if new or sqlite_schema.needs_setup(self._conn, version):
                     with self._write():
-                        self._create_tables(new, version)
+                        sqlite_schema.create_tables(self._conn, self.path, new=new, version=version)
                         self._sync_main()
                     if version is None and not new:
-                        self.notice = _ADOPTED.format(path=self.path)
+                        self.notice = sqlite_schema.ADOPTED.format(path=self.path)
                 self._idx, self._mode = f"main.{INDEX_TABLE}", "main"
-            tables = self._tables()
+            tables = sqlite_schema.tables(self._conn)
             self._has_details = "user_run_details" in tables
             self._has_logs = LOG_TABLE in tables
             self._has_meta = META_TABLE in tables
             self._has_heartbeats = HEARTBEAT_TABLE in tables
 
     def first_write_changes(self) -> str | None:
-        if self._has_meta:
-            return None
-        return (
-            "adds sessionlens's own tables (its index and logs) beside kedro-viz's; "
-            "kedro-viz keeps reading the file as before"
-        )
-
-    def _leave_wal(self) -> None:
-        """A WAL file (an older sessionlens wrote WAL) goes back to a rollback journal, whose
-        readers never write beside it; when other connections use it now, that waits for a
-        later writer (asking for it takes the whole file, so only a moment is spent trying)."""
-        if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            return
-        self._conn.execute("PRAGMA busy_timeout=100")
-        try:
-            self._conn.execute("PRAGMA journal_mode=DELETE").fetchone()
-        except sqlite3.OperationalError:
-            pass
-        finally:
-            self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-
-    def _needs_setup(self, version: int | None) -> bool:
-        """Whether opening read-write must write (tables, indexes, rows to index); a store in
-        order is opened without taking the write lock."""
-        if version != SCHEMA_VERSION:
-            return True
-        names = {r[0] for r in self._conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
-        wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, HEARTBEAT_TABLE, f"ix_{PARAMS_TABLE}_value"}
-        wanted |= {f"ix_{INDEX_TABLE}_{n}" for n, _ in SORT_INDEXES}
-        return not wanted <= names or self._max_rowid() > self._meta_rowid()
-
-    def _tables(self) -> set[str]:
-        rows = self._conn.execute("SELECT name FROM main.sqlite_master WHERE type='table'")
-        return {r[0] for r in rows.fetchall()}
-
-    def _meta(self, key: str) -> tuple | None:
-        """The row of ``key`` in ``sessionlens_meta`` (``(value,)``), None when it has none."""
-        return self._conn.execute(
-            f"SELECT value FROM main.{META_TABLE} WHERE key='{key}'"
-        ).fetchone()
-
-    def _schema_version(self) -> int:
-        row = self._meta("schema_version")
-        try:
-            return int(row[0]) if row else 0
-        except (TypeError, ValueError):
-            raise StoreError(
-                f"{self.path}: {META_TABLE} holds an unreadable schema_version {row[0]!r}"
-            ) from None
-
-    def _create_tables(self, new: bool, version: int | None) -> None:
-        """Inside the opening write transaction: kedro-viz's tables for a new file, ours always."""
-        tables = self._tables()  # again: another process may have created them meanwhile
-        if "runs" not in tables:
-            if not new and tables:
-                raise StoreError(f"{self.path}: lost its runs table while opening")
-            for ddl in KEDRO_VIZ_DDL:
-                self._conn.execute(ddl)
-        if version is not None and version < SCHEMA_VERSION:
-            self._conn.execute(f"DROP TABLE IF EXISTS main.{INDEX_TABLE}")  # rebuilt below
-            self._conn.execute(f"DROP TABLE IF EXISTS main.{PARAMS_TABLE}")
-            self._conn.execute(f"DELETE FROM main.{META_TABLE} WHERE key='indexed_rowid'")
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS main.{META_TABLE} "
-            "(key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL)"
-        )
-        self._conn.execute(
-            f"INSERT OR REPLACE INTO main.{META_TABLE} VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
-        self._conn.execute(f"INSERT OR IGNORE INTO main.{META_TABLE} VALUES ('indexed_rowid', '0')")
-        self._conn.execute(INDEX_DDL.format(schema="main", table=INDEX_TABLE))
-        for name, columns in SORT_INDEXES:
-            self._conn.execute(
-                f"CREATE INDEX IF NOT EXISTS main.ix_{INDEX_TABLE}_{name} "
-                f"ON {INDEX_TABLE} ({columns})"
-            )
-        self._conn.execute(PARAMS_DDL.format(schema="main", table=PARAMS_TABLE))
-        self._conn.execute(PARAMS_INDEX_DDL.format(schema="main", table=PARAMS_TABLE))
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS main.{LOG_TABLE} (session_id TEXT NOT NULL, "
-            "seq INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL, "
-            "PRIMARY KEY (session_id, seq))"
-        )
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS main.{HEARTBEAT_TABLE} (session_id TEXT NOT NULL "
-            "PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID"
-        )
+        return None if self._has_meta else sqlite_schema.FIRST_WRITE_CHANGES
 
     # -- errors and transactions ---------------------------------------------------------
     def _error(self, exc: sqlite3.Error, action: str) -> StoreError:
-        text = str(exc)
-        low = text.lower()
-        if "locked" in low or "busy" in low:
-            problem = (
-                f"locked by another process for more than {self.busy_timeout:g} s "
-                f"({action} gave up); try again"
-            )
-        elif "not a database" in low or "malformed" in low or "corrupt" in low:
-            problem = f"corrupt SQLite file ({text})"
-        elif "disk is full" in low:
-            problem = f"the disk is full ({action} failed)"
-        elif "readonly" in low or "read-only" in low:
-            problem = f"cannot write, the file or its folder is read-only ({action})"
-        else:
-            problem = f"{action} failed: {text}"
-        return StoreError(_common.one_line(f"{self.path}: {problem}"))
+        return sqlite_open.store_error(exc, self.path, action, self.busy_timeout)
 
     @contextlib.contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -502,11 +275,11 @@ class SQLiteSessionStore(SessionStore):
         try:
             self._conn.execute("SELECT 1 FROM main.sqlite_master LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            if not _hot_journal(exc):
+            if not sqlite_open.is_hot_journal(exc):
                 raise
             sqlite_files.close(self._conn)  # no longer held: the copy may be taken
             try:
-                self._conn = self._connect_snapshot(_HOT_JOURNAL)
+                self._conn = self._connect_snapshot(sqlite_open.HOT_JOURNAL)
             except StoreError:  # keep a connection, so a later call tries again
                 self._conn = self._prepared(
                     sqlite_files.connect(self.path, mode="ro", timeout=self.busy_timeout)
@@ -531,31 +304,19 @@ class SQLiteSessionStore(SessionStore):
             self._commits += 1
 
     # -- index upkeep ---------------------------------------------------------------------
-    def _meta_rowid(self) -> int:
-        """The highest runs rowid indexed; 0 (index every row again, which replaces their
-        index rows) when the value cannot be read (edited by hand)."""
-        row = self._meta("indexed_rowid")
-        try:
-            return int(row[0]) if row else 0
-        except (TypeError, ValueError):
-            return 0
-
-    def _max_rowid(self) -> int:
-        return self._conn.execute("SELECT coalesce(max(rowid), 0) FROM main.runs").fetchone()[0]
-
     def _unindexed(self, after: int) -> Iterator[IndexedSession]:
         """Index rows for runs rows with rowid > ``after``, parsed in batches."""
         last = after
         while True:
             rows = self._conn.execute(
-                f"SELECT rowid, {_RUNS_ROW} FROM main.runs WHERE rowid > ? "
+                f"SELECT rowid, {sqlite_schema.RUNS_ROW} FROM main.runs WHERE rowid > ? "
                 "ORDER BY rowid LIMIT 1000",
                 (last,),
             ).fetchall()
             if not rows:
                 return
             for rowid, run_id, blob, size in rows:
-                session_id, record = read_run(run_id, blob, size)
+                session_id, record = sqlite_schema.read_run(run_id, blob, size)
                 if isinstance(record, str):  # listed unreadable, with the reason
                     yield index_session(session_id, None, rowid, problem=record)
                 else:
@@ -564,17 +325,12 @@ class SQLiteSessionStore(SessionStore):
 
     def _sync_main(self) -> None:
         """Inside a write transaction: index runs rows added by other writers (kedro-viz)."""
-        done, top = self._meta_rowid(), self._max_rowid()
+        done, top = sqlite_schema.indexed_rowid(self._conn), sqlite_schema.max_rowid(self._conn)
         if top > done:
             write_index(
                 self._conn, f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", self._unindexed(done)
             )
-        self._set_meta_rowid(top)
-
-    def _set_meta_rowid(self, top: int) -> None:
-        self._conn.execute(
-            f"UPDATE main.{META_TABLE} SET value = ? WHERE key='indexed_rowid'", (str(top),)
-        )
+        sqlite_schema.set_indexed_rowid(self._conn, top)
 
     def _ensure_index(self) -> IndexTables:
         """The index to query, brought up to date with the runs table when anything changed."""
@@ -596,7 +352,7 @@ class SQLiteSessionStore(SessionStore):
                 ).fetchone()[0]
             )
         if not self.read_only:
-            if self._max_rowid() > self._meta_rowid():
+            if sqlite_schema.max_rowid(self._conn) > sqlite_schema.indexed_rowid(self._conn):
                 with self._write():
                     self._sync_main()
             self._idx, self._params = f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}"
@@ -604,7 +360,7 @@ class SQLiteSessionStore(SessionStore):
         self._sync_read_only()
 
     def _sync_read_only(self) -> None:
-        tables = self._tables()
+        tables = sqlite_schema.tables(self._conn)
         self._has_meta = META_TABLE in tables
         if "user_run_details" in tables and not self._has_details:
             self._has_details = True
@@ -615,9 +371,9 @@ class SQLiteSessionStore(SessionStore):
             INDEX_TABLE,
             META_TABLE,
             PARAMS_TABLE,
-        } <= tables and self._schema_version() == SCHEMA_VERSION
+        } <= tables and sqlite_schema.schema_version(self._conn, self.path) == SCHEMA_VERSION
         if main_ok:
-            done = self._meta_rowid()
+            done = sqlite_schema.indexed_rowid(self._conn)
             if self._mode != "extra":
                 self._reset_temp("sl_extra")
                 self._conn.execute(
@@ -667,7 +423,7 @@ class SQLiteSessionStore(SessionStore):
         """Index new runs rows into temp tables, a batch per transaction: each batch is read from
         the store before its transaction begins, so the store's shared lock is held only while
         one read runs (a rollback-journal writer waits for readers to let go to commit)."""
-        top = self._max_rowid()
+        top = sqlite_schema.max_rowid(self._conn)
         for batch in batched(self._unindexed(after), 1000):
             self._conn.execute("BEGIN")
             try:
@@ -721,7 +477,7 @@ class SQLiteSessionStore(SessionStore):
     def get(self, session_id: str) -> Record:
         with self._errors("read"):
             row = self._conn.execute(
-                f"SELECT {_RUNS_ROW} FROM main.runs WHERE id = ?", (session_id,)
+                f"SELECT {sqlite_schema.RUNS_ROW} FROM main.runs WHERE id = ?", (session_id,)
             ).fetchone()
             if row is None:  # a row listed under a repaired id (its own is not UTF-8)?
                 tables = self._ensure_index()
@@ -733,7 +489,7 @@ class SQLiteSessionStore(SessionStore):
                 if found is None:
                     raise UnknownSessionError(session_id, self.location)
                 raise UnreadableSessionError(session_id, found[0], self.location)
-        _, record = read_run(*row)
+        _, record = sqlite_schema.read_run(*row)
         if isinstance(record, str):
             raise UnreadableSessionError(session_id, record, self.location)
         record.setdefault("session_id", session_id)
@@ -766,7 +522,7 @@ class SQLiteSessionStore(SessionStore):
         while True:
             with self._errors("read log"):
                 if not self._has_logs:
-                    self._has_logs = LOG_TABLE in self._tables()
+                    self._has_logs = LOG_TABLE in sqlite_schema.tables(self._conn)
                     if not self._has_logs:
                         return
                 rows = self._conn.execute(
@@ -804,9 +560,9 @@ class SQLiteSessionStore(SessionStore):
         rowids of kedro-viz's tables count too."""
         with self._errors("poll"):
             self._refresh_snapshot()
-            row = self._meta("generation") if self._has_meta else None
+            row = sqlite_schema.meta(self._conn, "generation") if self._has_meta else None
             generation = row[0] if row else None
-            runs = self._max_rowid()
+            runs = sqlite_schema.max_rowid(self._conn)
             details = (
                 self._conn.execute("SELECT max(rowid) FROM main.user_run_details").fetchone()[0]
                 if self._has_details
@@ -832,7 +588,7 @@ class SQLiteSessionStore(SessionStore):
             for batch in batched(records, 1000):
                 runs, indexed, beats = [], [], []
                 for record in batch:
-                    session_id, text = _common.json_to_save(record, self.location)
+                    session_id, text = json_to_save(record, self.location)
                     runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
                     try:  # indexed as a reader of the blob will see it: unreadable ones too
                         indexed.append(index_session(session_id, load_record(text, "blob")))
@@ -848,11 +604,8 @@ class SQLiteSessionStore(SessionStore):
                 write_index(
                     self._conn, f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", indexed, lookup=True
                 )
-            self._set_meta_rowid(self._max_rowid())
-            self._conn.execute(
-                f"INSERT INTO main.{META_TABLE} VALUES ('generation', '1') ON CONFLICT(key) "
-                "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-            )
+            sqlite_schema.set_indexed_rowid(self._conn, sqlite_schema.max_rowid(self._conn))
+            sqlite_schema.bump_generation(self._conn)
             self._counts.clear()
 
     def _insert_runs(self, statement: str, runs: list[tuple[str, str]]) -> None:
@@ -909,11 +662,3 @@ def _log_text(value: Any) -> str:
     if isinstance(value, bytes):
         return lenient_text(value)
     return "" if value is None else str(value)
-
-
-def _hot_journal(exc: sqlite3.Error) -> bool:
-    """SQLITE_READONLY_ROLLBACK: a read-only reader met a journal it would have to roll back."""
-    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
-    if code is not None:
-        return code == 776
-    return "readonly database" in str(exc)

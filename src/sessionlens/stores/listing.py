@@ -1,74 +1,21 @@
-"""Helpers shared by the store backends: one-line messages and the in-Python listing.
+"""Listing in Python: filter, sort and page sessions with the reference semantics.
 
-Backends without an index (memory, shelve) filter and sort in Python with exactly the reference
-semantics of :meth:`Query.matches` and :meth:`Query.sort_key`; the SQLite backend translates the
-same semantics to SQL and is tested against this code.
+Backends without an index (memory, shelve) list with exactly the semantics of
+:meth:`Query.matches` and :meth:`Query.sort_key`, from one :class:`IndexEntry` per session; the
+SQLite backend translates the same semantics to SQL (``sqlite_query``), derives its index rows
+from the same entries (``sqlite_index``) and is tested against this code.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sessionlens.query import Query
-from sessionlens.record import Record, SessionSummary, derive_status, params_of, to_jsonable
+from sessionlens.record import SessionSummary, derive_status, params_of
 from sessionlens.stores.readable import RecordProblem, check_record
-
-
-def one_line(text: object) -> str:
-    """Collapse any whitespace run (newlines included) so a message stays on one line."""
-    return " ".join(str(text).split())
-
-
-def require_session_id(record: Mapping[str, Any], location: str) -> str:
-    """The record's ``session_id`` as str; a record without one cannot be stored."""
-    from sessionlens.errors import StoreError
-
-    session_id = record.get("session_id")
-    if not isinstance(session_id, str) or not session_id:
-        raise StoreError(f"{location}: cannot save a record without a session_id string")
-    try:
-        session_id.encode("utf-8")
-    except UnicodeEncodeError:
-        raise StoreError(f"{location}: cannot save session id {session_id!r}: not text") from None
-    return session_id
-
-
-def json_to_save(record: Mapping[str, Any], location: str) -> tuple[str, str]:
-    """(session id, JSON text) of a record about to be saved; a one-line ``StoreError`` when it
-    has no id or no JSON. Whether it is *readable* is decided when it is read, as for records
-    other writers saved."""
-    from sessionlens.errors import StoreError
-
-    session_id = require_session_id(record, location)
-    try:
-        return session_id, record_json(record)
-    except RecordProblem as exc:
-        raise StoreError(f"{location}: cannot save session {session_id}: {exc}") from None
-
-
-def plain_record(record: Mapping[str, Any]) -> Record:
-    """A deep, JSON-shaped copy: what every backend hands back from ``get``."""
-    return json.loads(record_json(record))
-
-
-def record_json(record: Mapping[str, Any]) -> str:
-    """The record as JSON text; C-speed for plain data, ``to_jsonable`` for paths, tuples of
-    pickles, datetimes and the like. A record that has no JSON (it contains itself, nests past
-    Python's recursion limit, holds an integer of thousands of digits) is a ``RecordProblem``."""
-    try:
-        return json.dumps(record, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        pass
-    try:
-        return json.dumps(to_jsonable(record))
-    except RecursionError:
-        raise RecordProblem("the record nests too deep to be written as JSON") from None
-    except ValueError as exc:  # a circular reference, an integer too long to print
-        raise RecordProblem(f"the record cannot be written as JSON ({one_line(exc)})") from None
 
 
 @dataclass(frozen=True)
