@@ -19,6 +19,7 @@ from sessionlens.record import (
     SessionSummary,
     command_line,
     derive_status,
+    format_duration,
     hostname,
     is_running,
     is_stale,
@@ -272,3 +273,14 @@ def test_to_jsonable_makes_plain_json_of_what_stores_hold() -> None:
         "other": "<class 'object'>",
         "nested": {"ok": [True, 1.5, "s"]},
     }
+
+
+def test_durations_for_a_table_cell() -> None:
+    assert [format_duration(s) for s in (0.123, 12.34, 245, 3725, -1.5, None)] == [
+        "0.12s",
+        "12.3s",
+        "4m05s",
+        "1h02m",
+        "-1.50s",
+        "",
+    ]

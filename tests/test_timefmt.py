@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sessionlens.timefmt import absolute_time, local_time, parse_time
+from sessionlens.timefmt import absolute_time, local_time, parse_time, relative_time
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
@@ -39,3 +41,29 @@ def test_the_app_reads_a_time_without_a_zone_as_utc(in_utc_plus_2: None) -> None
     assert moment == datetime(2026, 11, 24, 14, 47, tzinfo=timezone.utc)
     assert absolute_time(moment) == "2026-11-24 16:47:00"
     assert absolute_time(moment, timezone(timedelta(hours=-1))) == "2026-11-24 13:47:00"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (2, "just now"),
+        (45, "45s ago"),
+        (150, "2m ago"),
+        (3 * 3600 + 5, "3h ago"),
+        (3 * 86400, "3d ago"),
+        (20 * 86400, "2w ago"),
+        (100 * 86400, "3mo ago"),
+        (800 * 86400, "2y ago"),
+        (-600, "in 10m"),
+    ],
+)
+def test_relative_time(seconds: int, expected: str) -> None:
+    assert relative_time(NOW - timedelta(seconds=seconds), NOW) == expected
+
+
+def test_parse_and_absolute_time() -> None:
+    moment = parse_time("2026-11-24T14:47:00.000Z")
+    assert moment == datetime(2026, 11, 24, 14, 47, tzinfo=timezone.utc)
+    assert parse_time("2026-11-24T14:47:00") == moment  # naive means UTC
+    assert parse_time("yesterday") is None and parse_time(None) is None
+    assert absolute_time(moment, timezone(timedelta(hours=2))) == "2026-11-24 16:47:00"

@@ -3,7 +3,6 @@ path completion, the store client. (The session table's page cache: ``test_page_
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,19 +10,10 @@ import pytest
 from sessionlens.query import parse_query
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.logtext import LogText, Match
-from sessionlens.tui.text import (
-    absolute_time,
-    format_duration,
-    literal,
-    parse_time,
-    relative_time,
-    visible,
-)
+from sessionlens.tui.text import literal, visible
 from sessionlens.tui.widgets.compare_table import value_text
 from sessionlens.tui.widgets.path_input import complete_path
 from tui_support import fill, make_backend, make_log, sid
-
-NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 
 
 # -- literal text -------------------------------------------------------------------------------
@@ -35,40 +25,6 @@ def test_markup_stays_text_and_control_characters_become_visible() -> None:
     assert visible("a\nb", keep_newlines=True) == "a\nb"
     assert visible("exe.\u202etxt\u2066") == "exe.<U+202E>txt<U+2066>"  # bidi controls too
     assert literal(None).plain == ""
-
-
-@pytest.mark.parametrize(
-    ("seconds", "expected"),
-    [
-        (2, "just now"),
-        (45, "45s ago"),
-        (150, "2m ago"),
-        (3 * 3600 + 5, "3h ago"),
-        (3 * 86400, "3d ago"),
-        (20 * 86400, "2w ago"),
-        (100 * 86400, "3mo ago"),
-        (800 * 86400, "2y ago"),
-        (-600, "in 10m"),
-    ],
-)
-def test_relative_time(seconds: int, expected: str) -> None:
-    assert relative_time(NOW - timedelta(seconds=seconds), NOW) == expected
-
-
-def test_times_and_durations() -> None:
-    moment = parse_time("2026-11-24T14:47:00.000Z")
-    assert moment == datetime(2026, 11, 24, 14, 47, tzinfo=timezone.utc)
-    assert parse_time("2026-11-24T14:47:00") == moment  # naive means UTC
-    assert parse_time("yesterday") is None and parse_time(None) is None
-    assert absolute_time(moment, timezone(timedelta(hours=2))) == "2026-11-24 16:47:00"
-    assert [format_duration(s) for s in (0.123, 12.34, 245, 3725, -1.5, None)] == [
-        "0.12s",
-        "12.3s",
-        "4m05s",
-        "1h02m",
-        "-1.50s",
-        "",
-    ]
 
 
 def test_compare_values_as_one_line() -> None:

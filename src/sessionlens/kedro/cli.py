@@ -30,7 +30,7 @@ def store_spec_from_settings(
 ) -> str | None:
     """The sessionlens ``--store`` for a project's session store settings, or None when the
     class keeps nothing on disk that sessionlens knows (Kedro's default ``BaseSessionStore``)."""
-    from sessionlens.kedro.store import KedroSessionStore, _absolute
+    from sessionlens.kedro.store import KedroSessionStore, absolute_setting
 
     path = store_args.get("path")
     path = None if path is None else str(path)
@@ -40,7 +40,7 @@ def store_spec_from_settings(
         layout = _KEDRO_STORE_LAYOUTS.get(f"{klass.__module__}.{klass.__qualname__}")
         if layout is not None:
             kind, file_name = layout
-            base = _absolute(path if path is not None else "sessions", project_path)
+            base = absolute_setting(path if path is not None else "sessions", project_path)
             return f"{kind}://{base / file_name if file_name else base}"
     return None
 

@@ -47,6 +47,7 @@ from sessionlens.record import (
     to_jsonable,
     utc_now_iso,
 )
+from sessionlens.stores.locate import SQLITE_SUFFIXES
 
 if TYPE_CHECKING:
     from sessionlens.stores.base import SessionStore
@@ -160,7 +161,7 @@ class KedroSessionStore(_Base):
     def base_path(self) -> Path:
         """``path`` made absolute: against the project root when known, else the cwd."""
         project = self.data.get("project_path") if hasattr(self, "data") else None
-        return _absolute(self._path, project)
+        return absolute_setting(self._path, project)
 
     def location(self) -> Path:
         """The file or folder of the sessionlens store this session is saved in."""
@@ -174,7 +175,7 @@ class KedroSessionStore(_Base):
     @classmethod
     def store_spec(cls, path: str | None, project_path: str | Path) -> str:
         """The ``--store`` URI for ``SESSION_STORE_ARGS["path"]`` (Kedro's default when None)."""
-        base = _absolute(path if path is not None else "sessions", project_path)
+        base = absolute_setting(path if path is not None else "sessions", project_path)
         return f"{cls.kind}://{cls.location_from(base)}"
 
     def store_uri(self) -> str:
@@ -475,7 +476,7 @@ class _LogCapture(logging.Handler):
             self._writing.active = False
 
 
-def _absolute(path: str, project_path: str | Path | None) -> Path:
+def absolute_setting(path: str, project_path: str | Path | None) -> Path:
     """A store path setting as an absolute path: relative ones are taken from the project root
     (the sessionlens CLI reads the setting the same way), or the cwd before the root is known."""
     expanded = Path(os.path.expanduser(str(path)))
@@ -536,7 +537,7 @@ class SQLiteStore(KedroSessionStore):
 
     @classmethod
     def location_from(cls, base: Path) -> Path:
-        if base.suffix in (".db", ".sqlite", ".sqlite3"):
+        if base.suffix in SQLITE_SUFFIXES:
             return base
         return base / cls.DB_NAME
 

@@ -1,6 +1,6 @@
 """``SessionLensApp``: the screens on top of one store, and ``run_app`` for the CLI.
 
-The app holds the store (through a thread-safe ``StoreClient``), the clock, and the actions that
+The app holds the store (through a read-only ``StoreClient``), the clock, and the actions that
 work on every screen: open another store, keys, theme, quit. Screens live in ``screens/``.
 """
 

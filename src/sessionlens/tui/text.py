@@ -4,7 +4,7 @@ Store values come from other people's projects: a branch called ``[bold]x[/]`` o
 terminal escape codes must appear as the characters it is. So every value goes into a
 ``rich.text.Text`` (never a markup string), and control characters, C1 and bidi controls are
 shown by :func:`sessionlens.textsafe.safe_text`. The time formats are :mod:`sessionlens.timefmt`'s
-(the CLI's too), re-exported here for the widgets. Nothing here imports Textual.
+(shared with the CLI). Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -14,13 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
-from sessionlens.record import format_duration  # noqa: F401 - re-exported for widgets
 from sessionlens.textsafe import safe_text
-from sessionlens.timefmt import (  # noqa: F401 - re-exported for widgets
-    absolute_time,
-    parse_time,
-    relative_time,
-)
 
 
 def visible(value: str, *, keep_newlines: bool = False, tab_size: int = 4) -> str:

@@ -29,11 +29,11 @@ from sessionlens.compare import (
     compare,
 )
 from sessionlens.errors import UnreadableSessionError
-from sessionlens.record import Record, SessionSummary
+from sessionlens.record import Record, SessionSummary, format_duration
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.logtext import LogText
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
-from sessionlens.tui.text import format_duration, literal
+from sessionlens.tui.text import literal
 from sessionlens.tui.widgets.compare_table import CompareTable, value_text
 from sessionlens.tui.widgets.log_view import LogView
 from sessionlens.tui.workers import ReportsWorkerErrors

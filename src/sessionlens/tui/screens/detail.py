@@ -19,11 +19,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from sessionlens.errors import UnreadableSessionError
-from sessionlens.record import Record, SessionSummary, to_jsonable
+from sessionlens.record import Record, SessionSummary, format_duration, to_jsonable
+from sessionlens.timefmt import absolute_time, parse_time
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.logtext import LogText
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
-from sessionlens.tui.text import Clock, absolute_time, format_duration, literal, parse_time
+from sessionlens.tui.text import Clock, literal
 from sessionlens.tui.widgets.log_view import LogView
 from sessionlens.tui.widgets.record_tree import RecordTree
 from sessionlens.tui.widgets.safe_input import SafeInput

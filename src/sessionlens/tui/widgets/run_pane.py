@@ -23,11 +23,11 @@ from textual.timer import Timer
 
 from sessionlens.launch import RunRequest
 from sessionlens.params import command_with_params
-from sessionlens.record import Record
+from sessionlens.record import Record, format_duration
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.output_buffer import OutputBuffer
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
-from sessionlens.tui.text import format_duration, literal, visible
+from sessionlens.tui.text import literal, visible
 from sessionlens.tui.widgets.run_header import RunHeader
 from sessionlens.tui.widgets.run_log import MAX_LINES, RunLog
 

@@ -16,8 +16,9 @@ from typing import Literal, Protocol
 
 from rich.cells import cell_len, set_cell_size
 
-from sessionlens.record import SessionSummary
-from sessionlens.tui.text import Clock, absolute_time, format_duration, parse_time, relative_time
+from sessionlens.record import SessionSummary, format_duration
+from sessionlens.timefmt import absolute_time, parse_time, relative_time
+from sessionlens.tui.text import Clock
 from sessionlens.tui.text import visible as make_visible
 
 #: width bounds of each flexible column (command, params); 150 terminal columns fit both at 14

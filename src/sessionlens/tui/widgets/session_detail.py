@@ -15,17 +15,11 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from sessionlens.record import Record, SessionSummary, command_line, params_of
+from sessionlens.record import Record, SessionSummary, command_line, format_duration, params_of
+from sessionlens.timefmt import absolute_time, parse_time, relative_time
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
-from sessionlens.tui.text import (
-    Clock,
-    absolute_time,
-    format_duration,
-    literal,
-    parse_time,
-    relative_time,
-)
+from sessionlens.tui.text import Clock, literal
 
 
 def _get(mapping: Any, key: str) -> Any:
