@@ -546,10 +546,13 @@ def test_grandchild_is_gone_after_interrupt_even_if_it_ignores_signals(tmp_path:
     store = MemoryStore()
     session = Session.create(project_path=root, store=store)
     running_session = session.start([PY, "wait.py", "--stubborn"], grace_period=0.2, kill_after=0.2)
+    pids = root / "pids.txt"
     deadline = time.monotonic() + 15
-    while not (root / "pids.txt").exists() and time.monotonic() < deadline:
+    # the child writes its pid and its grandchild's: wait for both, not just for the file
+    while not (pids.exists() and len(pids.read_text().split()) == 2):
+        assert time.monotonic() < deadline, "the child did not start"
         time.sleep(0.02)
-    pid, grandchild = map(int, (root / "pids.txt").read_text().split())
+    pid, grandchild = map(int, pids.read_text().split())
     running_session.interrupt()
     record = running_session.wait(timeout=15)
     session.close()
