@@ -559,3 +559,26 @@ def test_a_write_that_fills_the_disk_leaves_no_traceback_behind(tmp_path: Path) 
     assert proc.stderr == ""
     leftovers = [p.name for p in (tmp_path / "s").iterdir() if p.name != ".sessionlens"]
     assert leftovers == []  # nor the claimed folder, nor the temporary one
+
+
+def test_a_folder_made_by_another_process_at_the_same_moment_is_the_same_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers creating a new store at once: the one that finds the folder made between
+    its check and its mkdir opens it (under load this once failed "cannot create (File
+    exists)")."""
+    from sessionlens.stores.shelve_store import ShelveSessionStore
+
+    root = tmp_path / "sessions"
+    real_exists = Path.exists
+
+    def exists_then_made(self: Path) -> bool:  # the other process wins the race right here
+        if self == root and not real_exists(self):
+            root.mkdir()
+            return False
+        return real_exists(self)
+
+    monkeypatch.setattr(Path, "exists", exists_then_made)
+    store = ShelveSessionStore(root, create=True)
+    store.close()
+    assert root.is_dir()

@@ -133,8 +133,8 @@ class ShelveSessionStore(SessionStore):
         if not self.root.exists():
             if not create or read_only:
                 raise StoreError(f"{self.root}: no such folder")
-            try:
-                self.root.mkdir(parents=True)
+            try:  # another process may make it at the same moment: that is the same store
+                self.root.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"{self.root}: cannot create ({exc.strerror})") from None
         if not self.root.is_dir():
