@@ -1,14 +1,19 @@
-"""Build a realistic SQLite session store of N sessions, fast (``save_many``, one transaction).
+"""Build a realistic SQLite session store of N sessions, fast (``insert_many``, one transaction).
 
-    python benchmarks/make_store.py PATH --sessions 100000 [--seed 0] [--force]
+    python benchmarks/make_store.py PATH --sessions 100000 [--seed 0] [--force] [--kedro-viz]
 
-Other benchmarks import it: ``make_store(path, n)`` builds the file and returns the seconds it
-took; ``make_records(n)`` yields the records. Records are shaped like sessionlens's own
-(DESIGN.md section 1): ``run`` (status, times, exit code, pid, hostname, argv, rerun_of), ``git``
-with ``commit_sha_full``, ``cli`` with parameters, ``environment``, and an ``exception`` on
-failures, with varied branches, statuses, users, parameters, dirty trees and commands. Session
-ids are Kedro-format times about a minute apart, the newest near now. No record is ``running``:
-a benchmark store holds finished work (a live run would make the pid check part of the timing).
+``--kedro-viz`` builds the store as kedro-viz alone writes it: exactly its tables (``runs`` with
+Kedro's records as JSON text encoded twice, ``user_run_details`` with a title on one session in a
+hundred) and nothing of sessionlens's.
+
+Other benchmarks import it: ``make_store(path, n)`` (``make_kedro_viz_store``) builds the file
+and returns the seconds it took; ``make_records(n)`` yields the records. Records are shaped
+like sessionlens's own (DESIGN.md section 1): ``run`` (status, times, exit code, pid, hostname,
+argv, rerun_of), ``git`` with ``commit_sha_full``, ``cli`` with parameters, ``environment``,
+and an ``exception`` on failures, with varied branches, statuses, users, parameters, dirty
+trees and commands. Session ids are Kedro-format times about a minute apart, the newest near
+now. No record is ``running``: a benchmark store holds finished work (a live run would make the
+pid check part of the timing).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 from sessionlens.record import new_session_id  # noqa: E402
-from sessionlens.stores import open_store  # noqa: E402
+from sessionlens.stores import open_store, sqlite_schema  # noqa: E402
 
 BRANCHES = ["main"] * 6 + ["dev"] * 3 + [f"feature/exp-{n}" for n in range(40)] + [None]
 USERS = ["ana", "bob", "chen", "dana", "emre", "fatou", "gil", "hana"]
@@ -135,15 +140,64 @@ def make_store(path: str | Path, n: int, *, seed: int = 0, force: bool = False) 
     return time.perf_counter() - began
 
 
+def kedro_record(record: dict[str, Any]) -> dict[str, Any]:
+    """What Kedro's session store keeps of a run (no ``run`` part: Kedro records none)."""
+    command = record["run"]["command"]
+    return {
+        "package_name": record["package_name"],
+        "project_path": record["project_path"],
+        "session_id": record["session_id"],
+        "cli": {**record["cli"], "command_path": " ".join(command)},
+        "username": record["username"],
+        "git": {k: v for k, v in record["git"].items() if k != "commit_sha_full"},
+    }
+
+
+def make_kedro_viz_store(path: str | Path, n: int, *, seed: int = 0, force: bool = False) -> float:
+    """Build a store of ``n`` sessions as kedro-viz writes it; returns the seconds it took."""
+    import json
+    import sqlite3
+
+    path = Path(path)
+    if path.exists():
+        if not force:
+            raise FileExistsError(f"{path} exists; pass force=True (--force) to replace it")
+        path.unlink()
+    began = time.perf_counter()
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path)
+    for ddl in sqlite_schema.KEDRO_VIZ_DDL:
+        conn.execute(ddl)
+    details = 0
+    for record in make_records(n, seed=seed):
+        sid = record["session_id"]
+        conn.execute(
+            "INSERT INTO runs (id, blob) VALUES (?, ?)",
+            (sid, json.dumps(json.dumps(kedro_record(record)))),
+        )
+        if rng.random() < 0.01:
+            details += 1
+            conn.execute(
+                "INSERT INTO user_run_details (id, run_id, bookmark, title, notes) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (details, sid, rng.random() < 0.3, f"experiment {details}", None),
+            )
+    conn.commit()
+    conn.close()
+    return time.perf_counter() - began
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path)
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="replace an existing file")
+    parser.add_argument("--kedro-viz", action="store_true", help="as kedro-viz alone writes it")
     args = parser.parse_args(argv)
+    build = make_kedro_viz_store if args.kedro_viz else make_store
     try:
-        seconds = make_store(args.path, args.sessions, seed=args.seed, force=args.force)
+        seconds = build(args.path, args.sessions, seed=args.seed, force=args.force)
     except FileExistsError as exc:
         print(f"make_store: {exc}", file=sys.stderr)
         return 2

@@ -22,6 +22,16 @@ SHELVE_FIXTURE = "kedro-0.18.14-shelvestore-dbm-dumb"
 SQLITE_FIXTURE = "kedro-0.19.15-kedro-viz-10.2.0-sqlitestore"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def index_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Indexes of stores browsed read-only go to a temp folder, not the user's cache (the
+    variable is inherited by every subprocess a test starts)."""
+    folder = tmp_path_factory.mktemp("index-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SESSIONLENS_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def kedro_data() -> Path:
     """``tests/data/kedro``: stores written by real kedro 0.18.14 and kedro-viz 10.2.0 runs."""

@@ -11,6 +11,7 @@ import functools
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -64,11 +65,23 @@ def new_session_id(now: datetime | None = None) -> str:
 
 
 def session_id_time(session_id: str) -> datetime | None:
-    """The UTC time encoded in a Kedro-format session id, or None for another format."""
+    """The UTC time encoded in a Kedro-format session id, or None for another format. Read with
+    a regular expression, not ``strptime`` (a fifth of the time of indexing a kedro-viz row
+    went there); ``strptime`` still decides an id of another length (``...05.1Z``)."""
+    found = _ID_SHAPE.fullmatch(session_id)
+    if found is None:
+        try:
+            return datetime.strptime(session_id, SESSION_ID_FORMAT).replace(tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    year, month, day, hour, minute, second, milli = map(int, found.groups())
     try:
-        return datetime.strptime(session_id, SESSION_ID_FORMAT).replace(tzinfo=timezone.utc)
-    except ValueError:
+        return datetime(year, month, day, hour, minute, second, milli * 1000, timezone.utc)
+    except ValueError:  # 2026-13-45
         return None
+
+
+_ID_SHAPE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d)\.(\d\d)\.(\d\d)\.(\d{3})Z", re.ASCII)
 
 
 def next_session_id(session_id: str) -> str | None:

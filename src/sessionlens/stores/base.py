@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar
@@ -29,6 +29,11 @@ class StoreCapabilities:
     logs: bool = True
     #: kedro-viz ``user_run_details``: title, bookmark, notes (the app's title column)
     user_details: bool = False
+
+
+#: ``progress(done, total)`` of :meth:`SessionStore.build_index`: sessions indexed so far, and
+#: how many it has to index.
+IndexProgress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,16 @@ class SessionStore(ABC):
             while len(window) > 1 and kept - len(window[0]) >= 65536:
                 kept -= len(window.popleft())
         return reversed(window)
+
+    def needs_index(self) -> bool:
+        """Whether filters and sorts other than newest first wait for :meth:`build_index`
+        (a big store browsed for the first time); the default listing never waits."""
+        return False
+
+    def build_index(self, progress: IndexProgress | None = None) -> None:  # noqa: B027
+        """Build what filters and sorts need, ahead of the first one (the app runs it in a
+        worker at open; a filter calls it itself otherwise). Other calls go on meanwhile;
+        :meth:`close` stops it. Backends with nothing to build keep this default."""
 
     def first_write_changes(self) -> str | None:
         """What recording a first session would add to a store another tool wrote (as words

@@ -55,10 +55,11 @@ from sessionlens.errors import (
 )
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
-from sessionlens.stores import sqlite_files, sqlite_open, sqlite_schema
-from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores import sqlite_cache, sqlite_direct, sqlite_files, sqlite_open, sqlite_schema
+from sessionlens.stores.base import IndexProgress, LogChunk, SessionStore, StoreCapabilities
 from sessionlens.stores.readable import RecordProblem, load_record
 from sessionlens.stores.record_json import json_to_save
+from sessionlens.stores.sqlite_cache import IndexBuilder
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
     INDEX_TABLE,
@@ -92,6 +93,11 @@ _HEARTBEAT_UPSERT = (
 )
 
 _LOG_PAGE = 2000
+#: A store browsed read-only with more sessions than this and no index yet lists its newest
+#: straight from ``runs`` while the index is built (see ``sqlite_direct``)
+DIRECT_ABOVE = 2000
+#: ``_counts`` key of the count of every session
+_ALL = ((), (), None, None)
 
 
 class SQLiteSessionStore(SessionStore):
@@ -129,7 +135,8 @@ class SQLiteSessionStore(SessionStore):
         self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
         self._idx: str | None = None  # table expression the queries read the index from
-        self._mode = ""  # "main" | "extra" (main + temp rows) | "temp" (all rows in temp)
+        #: "main" | "extra" (main + temp rows) | "cache" (all rows in the user cache)
+        self._mode = ""
         self._temp_rowid = 0  # highest runs.rowid indexed into temp tables
         self._data_version: int | None = None
         self._has_details = False  # kedro-viz's user_run_details exists
@@ -142,6 +149,10 @@ class SQLiteSessionStore(SessionStore):
         self._commits = 0  # own commits, for change_token (data_version counts others')
         self._snapshot: Snapshot | None = None  # browsing a private copy (sqlite_snapshot)
         self._turns = WriterTurns(self.path)
+        self._build_lock = threading.Lock()
+        self._builder: IndexBuilder | None = None
+        self._cache_rowid = 0  # highest runs rowid the cached index holds (mode "cache")
+        self._runs_top = 0  # highest runs rowid when the index was last brought up to date
         self._conn: sqlite3.Connection | None = None
         found = sqlite_open.check_file(self.path, create=create, read_only=read_only)
         self._wal = found.wal  # the file's header says WAL mode
@@ -399,25 +410,36 @@ class SQLiteSessionStore(SessionStore):
                 self._idx, self._params = "temp.sl_index", "temp.sl_params"
             else:
                 self._idx, self._params = f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}"
-        else:
-            if self._mode != "temp":
-                self._reset_temp("sl_all")
-                self._mode, self._temp_rowid = "temp", 0
-            self._fill_temp("sl_all", self._temp_rowid)
-            self._idx, self._params = "temp.sl_all", "temp.sl_all_params"
+        else:  # no index in the file: the one in the user cache, built apart
+            if self._mode != "cache":
+                self._attach_cache()
+            self._runs_top = sqlite_schema.max_rowid(self._conn)
+            self._idx, self._params = sqlite_cache.INDEX, sqlite_cache.PARAMS
+
+    def _attach_cache(self) -> None:
+        try:
+            everything = sqlite_cache.attach(self._conn, self.path)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.path}: cannot keep its index in {sqlite_cache.cache_dir()} "
+                f"({exc.strerror}); set SESSIONLENS_CACHE_DIR to a folder you can write"
+            ) from None
+        self._mode = "cache"
+        self._cache_rowid = sqlite_cache.indexed_rowid(self._conn)
+        self._counts[_ALL] = everything
+
+    def _index_ready(self) -> bool:
+        """Whether queries may read the index: always, but for a cache still being built."""
+        return self._mode != "cache" or self._cache_rowid >= self._runs_top
 
     def _reset_temp(self, table: str) -> None:
         for view in ("sl_index", "sl_params"):
             self._conn.execute(f"DROP VIEW IF EXISTS temp.{view}")
-        for name in ("sl_extra", "sl_all"):
-            self._conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
-            self._conn.execute(f"DROP TABLE IF EXISTS temp.{name}_params")
+        self._conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        self._conn.execute(f"DROP TABLE IF EXISTS temp.{table}_params")
         self._conn.execute(INDEX_DDL.format(schema="temp", table=table))
         self._conn.execute(PARAMS_DDL.format(schema="temp", table=f"{table}_params"))
         self._conn.execute(PARAMS_INDEX_DDL.format(schema="temp", table=f"{table}_params"))
-        if table == "sl_all":  # the default order and the pid check; other sorts use a sorter
-            for name, columns in (("started", "started_l, session_id"), ("status", "status")):
-                self._conn.execute(f"CREATE INDEX temp.ix_{table}_{name} ON {table} ({columns})")
 
     def _fill_temp(self, table: str, after: int) -> None:
         """Index new runs rows into temp tables, a batch per transaction: each batch is read from
@@ -438,8 +460,11 @@ class SQLiteSessionStore(SessionStore):
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
         query = query or Query()
+        self._index_for(query)
         with self._errors("count"):
             tables = self._ensure_index()
+            if not self._index_ready():  # the whole store: no index needed
+                return self._counts.setdefault(_ALL, sqlite_direct.count_all(self._conn))
             params: dict[str, Any] = {}
             status = "i.status" if query.is_empty else status_sql(self._conn, tables, params)
             key = count_key(query, params)
@@ -457,8 +482,18 @@ class SQLiteSessionStore(SessionStore):
         query = query or Query()
         offset = max(0, offset)
         limit = None if limit is None else max(0, limit)
+        self._index_for(query, whole=limit is None)
         with self._errors("list"):
             tables = self._ensure_index()
+            if not self._index_ready():  # newest first, straight from runs
+                return sqlite_direct.newest_page(
+                    self._conn,
+                    offset=offset,
+                    limit=limit,
+                    total=self._counts.get(_ALL),
+                    details=self._details_rows,
+                    heartbeat_of=self._heartbeat_unlocked,
+                )
             params: dict[str, Any] = {}
             status = status_sql(self._conn, tables, params)
             known = self._counts.get(count_key(query, params))
@@ -469,10 +504,72 @@ class SQLiteSessionStore(SessionStore):
 
     def get_summary(self, session_id: str) -> SessionSummary:
         with self._errors("read"):
-            row = summary_row(self._conn, self._ensure_index(), session_id)
-        if row is None:
+            tables = self._ensure_index()
+            if not self._index_ready():
+                found = sqlite_direct.one(
+                    self._conn,
+                    session_id,
+                    details=self._details_rows,
+                    heartbeat_of=self._heartbeat_unlocked,
+                )
+            else:
+                row = summary_row(self._conn, tables, session_id)
+                found = None if row is None else summary_from_row(row)
+        if found is None:
             raise UnknownSessionError(session_id, self.location)
-        return summary_from_row(row)
+        return found
+
+    # -- the index of a store browsed read-only ---------------------------------------------
+    def needs_index(self) -> bool:
+        with self._errors("read"):
+            self._ensure_index()
+            return not self._index_ready()
+
+    def build_index(self, progress: IndexProgress | None = None) -> None:
+        """Build the cached index of a store without one in its file (or bring it up to date),
+        on a connection of its own: reads of this store go on meanwhile, answered from ``runs``
+        where they can. One build at a time; a second caller waits for it."""
+        with self._build_lock:
+            with self._errors("index"):
+                self._ensure_index()
+                if self._index_ready():
+                    return
+                source = self._snapshot.path if self._snapshot is not None else self.path
+                builder = self._builder = IndexBuilder(source, self.path, self.busy_timeout)
+            try:
+                builder.run(progress)
+            except sqlite3.Error as exc:
+                raise self._error(exc, "index") from None
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot index it ({exc.strerror})") from None
+            finally:
+                self._builder = None
+            with self._errors("index"):
+                if self._mode == "cache":
+                    self._cache_rowid = sqlite_cache.indexed_rowid(self._conn)
+                    self._counts.clear()
+
+    def _index_for(self, query: Query, *, whole: bool = False) -> None:
+        """Build the index first unless ``query`` is a page of the default listing of a big
+        store, which ``runs`` answers (``whole``: every session is asked for). Outside the
+        store's lock, so such pages go on being served meanwhile. A small store is indexed at
+        once: it takes less than reading it twice, and its order is the index's from the
+        first page (ids not in Kedro's format sort last there, by id here)."""
+        if not self.needs_index():
+            return
+        default = query.is_empty and query.sort == "started" and query.descending
+        if default and not whole and self._runs_top > DIRECT_ABOVE:
+            return
+        self.build_index()
+
+    def _heartbeat_unlocked(self, session_id: str) -> float | None:
+        if not self._has_heartbeats:
+            return None
+        row = self._conn.execute(
+            f"SELECT at FROM main.{HEARTBEAT_TABLE} WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        at = None if row is None else row[0]
+        return float(at) if type(at) in (int, float) else None  # edited by hand: none
 
     def get(self, session_id: str) -> Record:
         with self._errors("read"):
@@ -497,13 +594,7 @@ class SQLiteSessionStore(SessionStore):
 
     def last_heartbeat(self, session_id: str) -> float | None:
         with self._errors("read"):
-            if not self._has_heartbeats:
-                return None
-            row = self._conn.execute(
-                f"SELECT at FROM main.{HEARTBEAT_TABLE} WHERE session_id = ?", (session_id,)
-            ).fetchone()
-        at = None if row is None else row[0]
-        return float(at) if type(at) in (int, float) else None  # edited by hand: none
+            return self._heartbeat_unlocked(session_id)
 
     def user_details(self, session_id: str) -> Mapping[str, Any]:
         with self._errors("read"):
@@ -641,6 +732,9 @@ class SQLiteSessionStore(SessionStore):
 
     # -- lifecycle --------------------------------------------------------------------
     def close(self) -> None:
+        builder = self._builder
+        if builder is not None:  # quitting does not wait for an index
+            builder.cancel()
         with self._lock:
             if self._conn is not None:
                 if not self.read_only:

@@ -1,0 +1,273 @@
+"""The index of an SQLite store sessionlens has not written into (kedro-viz's), kept outside it.
+
+Browsing writes nothing into a user's store, yet filtering and sorting a million sessions need
+an index. It lives in a file of the user cache dir (``$SESSIONLENS_CACHE_DIR``, else
+platformdirs'), one per store, named by a hash of the store's real path. The file says which
+store it indexes (device, inode, the id of the last row indexed, how many rows): a store
+replaced by another file, or rows removed, start it again from nothing. Otherwise it is brought
+up to date by rowid, since kedro-viz only appends.
+
+:class:`IndexBuilder` fills it on a connection of its own, a batch per transaction, so the
+store's reading connection (which attaches the file, see :func:`attach`) answers from the
+batches committed so far and never waits for the whole build; the file is in WAL mode (it is
+ours, and readers of it never block its writer). A build is cancelled between batches and, in
+the middle of a statement, by a progress handler. Two processes building the same file take
+turns per batch and skip what the other did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sessionlens.errors import StoreError
+from sessionlens.stores import sqlite_files, sqlite_schema
+from sessionlens.stores.base import IndexProgress
+from sessionlens.stores.sqlite_index import (
+    INDEX_DDL,
+    PARAMS_DDL,
+    PARAMS_INDEX_DDL,
+    SCHEMA_VERSION,
+    SORT_INDEXES,
+    index_session,
+    write_index,
+)
+
+#: The schema name the cache file is attached under, and its tables.
+SCHEMA = "slc"
+INDEX = f"{SCHEMA}.sessions"
+PARAMS = f"{SCHEMA}.params"
+_META = f"{SCHEMA}.meta"
+#: ``PRAGMA user_version`` of a cache file: the index rows' version, then this module's.
+VERSION = SCHEMA_VERSION * 100 + 1
+#: Runs rows indexed per transaction: small enough to cancel at once, big enough to be cheap.
+BATCH = 2000
+
+
+class BuildCancelled(StoreError):
+    """The build was asked to stop; what it committed so far is kept."""
+
+    def __init__(self) -> None:
+        super().__init__("building the index was cancelled")
+
+
+def cache_dir() -> Path:
+    """Where index files live: ``$SESSIONLENS_CACHE_DIR``, else the user cache dir."""
+    configured = os.environ.get("SESSIONLENS_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    import platformdirs  # only on the path that browses a foreign store
+
+    return Path(platformdirs.user_cache_dir("sessionlens")) / "index"
+
+
+def cache_file(store: Path) -> Path:
+    """The index file of the store at ``store``."""
+    key = hashlib.sha256(os.fsencode(os.path.realpath(store))).hexdigest()[:32]
+    return cache_dir() / f"{key}.db"
+
+
+def attach(conn: sqlite3.Connection, store: Path) -> int:
+    """Attach the index file of ``store`` to ``conn`` as ``slc``, created and checked: when it
+    indexes another store (or one whose rows were removed), its rows are dropped. Returns how
+    many sessions the store has (counted for the check); ``OSError``/``sqlite3.Error`` when no
+    such file can be made."""
+    path = cache_file(store)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    everything = conn.execute("SELECT count(*) FROM main.runs").fetchone()[0]
+    try:
+        _attach_checked(conn, path, store, everything)
+    except sqlite3.DatabaseError as exc:  # not a database (a disk that lied): start again
+        if isinstance(exc, sqlite3.OperationalError):  # locked, interrupted: not damage
+            raise
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        _attach_checked(conn, path, store, everything)
+    return everything
+
+
+def _attach_checked(conn: sqlite3.Connection, path: Path, store: Path, everything: int) -> None:
+    conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (f"{path.absolute().as_uri()}?mode=rwc",))
+    try:
+        _prepare(conn, store, everything)
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute(f"DETACH DATABASE {SCHEMA}")
+        raise
+
+
+def _prepare(conn: sqlite3.Connection, store: Path, everything: int) -> None:
+    if conn.execute(f"PRAGMA {SCHEMA}.journal_mode").fetchone()[0] != "wal":
+        conn.execute(f"PRAGMA {SCHEMA}.journal_mode=WAL")
+    version = conn.execute(f"PRAGMA {SCHEMA}.user_version").fetchone()[0]
+    with _transaction(conn):
+        if version != VERSION:
+            for table in ("sessions", "params", "meta"):
+                conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{table}")
+            conn.execute(INDEX_DDL.format(schema=SCHEMA, table="sessions"))
+            conn.execute(PARAMS_DDL.format(schema=SCHEMA, table="params"))
+            conn.execute(f"CREATE TABLE {_META} (key TEXT PRIMARY KEY, value)")
+            conn.execute(f"PRAGMA {SCHEMA}.user_version = {VERSION}")
+        if not _same_store(conn, store, everything):
+            _forget(conn, store)
+
+
+def _meta(conn: sqlite3.Connection) -> dict[str, object]:
+    return dict(conn.execute(f"SELECT key, value FROM {_META}").fetchall())
+
+
+def _identity(store: Path) -> tuple[int, int]:
+    st = os.stat(store)
+    return st.st_dev, st.st_ino
+
+
+def _same_store(conn: sqlite3.Connection, store: Path, everything: int) -> bool:
+    """Whether the cache indexes this very file, whose rows up to the last one indexed are all
+    still there (kedro-viz only appends: anything else means start again). ``everything``:
+    how many rows ``runs`` has."""
+    meta = _meta(conn)
+    done = meta.get("indexed_rowid")
+    if not isinstance(done, int) or [meta.get("dev"), meta.get("ino")] != list(_identity(store)):
+        return False
+    if done == 0:
+        return True
+    row = conn.execute("SELECT CAST(id AS BLOB) FROM main.runs WHERE rowid = ?", (done,)).fetchone()
+    if row is None or row[0] != meta.get("indexed_id"):
+        return False
+    after = conn.execute("SELECT count(*) FROM main.runs WHERE rowid > ?", (done,)).fetchone()[0]
+    return everything - after == meta.get("rows")
+
+
+def _forget(conn: sqlite3.Connection, store: Path) -> None:
+    conn.execute(f"DELETE FROM {INDEX}")
+    conn.execute(f"DELETE FROM {PARAMS}")
+    conn.execute(f"DELETE FROM {_META}")
+    dev, ino = _identity(store)
+    conn.executemany(
+        f"INSERT INTO {_META} (key, value) VALUES (?, ?)",
+        [("dev", dev), ("ino", ino), ("indexed_rowid", 0), ("indexed_id", None), ("rows", 0)],
+    )
+
+
+def _index_ddl() -> list[tuple[str, str]]:
+    """(name, DDL) of the secondary indexes: one per sort key, and parameters by value."""
+    found = [
+        (f"ix_{name}", f"CREATE INDEX IF NOT EXISTS {SCHEMA}.ix_{name} ON sessions ({columns})")
+        for name, columns in SORT_INDEXES
+    ]
+    found.append(("ix_params_value", PARAMS_INDEX_DDL.format(schema=SCHEMA, table="params")))
+    return found
+
+
+def _drop_indexes(conn: sqlite3.Connection) -> None:
+    for name, _ in _index_ddl():
+        conn.execute(f"DROP INDEX IF EXISTS {SCHEMA}.{name}")
+
+
+def _create_indexes(conn: sqlite3.Connection) -> None:
+    for _, ddl in _index_ddl():
+        conn.execute(ddl)
+
+
+def indexed_rowid(conn: sqlite3.Connection) -> int:
+    """The highest runs rowid the attached cache has indexed."""
+    value = _meta(conn).get("indexed_rowid")
+    return value if isinstance(value, int) else 0
+
+
+class IndexBuilder:
+    """Brings the cache of one store up to date, on connections of its own.
+
+    ``source``: the file to read runs from (the store, or the private copy it is read from);
+    ``store``: the store's own path, which names the cache."""
+
+    def __init__(self, source: Path, store: Path, busy_timeout: float = 30.0) -> None:
+        self.source = source
+        self.store = store
+        self.busy_timeout = busy_timeout
+        self._stop = False
+
+    def cancel(self) -> None:
+        """Stop the build in progress soon (mid-statement too); safe from any thread."""
+        self._stop = True
+
+    def run(self, progress: IndexProgress | None = None) -> None:
+        """Index every runs row the cache lacks; ``BuildCancelled`` if :meth:`cancel` was
+        called. Each batch is read before its transaction begins, so the store's shared lock
+        is held only while one read runs."""
+        conn = sqlite_files.connect(self.source, mode="ro", timeout=self.busy_timeout)
+        try:
+            conn.set_progress_handler(lambda: int(self._stop), 10_000)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            attach(conn, self.store)
+            conn.execute(f"PRAGMA {SCHEMA}.synchronous = OFF")  # a cache: rebuilt if lost
+            if indexed_rowid(conn) == 0:  # from nothing: one sort afterwards beats upkeep
+                with _transaction(conn):
+                    _drop_indexes(conn)
+            self._index_new_rows(conn, progress)
+            with _transaction(conn):
+                _create_indexes(conn)
+        except sqlite3.OperationalError as exc:
+            if self._stop and "interrupt" in str(exc):
+                raise BuildCancelled from None
+            raise
+        finally:
+            sqlite_files.close(conn)
+
+    def _index_new_rows(self, conn: sqlite3.Connection, progress: IndexProgress | None) -> None:
+        start = indexed_rowid(conn)
+        total = conn.execute("SELECT count(*) FROM main.runs WHERE rowid > ?", (start,)).fetchone()
+        total, done = total[0], 0
+        if progress:
+            progress(0, total)
+        after = start
+        while True:
+            if self._stop:
+                raise BuildCancelled
+            rows = conn.execute(
+                f"SELECT rowid, {sqlite_schema.RUNS_ROW} FROM main.runs WHERE rowid > ? "
+                f"ORDER BY rowid LIMIT {BATCH}",
+                (after,),
+            ).fetchall()
+            if not rows:
+                return
+            items = []
+            for rowid, run_id, blob, size in rows:
+                session_id, record = sqlite_schema.read_run(run_id, blob, size)
+                if isinstance(record, str):
+                    items.append(index_session(session_id, None, rowid, problem=record))
+                else:
+                    items.append(index_session(session_id, record, rowid))
+            with _transaction(conn):
+                _write(conn, items, rows[-1][0], rows[-1][1])
+            after, done = rows[-1][0], done + len(rows)
+            if progress:
+                progress(min(done, total), total)
+
+
+def _write(conn: sqlite3.Connection, items: list, last_rowid: int, last_id: bytes) -> None:
+    if indexed_rowid(conn) >= last_rowid:  # another process indexed them meanwhile
+        return
+    write_index(conn, INDEX, PARAMS, items)
+    # one index row per runs row (ids are the runs table's primary key)
+    conn.execute(f"UPDATE {_META} SET value = value + ? WHERE key = 'rows'", (len(items),))
+    conn.executemany(
+        f"UPDATE {_META} SET value = ? WHERE key = ?",
+        [(last_rowid, "indexed_rowid"), (last_id, "indexed_id")],
+    )
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
