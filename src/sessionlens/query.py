@@ -94,6 +94,11 @@ class Query:
     def is_empty(self) -> bool:
         return not self.terms and not self.words
 
+    @property
+    def is_default(self) -> bool:
+        """Every session, newest first: what a store can list before it has an index."""
+        return self.is_empty and self.sort == "started" and self.descending
+
     def sorted_by(self, sort: str, descending: bool) -> Query:
         if sort not in SORT_KEYS:
             raise QueryError(f"cannot sort by {sort!r}; choose one of {', '.join(SORT_KEYS)}")

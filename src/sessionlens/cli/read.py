@@ -70,6 +70,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     query = list_query(args.filter, args.sort, args.asc)
     store = open_read_store(args.store)
     try:
+        if not query.is_default:
+            index_first(store)
         if args.json:
             limit = args.limit or None
             summaries = store.list_summaries(query, limit=limit)
@@ -78,6 +80,21 @@ def cmd_list(args: argparse.Namespace) -> int:
         return print_list(store, query, limit=args.limit or None)
     finally:
         store.close()
+
+
+def index_first(store: SessionStore) -> None:
+    """A filter or sort on a big store seen for the first time waits for its index (which later
+    commands reuse): on a terminal, say so while it is built."""
+    if not sys.stderr.isatty() or not store.needs_index():
+        return
+
+    def progress(done: int, total: int) -> None:
+        shown = f"indexing {done:,} of {total:,} sessions (once: later commands reuse it)"
+        sys.stderr.write(f"\r{shown}")
+        sys.stderr.flush()
+
+    store.build_index(progress)
+    sys.stderr.write("\r\x1b[K")
 
 
 def print_list(store: SessionStore, query: Query, *, limit: int | None) -> int:

@@ -167,10 +167,15 @@ class SessionStore(ABC):
         (a big store browsed for the first time); the default listing never waits."""
         return False
 
-    def build_index(self, progress: IndexProgress | None = None) -> None:  # noqa: B027
+    def build_index(  # noqa: B027 - most backends have nothing to build
+        self,
+        progress: IndexProgress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
         """Build what filters and sorts need, ahead of the first one (the app runs it in a
-        worker at open; a filter calls it itself otherwise). Other calls go on meanwhile;
-        :meth:`close` stops it. Backends with nothing to build keep this default."""
+        worker at open; a filter calls it itself otherwise). Other calls go on meanwhile.
+        ``cancelled()`` true, or :meth:`close`, stops it soon with a ``StoreError``; what was
+        built so far is kept."""
 
     def first_write_changes(self) -> str | None:
         """What recording a first session would add to a store another tool wrote (as words

@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sessionlens.errors import StoreError
@@ -185,15 +185,27 @@ class IndexBuilder:
     ``source``: the file to read runs from (the store, or the private copy it is read from);
     ``store``: the store's own path, which names the cache."""
 
-    def __init__(self, source: Path, store: Path, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        source: Path,
+        store: Path,
+        busy_timeout: float = 30.0,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
         self.source = source
         self.store = store
         self.busy_timeout = busy_timeout
+        self._cancelled = cancelled
         self._stop = False
 
     def cancel(self) -> None:
         """Stop the build in progress soon (mid-statement too); safe from any thread."""
         self._stop = True
+
+    def _stopping(self) -> bool:
+        if not self._stop and self._cancelled is not None and self._cancelled():
+            self._stop = True
+        return self._stop
 
     def run(self, progress: IndexProgress | None = None) -> None:
         """Index every runs row the cache lacks; ``BuildCancelled`` if :meth:`cancel` was
@@ -201,7 +213,7 @@ class IndexBuilder:
         is held only while one read runs."""
         conn = sqlite_files.connect(self.source, mode="ro", timeout=self.busy_timeout)
         try:
-            conn.set_progress_handler(lambda: int(self._stop), 10_000)
+            conn.set_progress_handler(self._stopping, 10_000)
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             attach(conn, self.store)
             conn.execute(f"PRAGMA {SCHEMA}.synchronous = OFF")  # a cache: rebuilt if lost
@@ -212,7 +224,7 @@ class IndexBuilder:
             with _transaction(conn):
                 _create_indexes(conn)
         except sqlite3.OperationalError as exc:
-            if self._stop and "interrupt" in str(exc):
+            if self._stopping() and "interrupt" in str(exc):
                 raise BuildCancelled from None
             raise
         finally:
@@ -226,7 +238,7 @@ class IndexBuilder:
             progress(0, total)
         after = start
         while True:
-            if self._stop:
+            if self._stopping():
                 raise BuildCancelled
             rows = conn.execute(
                 f"SELECT rowid, {sqlite_schema.RUNS_ROW} FROM main.runs WHERE rowid > ? "

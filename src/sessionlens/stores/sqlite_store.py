@@ -43,7 +43,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -525,7 +525,11 @@ class SQLiteSessionStore(SessionStore):
             self._ensure_index()
             return not self._index_ready()
 
-    def build_index(self, progress: IndexProgress | None = None) -> None:
+    def build_index(
+        self,
+        progress: IndexProgress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
         """Build the cached index of a store without one in its file (or bring it up to date),
         on a connection of its own: reads of this store go on meanwhile, answered from ``runs``
         where they can. One build at a time; a second caller waits for it."""
@@ -535,7 +539,9 @@ class SQLiteSessionStore(SessionStore):
                 if self._index_ready():
                     return
                 source = self._snapshot.path if self._snapshot is not None else self.path
-                builder = self._builder = IndexBuilder(source, self.path, self.busy_timeout)
+                builder = self._builder = IndexBuilder(
+                    source, self.path, self.busy_timeout, cancelled
+                )
             try:
                 builder.run(progress)
             except sqlite3.Error as exc:
@@ -557,8 +563,7 @@ class SQLiteSessionStore(SessionStore):
         first page (ids not in Kedro's format sort last there, by id here)."""
         if not self.needs_index():
             return
-        default = query.is_empty and query.sort == "started" and query.descending
-        if default and not whole and self._runs_top > DIRECT_ABOVE:
+        if query.is_default and not whole and self._runs_top > DIRECT_ABOVE:
             return
         self.build_index()
 

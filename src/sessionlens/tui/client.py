@@ -8,12 +8,12 @@ browses, it never writes through here. Nothing here imports Textual.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary
-from sessionlens.stores.base import SessionStore
+from sessionlens.stores.base import IndexProgress, SessionStore
 
 
 class StoreClient:
@@ -39,6 +39,12 @@ class StoreClient:
 
     def list_summaries(self, query: Query | None, offset: int, limit: int) -> list[SessionSummary]:
         return self.store.list_summaries(query, offset=offset, limit=limit)
+
+    def needs_index(self) -> bool:
+        return self.store.needs_index()
+
+    def build_index(self, progress: IndexProgress, cancelled: Callable[[], bool]) -> None:
+        self.store.build_index(progress, cancelled)
 
     def get(self, session_id: str) -> Record:
         return self.store.get(session_id)

@@ -11,6 +11,7 @@ as messages.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -79,6 +80,12 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
             "ctrl+c", "interrupt_run", "Interrupt", show=False, tooltip="Interrupt the run going on"
         ),
     ]
+
+    class IndexProgress(Message):
+        def __init__(self, client: StoreClient, progress: tuple[int, int] | None) -> None:
+            super().__init__()
+            self.client = client
+            self.progress = progress
 
     class StoreChanged(Message):
         def __init__(self, token: Any) -> None:
@@ -162,6 +169,39 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         self.table.bind_client(client)
         self.table.show_query(self.current_query)
         self.table.focus()
+        self._build_index(client)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="index")
+    def _build_index(self, client: StoreClient) -> None:
+        """A big store seen for the first time (kedro-viz's) lists its newest sessions at once
+        and is indexed here for filters and sorts, which wait for it; progress goes to the
+        header. Cancelled by quitting or opening another store."""
+        worker = get_current_worker()
+        if not client.needs_index():
+            return
+        shown = 0.0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal shown
+            if time.monotonic() - shown >= 0.1:  # a few repaints a second, not one a batch
+                shown = time.monotonic()
+                self.post_message(self.IndexProgress(client, (done, total)))
+
+        try:
+            client.build_index(progress, lambda: worker.is_cancelled)
+        except Exception as exc:  # filters will say it again; the newest sessions still list
+            if not worker.is_cancelled:
+                self.app.notify(f"Could not index the store: {error_message(exc)}", markup=False)
+        finally:
+            if not worker.is_cancelled:
+                self.post_message(self.IndexProgress(client, None))
+
+    def on_sessions_screen_index_progress(self, message: IndexProgress) -> None:
+        if message.client is not self.client:
+            return
+        self.query_one(StoreHeader).set_indexing(message.progress)
+        if message.progress is None:  # built: the index's order and statuses from now on
+            self.table.reload()
 
     def _poll(self) -> None:
         self._poll_changes(self.client, self._token if self._token_known else None)

@@ -29,11 +29,18 @@ class StoreHeader(Static):
         self.exact = True
         #: why the sessions could not be loaded (shown instead of "loading…")
         self.error: str | None = None
+        #: (done, total) while the store's index is being built
+        self.indexing: tuple[int, int] | None = None
 
     def set_store(self, kind: str, location: str) -> None:
         self.kind, self.location = kind, location
         self.count = self.total = None
         self.error = None
+        self._redraw()
+
+    def set_indexing(self, progress: tuple[int, int] | None) -> None:
+        """Sessions indexed so far and how many (None: not indexing)."""
+        self.indexing = progress
         self._redraw()
 
     def set_error(self, message: str) -> None:
@@ -80,4 +87,8 @@ class StoreHeader(Static):
             if self.shown_query is not None:
                 arrow = "▼" if self.shown_query.descending else "▲"
                 text.append(f"  sorted by {self.shown_query.sort} {arrow}", palette["muted"])
+        if self.indexing is not None:
+            done, total = self.indexing
+            share = done * 100 // total if total else 100
+            text.append(f"  indexing for filters {share}%", palette["accent"])
         self.update(text)
