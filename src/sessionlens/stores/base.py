@@ -106,6 +106,16 @@ class SessionStore(ABC):
     def count(self, query: Query | None = None) -> int:
         """How many sessions match ``query`` (all when None)."""
 
+    def count_at_most(self, query: Query, cap: int) -> int:
+        """``min(count(query), cap)``, sooner where the backend can stop at ``cap`` (the app
+        shows "10,000+" before the whole count)."""
+        return min(self.count(query), cap)
+
+    def interrupt(self) -> None:  # noqa: B027 - most backends answer too fast to bother
+        """Abandon the ``count``/``list_summaries`` calls in progress (from any thread): they
+        raise ``StoreError``. Calls made after this one are not affected. The app calls it when
+        a newer filter makes the last one's answer useless."""
+
     @abstractmethod
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50

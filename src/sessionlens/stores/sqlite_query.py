@@ -134,11 +134,14 @@ def count_rows(
     query: Query,
     status: str,
     params: dict[str, Any],
+    at_most: int | None = None,
 ) -> int:
-    """How many sessions match ``query``."""
+    """How many sessions match ``query`` (counting stops at ``at_most``)."""
     where, needs_details = where_sql(tables, query, status, params)
-    sql = f"SELECT count(*) FROM {from_sql(tables, needs_details)} WHERE {where}"
-    return conn.execute(sql, params).fetchone()[0]
+    sql = f"SELECT 1 FROM {from_sql(tables, needs_details)} WHERE {where}"
+    if at_most is not None:
+        sql += f" LIMIT {int(at_most)}"
+    return conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
 
 
 def page_rows(
@@ -153,7 +156,9 @@ def page_rows(
     known: int | None,
 ) -> list[tuple]:
     """One page of summary rows in ``query``'s order, missing values last. ``known``: the
-    number of matches if counted already, which decides who drives the query."""
+    number of matches if counted already, which decides who drives the query, and lets a
+    page past the middle be read from the end backwards (``end`` on a million sessions skips
+    50 rows, not 999,950)."""
     # walk the sort index and filter, unless count() said few sessions match: then
     # let the filter's own index find them and sort those
     drive = (known is not None and known <= DRIVE_BELOW) or any(
@@ -171,23 +176,43 @@ def page_rows(
         bound = {**params, "limit": -1 if n is None else n, "offset": skip}
         return conn.execute(sql, bound).fetchall()
 
+    # the order as parts (their extra WHERE and ORDER BY), each read to its end in turn
     if query.descending:  # SQLite sorts NULL first: descending puts it last
-        return page("", f"{column} DESC, i.session_id DESC", limit, offset)
-    if query.sort in ("status", "title"):  # expressions: no index to walk anyway
-        return page("", f"({column}) IS NULL, {column}, i.session_id", limit, offset)
-    # ascending on an indexed column: values in index order, then the NULLs
-    rows = page(f" AND {column} IS NOT NULL", f"{column}, i.session_id", limit, offset)
-    if limit is None or len(rows) < limit:
-        skip = 0
-        if not rows and offset:
-            counted = conn.execute(
-                f"SELECT count(*) FROM {source} WHERE {where} AND {column} IS NOT NULL",
-                params,
-            ).fetchone()[0]
-            skip = max(0, offset - counted)
+        parts = [("", [column, "i.session_id"], True)]
+    elif query.sort in ("status", "title"):  # expressions: no index to walk anyway
+        parts = [("", [f"({column}) IS NULL", column, "i.session_id"], False)]
+    else:  # ascending on an indexed column: values in index order, then the NULLs
+        parts = [
+            (f" AND {column} IS NOT NULL", [column, "i.session_id"], False),
+            (f" AND {column} IS NULL", ["i.session_id"], False),
+        ]
+    backwards = known is not None and limit is not None and offset > known // 2
+    if backwards:  # the same rows, read from the other end
+        assert known is not None and limit is not None
+        n = max(0, min(limit, known - offset))
+        offset, limit = max(0, known - offset - n), n
+        parts = [(extra, terms, not desc) for extra, terms, desc in reversed(parts)]
+    rows: list[tuple] = []
+    skip = offset
+    for n, (extra, terms, desc) in enumerate(parts):
+        order = ", ".join(f"{t} DESC" if desc else t for t in terms)
         rest = None if limit is None else limit - len(rows)
-        rows += page(f" AND {column} IS NULL", "i.session_id", rest, skip)
-    return rows
+        if rest == 0:
+            break
+        if not rows and skip and n < len(parts) - 1:  # may this part end before ``skip``?
+            got = page(extra, order, rest, skip)
+            if not got:
+                inside = conn.execute(
+                    f"SELECT count(*) FROM {source} WHERE {where}{extra}", params
+                ).fetchone()[0]
+                skip = max(0, skip - inside)
+                continue
+            rows += got
+            skip = 0
+            continue
+        rows += page(extra, order, rest, skip)
+        skip = 0
+    return rows[::-1] if backwards else rows
 
 
 def summary_row(conn: sqlite3.Connection, tables: IndexTables, session_id: str) -> tuple | None:

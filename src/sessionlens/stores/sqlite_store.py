@@ -150,6 +150,8 @@ class SQLiteSessionStore(SessionStore):
         self._snapshot: Snapshot | None = None  # browsing a private copy (sqlite_snapshot)
         self._turns = WriterTurns(self.path)
         self._build_lock = threading.Lock()
+        self._interrupts = 0  # interrupt() calls so far
+        self._read_made_at: int | None = None  # see _reading
         self._builder: IndexBuilder | None = None
         self._cache_rowid = 0  # highest runs rowid the cached index holds (mode "cache")
         self._runs_top = 0  # highest runs rowid when the index was last brought up to date
@@ -211,6 +213,7 @@ class SQLiteSessionStore(SessionStore):
 
     def _prepared(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         add_functions(conn)
+        conn.set_progress_handler(self._superseded, 10_000)
         if self.read_only:  # the index built for browsing lives in memory
             conn.execute("PRAGMA temp_store=MEMORY")
         return conn
@@ -459,22 +462,49 @@ class SQLiteSessionStore(SessionStore):
 
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
-        query = query or Query()
+        return self._count(query or Query(), None)
+
+    def count_at_most(self, query: Query, cap: int) -> int:
+        return self._count(query, cap)
+
+    def _count(self, query: Query, cap: int | None) -> int:
+        made_at = self._interrupts
         self._index_for(query)
-        with self._errors("count"):
+        with self._reading(made_at, "count"):
             tables = self._ensure_index()
             if not self._index_ready():  # the whole store: no index needed
-                return self._counts.setdefault(_ALL, sqlite_direct.count_all(self._conn))
+                if _ALL not in self._counts:
+                    self._counts[_ALL] = sqlite_direct.count_all(self._conn)
+                return self._counts[_ALL] if cap is None else min(self._counts[_ALL], cap)
             params: dict[str, Any] = {}
             status = "i.status" if query.is_empty else status_sql(self._conn, tables, params)
             key = count_key(query, params)
             if key in self._counts:
-                return self._counts[key]
-            total = count_rows(self._conn, tables, query, status, params)
-            if len(self._counts) > 64:
-                self._counts.clear()
-            self._counts[key] = total
-            return total
+                return self._counts[key] if cap is None else min(self._counts[key], cap)
+            found = count_rows(self._conn, tables, query, status, params, cap)
+            if cap is None or found < cap:  # the whole count
+                if len(self._counts) > 64:
+                    self._counts.clear()
+                self._counts[key] = found
+            return found
+
+    def interrupt(self) -> None:
+        self._interrupts += 1
+
+    @contextlib.contextmanager
+    def _reading(self, made_at: int, action: str) -> Iterator[None]:
+        """A listing or count that :meth:`interrupt` may abandon: the progress handler stops
+        its statements when an interrupt came after ``made_at`` (when the call was made)."""
+        with self._errors(action):
+            self._read_made_at = made_at
+            try:
+                yield
+            finally:
+                self._read_made_at = None
+
+    def _superseded(self) -> bool:
+        made_at = self._read_made_at
+        return made_at is not None and made_at != self._interrupts
 
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
@@ -482,8 +512,9 @@ class SQLiteSessionStore(SessionStore):
         query = query or Query()
         offset = max(0, offset)
         limit = None if limit is None else max(0, limit)
+        made_at = self._interrupts
         self._index_for(query, whole=limit is None)
-        with self._errors("list"):
+        with self._reading(made_at, "list"):
             tables = self._ensure_index()
             if not self._index_ready():  # newest first, straight from runs
                 return sqlite_direct.newest_page(
@@ -497,6 +528,8 @@ class SQLiteSessionStore(SessionStore):
             params: dict[str, Any] = {}
             status = status_sql(self._conn, tables, params)
             known = self._counts.get(count_key(query, params))
+            if known is None and query.is_empty:
+                known = self._counts.get(_ALL)
             rows = page_rows(
                 self._conn, tables, query, status, params, offset=offset, limit=limit, known=known
             )

@@ -37,6 +37,12 @@ class StoreClient:
     def count(self, query: Query | None = None) -> int:
         return self.store.count(query)
 
+    def count_at_most(self, query: Query, cap: int) -> int:
+        return self.store.count_at_most(query, cap)
+
+    def interrupt(self) -> None:
+        self.store.interrupt()
+
     def list_summaries(self, query: Query | None, offset: int, limit: int) -> list[SessionSummary]:
         return self.store.list_summaries(query, offset=offset, limit=limit)
 

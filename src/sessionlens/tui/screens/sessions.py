@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 DESCENDING_FIRST = {"started", "duration", "id"}
 DETAIL_DELAY = 0.08
 LOG_TAIL_LINES = 12
+#: a pause in typing that starts the search (keys closer together coalesce into one search)
+FILTER_PAUSE_S = 0.05
 
 
 class SessionsScreen(ReportsWorkerErrors, Screen[None]):
@@ -124,6 +126,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         self._token: Any = None
         self._token_known = False
         self._detail_timer: Timer | None = None
+        self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StoreHeader(id="store-header")
@@ -293,11 +296,23 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
     # -- filter ---------------------------------------------------------------------------
     @on(FilterBar.Changed)
     def _filter_changed(self, message: FilterBar.Changed) -> None:
+        """Search once typing pauses for :data:`FILTER_PAUSE_S`; the search of the text before
+        this key is abandoned at once (it is no longer wanted)."""
         self.filter_query = message.query
+        self.client.interrupt()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_PAUSE_S, self._search)
+
+    def _search(self) -> None:
+        self._filter_timer = None
         self.table.show_query(self.current_query)
 
     @on(FilterBar.Done)
     def _filter_done(self) -> None:
+        if self._filter_timer is not None:  # Enter: no need to wait for the pause
+            self._filter_timer.stop()
+            self._search()
         self.table.focus()
 
     def set_filter(self, text: str) -> None:

@@ -48,6 +48,9 @@ from sessionlens.tui.widgets.session_columns import (
 )
 from sessionlens.tui.workers import error_message
 
+#: matches counted first, shown as "10,000+" while all of them are counted
+COUNT_CAP = 10_000
+
 #: what every line of a frame shares: base style, content width, columns, their widths
 _Frame = tuple[Style, int, tuple[Column, ...], list[int]]
 
@@ -115,10 +118,11 @@ class SessionTable(ScrollView, can_focus=True):
 
     class Loaded(Message):
         """A query's rows are shown: ``count`` rows match (at least, while ``exact`` is False:
-        the count follows in another ``Loaded``), ``total`` in the store."""
+        the count follows in another ``Loaded``), ``total`` in the store (None: not counted
+        yet)."""
 
         def __init__(
-            self, table: SessionTable, count: int, total: int, *, exact: bool = True
+            self, table: SessionTable, count: int, total: int | None, *, exact: bool = True
         ) -> None:
             super().__init__()
             self.table = table
@@ -161,14 +165,17 @@ class SessionTable(ScrollView, can_focus=True):
             generation: int,
             query: Query,
             count: int,
-            total: int,
+            total: int | None,
             offset: int,
             rows: list[SessionSummary],
             cursor: int,
             shift: int,
             exact: bool,
+            *,
+            reload: bool = False,
         ) -> None:
             super().__init__()
+            self.reload = reload
             self.generation = generation
             self.query = query
             self.count = count
@@ -180,10 +187,12 @@ class SessionTable(ScrollView, can_focus=True):
             self.exact = exact
 
     class _Counted(Message):
-        def __init__(self, generation: int, count: int) -> None:
+        def __init__(self, generation: int, count: int, total: int, exact: bool) -> None:
             super().__init__()
             self.generation = generation
             self.count = count
+            self.total = total
+            self.exact = exact
 
     class _PageLoaded(Message):
         def __init__(self, generation: int, page: int, rows: list[SessionSummary]) -> None:
@@ -293,6 +302,7 @@ class SessionTable(ScrollView, can_focus=True):
     def _start_load(self, query: Query, *, reload: bool) -> None:
         if self.client is None:
             return
+        self.client.interrupt()  # what the last query still reads or counts is not wanted
         self._generation += 1
         selected = self.selected
         visible_row = self.cursor_row - int(self.scroll_y)
@@ -320,27 +330,38 @@ class SessionTable(ScrollView, can_focus=True):
         total: int | None,
     ) -> None:
         """Rows and count of ``query``. A new query (``old_count`` None) shows its first rows
-        before it is counted: counting a filter can scan the store, the first page need not.
-        A reload (the store changed) fetches the window around the old cursor, to find the
-        selected session again; ``total`` None: count the whole store too."""
+        before anything is counted: counting can scan the store, the first page need not. Then
+        the whole store is counted if ``total`` is None, the matches up to :data:`COUNT_CAP`
+        (``10,000+``), then all of them. A reload (the store changed) fetches the window around
+        the old cursor, to find the selected session again."""
         try:
             page_size = self.pages.page_size
-            if total is None:
-                total = client.count(None)
             if old_count is None:
                 limit = 2 * page_size
                 rows = client.list_summaries(query, 0, limit)
                 found = index_of(rows, keep_id)
-                exact = query.is_empty or len(rows) < limit
-                count = total if query.is_empty else len(rows)
+                exact = len(rows) < limit
                 self.post_message(
                     self._QueryLoaded(
-                        generation, query, count, total, 0, rows, found or 0, 0, exact
+                        generation, query, len(rows), total, 0, rows, found or 0, 0, exact
                     )
                 )
+                if total is None:
+                    total = client.count(None)
+                    if exact:
+                        self.post_message(self._Counted(generation, len(rows), total, True))
                 if not exact:
-                    self.post_message(self._Counted(generation, client.count(query)))
+                    if query.is_empty:
+                        count = total
+                    else:
+                        capped = client.count_at_most(query, COUNT_CAP + 1)
+                        if capped > COUNT_CAP:
+                            self.post_message(self._Counted(generation, COUNT_CAP, total, False))
+                        count = client.count(query) if capped > COUNT_CAP else capped
+                    self.post_message(self._Counted(generation, count, total, True))
                 return
+            if total is None:
+                total = client.count(None)
             count = total if query.is_empty else client.count(query)
             # the selected session can only have moved down by as many rows as were added
             offset, limit = reload_window(anchor, rows_added(count, old_count), page_size)
@@ -349,7 +370,7 @@ class SessionTable(ScrollView, can_focus=True):
             shift = cursor - anchor if keep_id is not None and visible_row >= 0 else 0
             self.post_message(
                 self._QueryLoaded(
-                    generation, query, count, total, offset, rows, cursor, shift, True
+                    generation, query, count, total, offset, rows, cursor, shift, True, reload=True
                 )
             )
         except Exception as exc:  # the table says why instead of loading for ever
@@ -360,25 +381,34 @@ class SessionTable(ScrollView, can_focus=True):
         if message.generation != self._generation:
             return
         was_at_top = self.scroll_y == 0
+        cursor, shift = message.cursor, message.shift
+        selected = self.selected
+        if message.reload and selected is not None:  # moved on while it was loading? keep that
+            found = index_of(message.rows, selected.session_id)
+            if found is not None:
+                cursor = message.offset + found
+                shift = cursor - self.cursor_row if shift else 0
         self._loaded_generation = message.generation
         self._counting = not message.exact
         self.shown_query = message.query
         self.count = message.count
-        self.total = message.total
-        self._total_known = True
+        if message.total is not None:  # else counted next (``_Counted``)
+            self.total = message.total
+        self._total_known = message.total is not None
         self.pages.clear()
         self._pending.clear()
         self._failed.clear()
         self.error = None
         self.pages.put_rows(message.offset, message.rows)
-        self.cursor_row = max(0, min(message.cursor, self.count - 1))
+        self.cursor_row = max(0, min(cursor, self.count - 1))
         self._update_virtual_size()
-        if message.shift and not (was_at_top and self._cursor_visible(0)):
+        if shift and not (was_at_top and self._cursor_visible(0)):
             # keep the selected row where it was on screen
-            self.scroll_to(y=self.scroll_y + message.shift, animate=False, immediate=True)
+            self.scroll_to(y=self.scroll_y + shift, animate=False, immediate=True)
         self._scroll_cursor_into_view()
         self.refresh()
-        self.post_message(self.Loaded(self, self.count, self.total, exact=message.exact))
+        total = self.total if self._total_known else None
+        self.post_message(self.Loaded(self, self.count, total, exact=message.exact))
         self._last_highlight = None
         self._post_highlight()
 
@@ -386,12 +416,14 @@ class SessionTable(ScrollView, can_focus=True):
         message.stop()
         if message.generation != self._generation:
             return
-        self._counting = False
+        self._counting = not message.exact
         self.count = message.count
+        self.total = message.total
+        self._total_known = True
         self.cursor_row = max(0, min(self.cursor_row, self.count - 1))
         self._update_virtual_size()
         self.refresh()
-        self.post_message(self.Loaded(self, self.count, self.total))
+        self.post_message(self.Loaded(self, self.count, self.total, exact=message.exact))
 
     def on_session_table__failed(self, message: _Failed) -> None:
         message.stop()

@@ -48,8 +48,11 @@ class StoreHeader(Static):
         self.error = message
         self._redraw()
 
-    def set_counts(self, count: int, total: int, query: Query, *, exact: bool = True) -> None:
-        """``exact`` False: ``count`` is a lower bound while the store counts the rest."""
+    def set_counts(
+        self, count: int, total: int | None, query: Query, *, exact: bool = True
+    ) -> None:
+        """``exact`` False: ``count`` is a lower bound while the store counts the rest;
+        ``total`` None: the store is not counted yet."""
         self.count, self.total, self.shown_query = count, total, query
         self.exact = exact
         self.error = None
@@ -79,11 +82,13 @@ class StoreHeader(Static):
         elif self.count is None:
             text.append("loading…", palette["muted"])
         else:
-            if self.shown_query is not None and not self.shown_query.is_empty:
-                counted = f"{self.count:,}" if self.exact else f"{self.count:,}+"
+            counted = f"{self.count:,}" if self.exact else f"{self.count:,}+"
+            if self.total is None:
+                text.append(f"{counted} sessions", palette["label"])
+            elif self.shown_query is not None and not self.shown_query.is_empty:
                 text.append(f"{counted} of {self.total:,} sessions", palette["label"])
             else:
-                text.append(f"{self.count:,} sessions", palette["label"])
+                text.append(f"{counted} sessions", palette["label"])
             if self.shown_query is not None:
                 arrow = "▼" if self.shown_query.descending else "▲"
                 text.append(f"  sorted by {self.shown_query.sort} {arrow}", palette["muted"])
