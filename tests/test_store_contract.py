@@ -188,6 +188,20 @@ def test_every_sort_order_with_missing_values_last(
         values = [getattr(s, SORT_KEYS[sort]) for s in got]
         if None in values:  # missing values come last whatever the direction
             assert all(v is None for v in values[values.index(None) :])
+        # counted: SQLite reads pages past the middle backwards, from the other end
+        assert filled.count(query) == len(expected)
+        for offset in range(0, len(expected) + 3, 5):
+            page = filled.list_summaries(query, offset=offset, limit=7)
+            assert page == expected[offset : offset + 7], offset
+
+
+@pytest.mark.parametrize("text", ["", "-status:success", "branch:main", "nothing-matches-this"])
+def test_count_at_most_stops_at_the_cap(filled: SessionStore, text: str) -> None:
+    query = parse_query(text)
+    whole = len(reference(filled, query))
+    for cap in (0, 1, 5, whole, whole + 10):
+        assert filled.count_at_most(query, cap) == min(whole, cap)
+    assert filled.count(query) == whole  # a capped count is not taken for the whole one
 
 
 def test_paging(filled: SessionStore) -> None:

@@ -615,3 +615,35 @@ def test_a_writer_frozen_in_its_turn_makes_others_give_up_after_their_busy_timeo
         frozen.stdout.close()
     assert "StoreError" in late.stdout and "locked by another process" in late.stdout, late
     assert took < 8
+
+
+def test_interrupt_abandons_the_reads_made_before_it_and_no_later_ones(tmp_path: Path) -> None:
+    """The app interrupts the search of the text before the last key: a listing or count made
+    before ``interrupt()`` raises a one-line StoreError (here it waits for the store's lock
+    while the interrupt comes); one made after it answers."""
+    import threading
+
+    path = tmp_path / "s.db"
+    with open_store(path, read_only=False, create=True) as store:
+        store.insert_many(make_records(30))
+    store = open_store(path, read_only=True)
+    query = parse_query("-status:success")
+    expected = store.count(query)
+    outcome: list[object] = []
+    with store._lock:  # the call is made, then waits for the lock
+        worker = threading.Thread(target=lambda: _try(outcome, store.list_summaries, query))
+        worker.start()
+        time.sleep(0.2)
+        store.interrupt()
+    worker.join(10)
+    assert isinstance(outcome[0], StoreError) and "\n" not in str(outcome[0])
+    assert store.count(parse_query("status:failed")) >= 0  # made after: answered
+    assert len(store.list_summaries(query, limit=None)) == expected
+    store.close()
+
+
+def _try(outcome: list[object], call: Any, *args: Any) -> None:
+    try:
+        outcome.append(call(*args))
+    except Exception as exc:  # the test looks at it
+        outcome.append(exc)

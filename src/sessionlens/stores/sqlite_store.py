@@ -496,6 +496,8 @@ class SQLiteSessionStore(SessionStore):
         """A listing or count that :meth:`interrupt` may abandon: the progress handler stops
         its statements when an interrupt came after ``made_at`` (when the call was made)."""
         with self._errors(action):
+            if made_at != self._interrupts:  # superseded while it waited for the lock
+                raise StoreError(f"{self.path}: {action} abandoned for a newer one")
             self._read_made_at = made_at
             try:
                 yield
