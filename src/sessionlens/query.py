@@ -555,16 +555,14 @@ def filter_help() -> str:
     lines = ["filter fields (field:value; -field:value negates):"]
     lines += [f"  {name:<{width}}  {text}" for name, text in FIELD_HELP.items()]
     lines.append(
-        f"  {'param.NAME':<{width}}  a run parameter: equal (numbers as numbers, text in any "
-        "case), * a wildcard, compared with an operator"
+        f"  {'param.NAME':<{width}}  a run parameter (name as written): numbers equal as numbers,"
     )
+    lines.append(f"  {'':<{width}}  text in any case, * a wildcard; operators compare numbers")
     lines.append("operators:")
     lines += [f"  {op:<{width}}  {text}" for op, text in OPERATOR_HELP.items()]
     lines.append("other words are searched for anywhere (id, command, branch, sha, user, status,")
     lines.append('title, parameters such as scale=3); quote values with spaces: title:"a b".')
     lines.append(f"sort keys: {' '.join(SORT_KEYS)}")
-    lines.append(
-        "examples: 'status:failed branch:feat*'  'command:*train* duration>5m'  "
-        "'param.lr>=0.01 since:7d'  '-exit:0 until:yesterday'"
-    )
+    lines.append("examples: 'status:failed branch:feat*'  'command:*train* duration>5m'")
+    lines.append("          'param.lr>=0.01 since:7d'  '-exit:0 until:yesterday user:=ana'")
     return "\n".join(lines)
