@@ -89,18 +89,32 @@ SORT_KEYS = {
 _TRUE = {"yes", "y", "true", "1", "on"}
 _FALSE = {"no", "n", "false", "0", "off"}
 
+
+class _Lazy:
+    """A regex compiled when first used: importing this module (``list --json``) stays cheap."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern, self.flags = pattern, flags
+        self.compiled: re.Pattern[str] | None = None
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        if self.compiled is None:
+            self.compiled = re.compile(self.pattern, self.flags)
+        return self.compiled.fullmatch(text)
+
+
 #: ``-name:value`` / ``name>=value``: the name looks like an identifier, ``param.`` + any name
-_TERM = re.compile(
+_TERM = _Lazy(
     r"(?P<neg>-?)(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[^\s:<>=!]*)?)"
     r"(?P<op>:=|:|>=|<=|!=|>|<|=)(?P<value>.*)",
     re.DOTALL,
 )
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_INTEGER = re.compile(r"[+-]?\d{1,18}")
+_NUMBER = _Lazy(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_INTEGER = _Lazy(r"[+-]?\d{1,18}")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"(?P<n>\d+(?:\.\d*)?|\.\d+)(?P<unit>[smhd]?)")
-_AGO = re.compile(r"(?P<n>\d{1,6})(?P<unit>[smhdw])")
-_DATE = re.compile(
+_DURATION = _Lazy(r"(?P<n>\d+(?:\.\d*)?|\.\d+)(?P<unit>[smhd]?)")
+_AGO = _Lazy(r"(?P<n>\d{1,6})(?P<unit>[smhdw])")
+_DATE = _Lazy(
     r"(?P<y>\d{4})(?:-(?P<mo>\d\d)(?:-(?P<d>\d\d)(?:[t ](?P<h>\d\d)(?::(?P<mi>\d\d)"
     r"(?::(?P<s>\d\d)(?:\.(?P<f>\d{1,6}))?)?)?(?P<tz>z|[+-]\d\d:?\d\d)?)?)?)?"
 )
