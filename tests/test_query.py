@@ -57,7 +57,7 @@ PARAMS = params_of(SESSION)
 
 
 def matches(text: str, summary: SessionSummary = SUMMARY, params: Any = PARAMS) -> bool:
-    return parse_query(text, now=NOW).matches(summary, params)
+    return parse_query(text, now=NOW, tz=NOW.tzinfo).matches(summary, params)
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def test_yes_no_values() -> None:
     ],
 )
 def test_dates_are_read_once_in_local_time(text: str, bound: float | None) -> None:
-    query = parse_query(text, now=NOW)
+    query = parse_query(text, now=NOW, tz=NOW.tzinfo)
     if bound is None:
         assert query.words == ("09:30:15",)
         return
@@ -198,7 +198,7 @@ def test_dates_are_read_once_in_local_time(text: str, bound: float | None) -> No
 def test_today_is_the_local_day() -> None:
     """Just after midnight in UTC+1 it is still the day before in UTC: today is the local one."""
     late = datetime(2026, 11, 25, 23, 30, tzinfo=timezone.utc)
-    query = parse_query("since:today", now=late.astimezone(timezone(timedelta(hours=1))))
+    query = parse_query("since:today", now=late, tz=timezone(timedelta(hours=1)))
     assert query.terms[0].bound == at("2026-11-26T00:00+01:00")
 
 

@@ -210,17 +210,26 @@ class Query:
 
 # -- parsing ------------------------------------------------------------------------------------
 def parse_query(
-    text: str, sort: str = "started", descending: bool = True, *, now: datetime | None = None
+    text: str,
+    sort: str = "started",
+    descending: bool = True,
+    *,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
 ) -> Query:
     """Parse what a user typed in the filter box or passed to ``--filter``; QueryError (one
-    line) for a term it cannot read. ``now``: the moment relative dates count from, whose zone
-    dates are read in (default: now, in the local time the table shows)."""
-    zone = None if now is None else now.astimezone().tzinfo if now.tzinfo is None else now.tzinfo
-    moment = datetime.now(timezone.utc) if now is None else now.astimezone(zone)
+    line) for a term it cannot read. ``now``: the moment relative dates count from (default:
+    now); ``tz``: the zone dates without one are read in, the one the table shows times in
+    (None: local time)."""
+    moment = datetime.now(timezone.utc) if now is None else now.astimezone(timezone.utc)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes from a command line that are not UTF-8
+        raise QueryError("the filter holds bytes that are not UTF-8 text") from None
     terms: list[Term] = []
     words: list[str] = []
     for token, lead in _tokens(text):
-        term = _read_term(token, lead, moment, zone)
+        term = _read_term(token, lead, moment, tz)
         if term is not None:
             terms.append(term)
         elif token:
@@ -400,6 +409,13 @@ def _instant(name: str, value: str, now: datetime, zone: tzinfo | None) -> float
     """Epoch seconds a ``since`` term starts at (inclusive) or an ``until`` term ends at
     (exclusive: ``until:2026-11-30`` takes in that whole day, ``until:...T09:30`` that minute).
     Dates without a zone are in ``zone`` (None: local time)."""
+    try:
+        return _read_instant(name, value, now, zone)
+    except (ValueError, OverflowError, OSError):  # out of the range of dates or of the clock
+        raise QueryError(f"{name}:{value}: not a date this computer can count from") from None
+
+
+def _read_instant(name: str, value: str, now: datetime, zone: tzinfo | None) -> float:
     low = value.lower()
     until = name == "until"
     if low in ("today", "yesterday"):
