@@ -18,7 +18,7 @@ from sessionlens.tui.text import Clock, literal
 from sessionlens.tui.widgets.safe_input import SafeInput
 
 PLACEHOLDER = (
-    "/ to filter: words  branch:feat*  status:failed  duration>5m  param.lr>=0.1  since:7d"
+    "/ to filter: words  branch:main  status:failed  dirty:yes  param.scale:3  since:2026-11-01"
 )
 
 
