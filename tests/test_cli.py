@@ -258,6 +258,52 @@ def test_bad_input_is_one_line(project: Path, tmp_path: Path) -> None:
     assert_one_line_error(cli("run", "--store", "s.db", cwd=bare), "pyproject.toml")
 
 
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        ("stauts:failed", ["unknown filter field 'stauts'", "did you mean status?"]),
+        ("status:bogus", ["status:bogus", "statuses: running"]),
+        ("exit:abc", ["exit:abc", "whole number"]),
+        ("since:2026-13-45", ["since:2026-13-45", "not a date"]),
+        ('"unterminated', ['unbalanced "']),
+        ("param.scale:", ["param.scale: needs a value"]),
+        ("dirty:maybe", ["dirty", "yes or no"]),
+        ("branch>3", ["compares numbers"]),
+    ],
+)
+def test_a_filter_that_cannot_be_read_is_exit_2_and_one_line(
+    project: Path, text: str, needles: list[str]
+) -> None:
+    assert_one_line_error(cli("list", "--filter", text, cwd=project), *needles)
+
+
+def test_filters_that_used_to_find_nothing(project: Path) -> None:
+    everything = cli_json("list", cwd=project)
+    assert cli_json("list", "--filter", "since:yesterday", cwd=project) == everything
+    assert cli_json("list", "--filter", "branch:MA", cwd=project) == everything  # a prefix
+    assert cli_json("list", "--filter", "until:yesterday", cwd=project) == []
+    failed = cli_json("list", "--filter", "exit!=0 command:*job*", cwd=project)
+    assert [s["exit_code"] for s in failed] == [1]
+
+
+def test_the_count_line_says_how_many_of_the_store_match(project: Path) -> None:
+    proc = cli("list", "--filter", "exit>0", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 of 4 sessions in " in proc.stdout and "matching exit>0" in proc.stdout
+    limited = cli("list", "--limit", "1", cwd=project)
+    assert "4 of 4 sessions in " in limited.stdout
+    assert "(the first 1 shown; --limit 0 shows all)" in limited.stdout
+
+
+def test_list_help_lists_the_filter_language(project: Path) -> None:
+    from sessionlens.query import FIELDS, SORT_KEYS
+
+    proc = cli("list", "--help", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    for word in (*FIELDS, "param.NAME", ":=", "> >= < <=", "since:7d", *SORT_KEYS):
+        assert word in proc.stdout, word
+
+
 def test_command_that_cannot_start(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "p")
     proc = cli("run", "--store", "s.db", "--", "no-such-command-xyz", cwd=root)

@@ -137,9 +137,11 @@ def test_sqlite_user_run_details_are_filterable(kedro_data: Path) -> None:
         assert [s.title for s in store.list_summaries(parse_query("bookmark:yes"))] == [
             "Baseline run"
         ]
-        assert [s.title for s in store.list_summaries(parse_query("title:failure"))] == [
-            "Intentional failure"
-        ]
+        for text in ("title:intent", "title:*failure", "title:='intentional FAILURE'"):
+            assert [s.title for s in store.list_summaries(parse_query(text))] == [
+                "Intentional failure"
+            ], text
+        assert store.list_summaries(parse_query("title:failure")) == []  # a prefix
         assert [s.notes for s in store.list_summaries(parse_query("baseline"))] == [
             "first clean run on main"
         ]

@@ -161,7 +161,8 @@ def test_hostile_kedro_viz_rows(tmp_path: Path, read_only: bool) -> None:
         )
         assert store.user_details(good[0])["title"] == "title \ufffd\ufffd here"
         assert store.get(good[1]) == good_viz_record(1)
-        assert store.count(parse_query("title:here")) == 1
+        assert store.count(parse_query("title:*here")) == 1  # a glob: anywhere in the title
+        assert store.count(parse_query("title:'title \ufffd'")) == 1  # a prefix
         by_title = store.list_summaries(parse_query("", sort="title", descending=False))
         assert [s.session_id for s in by_title[:2]] == [bad["not-json"], good[0]]
         assert [s.session_id for s in store.list_summaries(parse_query("param.n:2"))] == [good[2]]
@@ -207,7 +208,7 @@ def test_a_store_of_schema_2_is_read_and_upgraded(tmp_path: Path) -> None:
         assert store.list_summaries(limit=None) == expected
     conn = sqlite3.connect(path)
     version = conn.execute("SELECT value FROM sessionlens_meta WHERE key = 'schema_version'")
-    assert version.fetchone()[0] == str(SCHEMA_VERSION) == "3"
+    assert version.fetchone()[0] == str(SCHEMA_VERSION) == "4"
     conn.close()
     with open_store(path) as store:
         assert store.list_summaries(limit=None) == expected

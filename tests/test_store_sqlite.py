@@ -310,6 +310,75 @@ def test_store_of_the_previous_schema_is_read_and_upgraded(tmp_path: Path) -> No
         assert store.list_summaries(limit=None) == expected
 
 
+def _as_schema_3(path: Path) -> None:
+    """Turn a store into what sessionlens wrote before schema 4: no started_ts, no params.num."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP INDEX ix_sessionlens_sessions_started_ts")
+        conn.execute("ALTER TABLE sessionlens_sessions DROP COLUMN started_ts")
+        conn.execute("ALTER TABLE sessionlens_params DROP COLUMN num")
+        conn.execute("UPDATE sessionlens_meta SET value = '3' WHERE key = 'schema_version'")
+    conn.close()
+
+
+def test_a_store_of_schema_3_is_filtered_by_dates_and_numbers_and_upgraded(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "session_store.db"
+    with open_store(path, read_only=False, create=True) as store:
+        store.insert_many(make_records(24))
+    queries = [parse_query(t) for t in ("since:2026-11-03", "param.lr>=0.05", "duration>1")]
+    with open_store(path) as store:
+        expected = [store.list_summaries(q, limit=None) for q in queries]
+    assert all(expected)
+    _as_schema_3(path)
+    assert "started_ts" not in _index_columns(path)
+    before = path.read_bytes()
+    with open_store(path) as store:  # read-only: the old index is ignored, TEMP is built
+        assert [store.list_summaries(q, limit=None) for q in queries] == expected
+    assert path.read_bytes() == before
+    with open_store(path, read_only=False) as store:  # read-write: rebuilt in the file
+        assert [store.list_summaries(q, limit=None) for q in queries] == expected
+    assert "started_ts" in _index_columns(path)
+    conn = sqlite3.connect(path)
+    assert "num" in {r[1] for r in conn.execute("PRAGMA table_info(sessionlens_params)")}
+    version = conn.execute("SELECT value FROM sessionlens_meta WHERE key = 'schema_version'")
+    assert version.fetchone()[0] == str(SCHEMA_VERSION) == "4"
+    conn.close()
+
+
+def test_filters_keep_to_the_index(tmp_path: Path) -> None:
+    """A prefix is a range on a lower-cased column's index, a glob with a fixed start too, and a
+    parameter term one lookup by primary key per session (not a list of every match)."""
+    from sessionlens.stores.sqlite_index import PARAMS_TABLE
+    from sessionlens.stores.sqlite_query import IndexTables, where_sql
+
+    path = tmp_path / "session_store.db"
+    with open_store(path, read_only=False, create=True) as store:
+        store.insert_many(make_records(8))
+    conn = sqlite3.connect(path)
+    tables = IndexTables("main.sessionlens_sessions", f"main.{PARAMS_TABLE}", False)
+
+    def plan(text: str) -> str:
+        params: dict[str, Any] = {}
+        where, _ = where_sql(tables, parse_query(text), "i.status", params)
+        rows = conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT i.session_id FROM {tables.index} AS i WHERE {where}",
+            params,
+        ).fetchall()
+        return " | ".join(r[-1] for r in rows)
+
+    assert "INDEX ix_sessionlens_sessions_sha (sha_l>? AND sha_l<?)" in plan("sha:AB")
+    assert "INDEX ix_sessionlens_sessions_branch (branch_l>? AND branch_l<?)" in plan(
+        "branch:F*/x*"
+    )
+    assert "INDEX ix_sessionlens_sessions_started_ts (started_ts>?)" in plan("since:7d")
+    param = plan("param.lr>=0.05")
+    assert "CORRELATED SCALAR SUBQUERY" in param, param
+    assert "PRIMARY KEY (session_id=? AND name=?)" in param, param
+    conn.close()
+
+
 def test_kedro_viz_only_store_shows_params(tmp_path: Path) -> None:
     path = tmp_path / "session_store.db"
     kedro_viz_create(path)

@@ -118,6 +118,39 @@ async def test_filter_as_you_type_and_inline_errors(backend: Backend) -> None:
 
 
 @app_test
+async def test_a_filter_that_cannot_be_read_says_why_and_keeps_the_rows(backend: Backend) -> None:
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        # relative dates count from the app's clock (NOW, 2026-11-25 12:00 UTC): the sessions
+        # started on the 24th from 12:00 on
+        await pilot.press("slash", *"since:1d")
+        await wait_for(pilot, lambda: app.screen.table.count == 5, what="since filter")
+        shown = ids_shown(app)
+        assert shown == [sid(i) for i in reversed(range(7, 12))]
+        header = app.screen.query_one(StoreHeader)
+        assert "5 of 12 sessions" in widget_text(header)
+        bar = app.screen.query_one(FilterBar)
+        for bad, needle in (  # pasted, or the words typed on the way would filter too
+            (" stauts:failed", "did you mean status?"),
+            (" exit:abc", "whole number"),
+            (' "unterminated', "unbalanced"),
+            (" param.scale:", "needs a value"),
+        ):
+            app.screen.set_filter(f"since:1d{bad}")
+            await wait_for(pilot, lambda: bar.error is not None, what="inline error")
+            assert needle in bar.error
+            label = widget_text(bar.query_one("#filter-error", Static))
+            assert needle in " ".join(label.split())
+            await pilot.pause()
+            assert ids_shown(app) == shown and "5 of 12 sessions" in widget_text(header)
+            await pilot.press("end", *["backspace"] * len(bad))
+            await wait_for(pilot, lambda: bar.error is None, what="error to clear")
+            assert bar.input.value == "since:1d"
+        assert ids_shown(app) == shown
+
+
+@app_test
 async def test_sort_by_keys_and_by_clicking_a_header(backend: Backend) -> None:
     app = make_app(backend.open())
     async with app.run_test(size=SIZE) as pilot:

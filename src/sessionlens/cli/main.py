@@ -47,6 +47,22 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+#: the epilog that stands for the filter language's help (made only when help is shown)
+_FILTER_HELP = "{filter language}"
+
+
+class _FilterHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help with the filter language written out from ``query.py``'s definitions; made when
+    shown, so no other command imports the query module to build the parser."""
+
+    def add_text(self, text: str | None) -> None:
+        if text == _FILTER_HELP:
+            from sessionlens.query import filter_help
+
+            text = filter_help()
+        super().add_text(text)
+
+
 def _store_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     parser.add_argument(
         "--store",
@@ -70,10 +86,26 @@ def build_parser() -> argparse.ArgumentParser:
     _store_option(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("list", help="list sessions, newest first")
+    p = sub.add_parser(
+        "list",
+        help="list sessions, newest first",
+        epilog=_FILTER_HELP,
+        formatter_class=_FilterHelpFormatter,
+    )
     _store_option(p)
-    p.add_argument("--filter", "-f", default="", metavar="TEXT", help="filter, e.g. 'branch:main'")
-    p.add_argument("--sort", default="started", metavar="KEY", help="sort key (default: started)")
+    p.add_argument(
+        "--filter",
+        "-f",
+        default="",
+        metavar="TEXT",
+        help="filter, e.g. 'branch:main status:failed' (the language is below)",
+    )
+    p.add_argument(
+        "--sort",
+        default="started",
+        metavar="KEY",
+        help="sort key (default: started; the keys are below)",
+    )
     p.add_argument("--asc", action="store_true", help="ascending order")
     p.add_argument("--limit", "-n", type=int, default=50, metavar="N", help="0 = all (default 50)")
     p.add_argument("--json", action="store_true", help="JSON output")

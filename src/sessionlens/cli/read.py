@@ -101,8 +101,11 @@ def print_list(store: SessionStore, query: Query, *, limit: int | None) -> int:
     from sessionlens.cli import render
 
     summaries = store.list_summaries(query, limit=limit)
-    total = store.count(query)
-    render.print_session_table(summaries, total=total, store=store.describe(), query=query)
+    matching = store.count(query)
+    total = matching if query.is_empty else store.count()
+    render.print_session_table(
+        summaries, matching=matching, total=total, store=store.describe(), query=query
+    )
     return 0
 
 

@@ -59,8 +59,10 @@ def status_text(status: str) -> Text:
 
 # -- list ---------------------------------------------------------------------------------------
 def print_session_table(
-    summaries: Sequence[SessionSummary], *, total: int, store: str, query: Query
+    summaries: Sequence[SessionSummary], *, matching: int, total: int, store: str, query: Query
 ) -> None:
+    """The sessions, then ``N of TOTAL sessions in STORE``: ``matching`` the query, ``total`` in
+    the store (and how many are shown when ``--limit`` cut the list)."""
     out = console()
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for name, kwargs in (
@@ -92,12 +94,13 @@ def print_session_table(
             lit(s.username),
         )
     out.print(table)
-    shown = len(summaries)
-    where = Text(f"{shown} of {total} sessions in ")
+    where = Text(f"{matching:,} of {total:,} sessions in ")
     where.append(lit(store))
     if not query.is_empty:
         where.append(" matching ")
         where.append(lit(query.text))
+    if len(summaries) < matching:
+        where.append(f" (the first {len(summaries):,} shown; --limit 0 shows all)")
     out.print(where, style="dim")
 
 

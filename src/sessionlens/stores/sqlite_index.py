@@ -2,12 +2,14 @@
 
 An index row is what filter, sort and the session table need, derived once in Python so that
 listing never parses blobs: the summary's fields, lower-cased copies for case-insensitive
-matching, ``hay`` (the text free words search) and the parameters as one line. Parameter rows
-hold each run parameter as the text a ``param.name:value`` term compares, so such a term is an
-index lookup. A session whose record is unreadable has a row too: status ``unreadable``, its id
-and the start time the id tells, and ``problem`` (why). The same tables live in ``main``
-(written by sessionlens) or in ``temp`` (built for browsing a store without them); the DDL takes
-the schema and table name for that.
+matching, ``started_ts`` (the start as epoch seconds, which ``since``/``until`` compare), ``hay``
+(the text free words search) and the parameters as one line. Parameter rows hold each run
+parameter as the text a ``param.name:value`` term compares and, when that text reads as a
+number, the number (``num``) that numeric terms compare, so such a term is one primary-key
+lookup per session. A session whose record is unreadable has a row too: status
+``unreadable``, its id and the start time the id tells, and ``problem`` (why). The same tables
+live in ``main`` (written by sessionlens) or in ``temp`` (built for browsing a store without
+them); the DDL takes the schema and table name for that.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from sessionlens.query import param_text
+from sessionlens.query import as_number, param_text, started_epoch
 from sessionlens.stores.listing import IndexEntry
 
 #: Version of sessionlens's own tables. Bump when their shape or derivation changes.
-#: 2: params, params_l (the parameters as one line); 3: problem (why a row is unreadable)
-SCHEMA_VERSION = 3
+#: 2: params, params_l (the parameters as one line); 3: problem (why a row is unreadable);
+#: 4: started_ts (the start as epoch seconds) and the parameters' num (the value as a number)
+SCHEMA_VERSION = 4
 
 INDEX_TABLE = "sessionlens_sessions"
 PARAMS_TABLE = "sessionlens_params"
@@ -57,6 +60,7 @@ INDEX_COLUMNS = (
     "params",
     "params_l",
     "problem",
+    "started_ts",
 )
 
 INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
@@ -68,10 +72,10 @@ INDEX_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
     command TEXT, command_l TEXT, username TEXT, user_l TEXT,
     package_name TEXT, hostname TEXT, host_l TEXT, rerun_of TEXT, rerun_l TEXT,
     pid INTEGER, id_l TEXT NOT NULL, hay TEXT NOT NULL, params TEXT, params_l TEXT,
-    problem TEXT
+    problem TEXT, started_ts REAL
 )"""
 PARAMS_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
-    session_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    session_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, num REAL,
     PRIMARY KEY (session_id, name)
 ) WITHOUT ROWID"""
 PARAMS_INDEX_DDL = "CREATE INDEX IF NOT EXISTS {schema}.ix_{table}_value ON {table} (name, value)"
@@ -90,9 +94,11 @@ SORT_INDEXES = (
     ("id", "id_l, session_id"),
     ("params", "params_l, session_id"),
 )
+#: (index name suffix, columns) of indexes that serve filters, not sorts.
+FILTER_INDEXES = (("started_ts", "started_ts, session_id"),)
 
-#: One session's index row and its (session_id, name, value) parameter rows.
-IndexedSession = tuple[tuple, list[tuple[str, str, str]]]
+#: One session's index row and its (session_id, name, value, num) parameter rows.
+IndexedSession = tuple[tuple, list[tuple[str, str, str, float | None]]]
 
 
 def index_session(
@@ -101,7 +107,7 @@ def index_session(
     runs_rowid: int | None = None,
     problem: str | None = None,
 ) -> IndexedSession:
-    """The index row and the (session_id, name, value) parameter rows for one session, derived
+    """The index row and the (session_id, name, value, num) parameter rows of one session, derived
     in Python exactly as the reference (``SessionSummary.from_record``, ``Query.matches``).
     ``record`` as ``readable.load_record`` returns it; ``problem`` (why it could not be read)
     instead: an ``unreadable`` row."""
@@ -117,7 +123,10 @@ def index_session(
         for v in (s.session_id, s.command, s.branch, s.commit_sha, s.username)
         if v is not None
     )
-    params = [(run_id, str(k), param_text(v).lower()) for k, v in entry.params.items()]
+    params = []
+    for key, value in entry.params.items():
+        text = param_text(value)
+        params.append((run_id, str(key), text.lower(), as_number(text)))
     row = (
         run_id,
         runs_rowid,
@@ -147,6 +156,7 @@ def index_session(
         s.params,
         _lower(s.params),
         s.problem,
+        started_epoch(s.started_at),
     )
     return row, params
 
@@ -170,7 +180,7 @@ def write_index(
         conn.executemany(insert, rows)
         conn.executemany(f"DELETE FROM {params} WHERE session_id = ?", [(r[0],) for r, _ in batch])
         conn.executemany(
-            f"INSERT OR REPLACE INTO {params} (session_id, name, value) VALUES (?, ?, ?)",
+            f"INSERT OR REPLACE INTO {params} (session_id, name, value, num) VALUES (?, ?, ?, ?)",
             [p for _, ps in batch for p in ps],
         )
 

@@ -287,48 +287,110 @@ def _word_sql(tables: IndexTables, word: str, status: str, bind: Bind) -> tuple[
 
 
 def _term_sql(tables: IndexTables, term: Term, status: str, bind: Bind) -> tuple[str, bool]:
-    """One ``field:value`` term as SQL and whether it needs the details join."""
-    v = term.value.lower()
+    """One term as SQL and whether it needs the details join; NULL stands for no match."""
     name = term.param_name
     if name is not None:
-        return (
-            f"i.session_id IN (SELECT p.session_id FROM {tables.params} AS p "
-            f"WHERE p.name = {bind(name)} AND p.value = {bind(v)})"
-        ), False
+        return _param_sql(tables, term, name, bind), False
     f = term.field
-    if f in ("id", "sha", "rerun"):  # startswith: a range an index can answer
-        column = {"id": "i.id_l", "sha": "i.sha_l", "rerun": "i.rerun_l"}[f]
-        if not v or v[-1] == "\U0010ffff":
-            return f"substr(coalesce({column}, ''), 1, {len(v)}) = {bind(v)}", False
-        after = v[:-1] + chr(ord(v[-1]) + 1)
-        return f"{column} >= {bind(v)} AND {column} < {bind(after)}", False
+    if f == "title":
+        if not tables.details_rows:
+            return "0", False  # no titles at all
+        return _text_sql(TITLE_L, term, bind), True
+    if f in _TEXT_COLUMNS:
+        return _text_sql(_TEXT_COLUMNS[f], term, bind), False
     if f == "status":
-        return f"{status} = {bind(v)}", False
-    if f in ("branch", "user", "host"):
-        column = {"branch": "i.branch_l", "user": "i.user_l", "host": "i.host_l"}[f]
-        if not v:
-            return f"coalesce({column}, '') = {bind(v)}", False
-        return f"{column} = {bind(v)}", False  # NULL never equals a non-empty value
+        return f"{status} = {bind(term.value.lower())}", False
     if f == "dirty":
         return f"i.dirty = {bind(int(term.as_bool()))}", False
     if f == "bookmark":
         if not tables.details_rows:
             return f"0 = {bind(int(term.as_bool()))}", False
         return f"(coalesce(d.bookmark, 0) != 0) = {bind(int(term.as_bool()))}", True
-    if f == "command":
-        return f"instr(coalesce(i.command_l, ''), {bind(v)}) > 0", False
-    if f == "title":
-        if not tables.details_rows:
-            return f"instr('', {bind(v)}) > 0", False
-        return f"instr(coalesce({TITLE_L}, ''), {bind(v)}) > 0", True
-    if f == "exit":
-        return f"CAST(i.exit_code AS TEXT) = {bind(v)}", False
+    if f in ("exit", "duration"):  # only a value of the column's type is one (summary_from_row)
+        column, types = ("i.exit_code", "'integer'") if f == "exit" else _DURATION
+        op = _SQL_OP.get(term.op, "=")
+        return f"typeof({column}) IN ({types}) AND {column} {op} {bind(term.bound)}", False
     if f == "since":
-        return f"coalesce(i.started_at, '') >= {bind(term.value)}", False
+        return f"i.started_ts >= {bind(term.bound)}", False
     if f == "until":
-        n = len(term.value)
-        return f"substr(coalesce(i.started_at, ''), 1, {n}) <= {bind(term.value)}", False
+        return f"i.started_ts < {bind(term.bound)}", False
     raise QueryError(f"unknown filter field {term.field!r}")
+
+
+#: text field -> its lower-cased column in the index row
+_TEXT_COLUMNS = {
+    "id": "i.id_l",
+    "branch": "i.branch_l",
+    "sha": "i.sha_l",
+    "user": "i.user_l",
+    "host": "i.host_l",
+    "command": "i.command_l",
+    "rerun": "i.rerun_l",
+}
+_DURATION = ("i.duration_s", "'integer', 'real'")
+#: a term's comparison as SQL (``:`` and ``:=`` on numbers are equality)
+_SQL_OP = {"=": "=", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
+
+
+def _text_sql(column: str, term: Term, bind: Bind) -> str:
+    """A text field: exact (``:=``), a glob, or a prefix; the prefix as a range an index can
+    walk (the columns are lower-cased by Python, so any case is the same text here)."""
+    v = term.value.lower()
+    if term.op == ":=":
+        return f"{column} = {bind(v)}"
+    if not term.is_glob:
+        return prefix_sql(column, v, bind)
+    head = v.split("*", 1)[0]
+    match = f"{column} GLOB {bind(glob_pattern(v))}"
+    return f"{prefix_sql(column, head, bind)} AND {match}" if head else match
+
+
+def prefix_sql(column: str, prefix: str, bind: Bind) -> str:
+    """``column`` starts with ``prefix``, as ``column >= prefix AND column < next``, ``next``
+    the least text after every text that starts with ``prefix`` (SQLite compares text as UTF-8
+    bytes, which orders as code points do)."""
+    after = _successor(prefix)
+    if after is None:
+        return f"{column} >= {bind(prefix)}"
+    return f"{column} >= {bind(prefix)} AND {column} < {bind(after)}"
+
+
+def _successor(prefix: str) -> str | None:
+    """The least text greater than every text starting with ``prefix``; None when none is
+    (only U+10FFFF). Surrogates cannot be stored as UTF-8, so the one after U+D7FF is U+E000."""
+    head = prefix.rstrip("\U0010ffff")
+    if not head:
+        return None
+    code = ord(head[-1]) + 1
+    if 0xD800 <= code <= 0xDFFF:
+        code = 0xE000
+    return head[:-1] + chr(code)
+
+
+def glob_pattern(value: str) -> str:
+    """A value whose wildcard is ``*`` as an SQLite GLOB pattern: ``?``, ``[`` and ``]`` are
+    literal, written as one-character sets."""
+    return "".join(f"[{c}]" if c in "?[]" else c for c in value)
+
+
+def _param_sql(tables: IndexTables, term: Term, name: str, bind: Bind) -> str:
+    """A parameter term as one primary-key lookup per session (a correlated ``EXISTS``, which
+    stops at the first page where ``IN (SELECT ...)`` would list every match first)."""
+    v = term.value.lower()
+    if term.op == ":=":
+        test = f"p.value = {bind(v)}"
+    elif term.is_glob:
+        test = f"p.value GLOB {bind(glob_pattern(v))}"
+    elif term.op == ":":  # numbers as numbers, any text as text
+        test = f"p.value = {bind(v)}"
+        if term.bound is not None:
+            test = f"({test} OR p.num = {bind(term.bound)})"
+    else:
+        test = f"p.num {_SQL_OP[term.op]} {bind(term.bound)}"
+    return (
+        f"EXISTS (SELECT 1 FROM {tables.params} AS p WHERE p.session_id = i.session_id "
+        f"AND p.name = {bind(name)} AND {test})"
+    )
 
 
 def from_sql(tables: IndexTables, with_details: bool) -> str:

@@ -34,6 +34,7 @@ from sessionlens.errors import StoreError
 from sessionlens.record import Record
 from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
 from sessionlens.stores.sqlite_index import (
+    FILTER_INDEXES,
     INDEX_DDL,
     INDEX_TABLE,
     PARAMS_DDL,
@@ -174,7 +175,7 @@ def needs_setup(conn: sqlite3.Connection, version: int | None) -> bool:
         return True
     names = {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
     wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, HEARTBEAT_TABLE, f"ix_{PARAMS_TABLE}_value"}
-    wanted |= {f"ix_{INDEX_TABLE}_{n}" for n, _ in SORT_INDEXES}
+    wanted |= {f"ix_{INDEX_TABLE}_{n}" for n, _ in SORT_INDEXES + FILTER_INDEXES}
     return not wanted <= names or max_rowid(conn) > indexed_rowid(conn)
 
 
@@ -201,7 +202,7 @@ def create_tables(conn: sqlite3.Connection, path: Path, *, new: bool, version: i
     )
     conn.execute(f"INSERT OR IGNORE INTO main.{META_TABLE} VALUES ('indexed_rowid', '0')")
     conn.execute(INDEX_DDL.format(schema="main", table=INDEX_TABLE))
-    for name, columns in SORT_INDEXES:
+    for name, columns in SORT_INDEXES + FILTER_INDEXES:
         conn.execute(
             f"CREATE INDEX IF NOT EXISTS main.ix_{INDEX_TABLE}_{name} ON {INDEX_TABLE} ({columns})"
         )

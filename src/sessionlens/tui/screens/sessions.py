@@ -130,7 +130,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StoreHeader(id="store-header")
-        yield FilterBar(id="filter-bar")
+        yield FilterBar(self.clock, id="filter-bar")
         with Vertical(id="sessions-body"):
             yield SessionTable(clock=self.clock, id="sessions-table")
             yield SessionDetailPanel(clock=self.clock, id="session-detail")

@@ -1,6 +1,8 @@
 """The filter box: free text and field terms of ``query.py``, applied as you type.
 
-A term that cannot be understood is shown next to the box; the table keeps the last good query.
+A term that cannot be understood is shown next to the box (one line, e.g. "did you mean
+status?"); the table keeps the last good query. Dates are read in the time zone the table shows
+(the app's clock), relative ones (``since:2h``) from the moment the text was typed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from textual.widgets import Input, Static
 
 from sessionlens.query import Query, QueryError, parse_query
 from sessionlens.tui.css import css_beside
-from sessionlens.tui.text import literal
+from sessionlens.tui.text import Clock, literal
 from sessionlens.tui.widgets.safe_input import SafeInput
 
 PLACEHOLDER = (
@@ -40,6 +42,10 @@ class FilterBar(Horizontal):
     class Done(Message):
         """Enter or escape in the box: hand the focus back."""
 
+    def __init__(self, clock: Clock | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock or Clock()
+
     def compose(self) -> ComposeResult:
         yield SafeInput(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
         yield Static(id="filter-error")
@@ -56,7 +62,7 @@ class FilterBar(Horizontal):
         event.stop()
         label = self.query_one("#filter-error", Static)
         try:
-            query = parse_query(event.value)
+            query = parse_query(event.value, now=self.clock.now(), tz=self.clock.tz)
         except QueryError as error:
             self.error = str(error)
             label.update(literal(self.error))
