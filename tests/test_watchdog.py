@@ -19,11 +19,15 @@ from pathlib import Path
 
 import pytest
 
+import sessionlens
 from sessionlens.stores import open_store
 from sessionlens.watchdog import Watchdog
 from sessiontools import GIT_ENV, make_repo, pid_alive
 
 PY = sys.executable
+#: the code under test: ``python -m sessionlens`` in a project folder must not import an installed
+#: (or editable) copy from elsewhere, which may be another tree's half-edited files
+SRC = str(Path(sessionlens.__file__).resolve().parents[1])
 
 #: starts a grandchild, writes both pids, then prints numbered lines until killed
 CHATTY = """
@@ -49,6 +53,11 @@ store = open_store(sys.argv[1], read_only=False, create=True)
 with Session.create(".", store) as session:
     session.run([sys.executable, "chatty.py"], echo=False)
 """
+
+
+def _child_env(**extra: str) -> dict[str, str]:
+    path = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, **GIT_ENV, "PYTHONPATH": path, **extra}
 
 
 def _wait(condition, timeout: float, what: str) -> None:
@@ -89,6 +98,21 @@ def _assert_prefix(log: str) -> None:
     assert f"line {len(complete)}".startswith(last)  # a line cut short at most
 
 
+def test_the_runners_started_here_run_the_code_under_test(tmp_path: Path) -> None:
+    """A runner started in a project folder imports the sessionlens these tests import, not an
+    installed or editable copy elsewhere: a relative ``PYTHONPATH=src`` does not reach it there,
+    and a copy being edited at the same moment made a runner fail with exit 70 on its own."""
+    found = subprocess.run(
+        [PY, "-c", "import sessionlens; print(sessionlens.__file__)"],
+        cwd=tmp_path,
+        env=_child_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(found).resolve() == Path(sessionlens.__file__).resolve()
+
+
 @pytest.mark.parametrize(
     ("runner", "kind"),
     [("cli", "sqlite"), ("cli", "shelve"), ("api", "sqlite")],
@@ -107,7 +131,7 @@ def test_sigkill_of_the_runner_takes_child_and_grandchild(
         argv = [PY, "-m", "sessionlens", "run", "--store", spec, "--", PY, "chatty.py"]
     else:
         argv = [PY, "api_runner.py", spec]
-    env = {**os.environ, **GIT_ENV}
+    env = _child_env()
     proc = subprocess.Popen(
         argv, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -217,53 +241,70 @@ def test_kill_9_of_runners_and_children_at_random_moments(tmp_path: Path) -> Non
     from before the store is opened to deep into the run. Each time: no process of the run
     left, the store intact, every earlier session unchanged, the killed one shown
     ``interrupted`` (a killed runner leaves it ``running`` with a dead pid; a killed child is
-    recorded so), its log a prefix of what the child printed."""
+    recorded so), its log a prefix of what the child printed. A round that fails shows what
+    the runner wrote on stderr (a traceback, when it failed on its own before the kill)."""
     import random
 
     rng = random.Random(99)
     repo = make_repo(tmp_path / "proj", {"chatty.py": textwrap.dedent(CHATTY)})
     spec = f"sqlite://{tmp_path / 's.db'}"
     known = _earlier_sessions(spec, repo)
-    env = {**os.environ, **GIT_ENV}
-    argv = [PY, "-m", "sessionlens", "run", "--store", spec, "--", PY, "chatty.py"]
-    for _ in range(16):
+    for round_ in range(16):
         victim, delay = rng.choice(["runner", "child"]), rng.uniform(0.0, 1.5)
-        (repo / "pids.txt").unlink(missing_ok=True)
-        proc = subprocess.Popen(
-            argv, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        stderr = tmp_path / f"stderr-{round_}.txt"
         try:
-            if victim == "child":
-                _wait(lambda: (repo / "pids.txt").exists(), 30, "the child to start")
-            time.sleep(delay)
-            if victim == "runner":
-                proc.send_signal(signal.SIGKILL)
-                assert proc.wait(timeout=10) == -signal.SIGKILL
-            else:
-                os.kill(int((repo / "pids.txt").read_text().split()[0]), signal.SIGKILL)
-                assert proc.wait(timeout=30) == 128 + signal.SIGKILL
-            if (repo / "pids.txt").exists():
-                pids = [int(p) for p in (repo / "pids.txt").read_text().split()]
-                _wait(
-                    lambda pids=pids: not any(map(pid_alive, pids)),
-                    10,
-                    f"the run's processes ({victim})",
-                )
-        finally:
-            proc.kill()
-            proc.wait()
-        with open_store(spec) as store:  # browsing first: a killed writer's journal or not
-            summaries = {s.session_id: s for s in store.list_summaries(limit=None)}
-            for session_id, record in known.items():
-                assert store.get(session_id) == record
-            fresh = set(summaries) - set(known)
-            assert len(fresh) <= 1
-            for session_id in fresh:  # none when the runner died before it saved anything
-                assert summaries[session_id].status == "interrupted", victim
-                _assert_prefix(store.read_log(session_id))
-                known[session_id] = store.get(session_id)
-        # a runner killed mid-write leaves a hot journal, which the next writer rolls back:
-        # the file is checked as that writer sees it
-        conn = sqlite3.connect(tmp_path / "s.db")
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        conn.close()
+            _kill_one_run(spec, repo, victim, delay, stderr, known)
+        except (AssertionError, subprocess.TimeoutExpired) as exc:
+            said = stderr.read_text(errors="replace") if stderr.exists() else ""
+            raise AssertionError(
+                f"round {round_}: the {victim} killed after {delay:.2f} s: {exc}\n"
+                f"the runner's stderr:\n{said}"
+            ) from exc
+
+
+def _kill_one_run(
+    spec: str, repo: Path, victim: str, delay: float, stderr: Path, known: dict[str, dict]
+) -> None:
+    """One round of the test above: run, kill ``victim`` after ``delay``, check the store;
+    the session recorded is added to ``known``. The runner's stderr goes to ``stderr``."""
+    # a runner that fails on its own must say why: its traceback, not just exit code 70
+    env = _child_env(SESSIONLENS_DEBUG="1")
+    argv = [PY, "-m", "sessionlens", "run", "--store", spec, "--", PY, "chatty.py"]
+    (repo / "pids.txt").unlink(missing_ok=True)
+    with open(stderr, "wb") as err:
+        proc = subprocess.Popen(argv, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        if victim == "child":
+            _wait(lambda: (repo / "pids.txt").exists(), 30, "the child to start")
+        time.sleep(delay)
+        if victim == "runner":
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait(timeout=10) == -signal.SIGKILL
+        else:
+            os.kill(int((repo / "pids.txt").read_text().split()[0]), signal.SIGKILL)
+            assert proc.wait(timeout=30) == 128 + signal.SIGKILL
+        if (repo / "pids.txt").exists():
+            pids = [int(p) for p in (repo / "pids.txt").read_text().split()]
+            _wait(
+                lambda pids=pids: not any(map(pid_alive, pids)),
+                10,
+                f"the run's processes ({victim})",
+            )
+    finally:
+        proc.kill()
+        proc.wait()
+    with open_store(spec) as store:  # browsing first: a killed writer's journal or not
+        summaries = {s.session_id: s for s in store.list_summaries(limit=None)}
+        for session_id, record in known.items():
+            assert store.get(session_id) == record
+        fresh = set(summaries) - set(known)
+        assert len(fresh) <= 1
+        for session_id in fresh:  # none when the runner died before it saved anything
+            assert summaries[session_id].status == "interrupted", victim
+            _assert_prefix(store.read_log(session_id))
+            known[session_id] = store.get(session_id)
+    # a runner killed mid-write leaves a hot journal, which the next writer rolls back:
+    # the file is checked as that writer sees it
+    conn = sqlite3.connect(spec.removeprefix("sqlite://"))
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
