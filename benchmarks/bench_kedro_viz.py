@@ -96,9 +96,7 @@ def typing_child(store_path: str) -> dict[str, float]:
         deadline = time.perf_counter() + timeout
         while (hit := condition()) is None:
             if time.perf_counter() > deadline:
-                raise SystemExit(
-                    f"timed out: {figures} {condition.__code__.co_firstlineno} {state()}"
-                )
+                raise SystemExit(f"timed out after {figures}")
             await asyncio.sleep(0.001)
         return hit
 
