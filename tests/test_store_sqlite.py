@@ -716,3 +716,25 @@ def _try(outcome: list[object], call: Any, *args: Any) -> None:
         outcome.append(call(*args))
     except Exception as exc:  # the test looks at it
         outcome.append(exc)
+
+
+def test_a_store_removed_between_its_check_and_its_open_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process deletes the file right after it was checked: a StoreError (the CLI's
+    one line), not an SQLite exception (the CLI's "internal error", exit 70)."""
+    from sessionlens.stores import sqlite_open
+
+    path = tmp_path / "s.db"
+    with open_store(path, read_only=False, create=True) as store:
+        store.insert_many(make_records(2))
+    checked = sqlite_open.check_file
+
+    def check_then_gone(*args: Any, **kwargs: Any) -> Any:
+        found = checked(*args, **kwargs)
+        path.unlink()
+        return found
+
+    monkeypatch.setattr(sqlite_open, "check_file", check_then_gone)
+    with pytest.raises(StoreError):
+        open_store(path, read_only=False)

@@ -173,7 +173,10 @@ class SQLiteSessionStore(SessionStore):
         if self.read_only and self._wal:
             return self._connect_snapshot(sqlite_open.WAL_MODE)
         mode = "ro" if self.read_only else ("rwc" if new else "rw")
-        conn = sqlite_files.connect(self.path, mode=mode, timeout=self.busy_timeout)
+        try:  # the file may be gone since it was checked
+            conn = sqlite_files.connect(self.path, mode=mode, timeout=self.busy_timeout)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "open") from None
         try:
             conn.execute("SELECT count(*) FROM main.sqlite_master").fetchone()
         except sqlite3.Error as exc:
