@@ -6,7 +6,8 @@ Each store is built once with ``make_store.py --kedro-viz`` (exactly kedro-viz's
 figure is a fresh process; "cold" means an empty index cache (the store never opened before),
 "warm" the cache a previous open built. Printed:
 
-- ``list --limit 50`` and ``show ID``: the whole CLI process, cold and warm;
+- ``list --limit 50 --json`` and ``show ID --json``: the whole CLI process, cold and warm (the
+  human table adds Rich's rendering, the same for every store);
 - the app's first screen (process start -> first table row painted) and its memory (max RSS
   after 3 s, the index being built meanwhile when cold);
 - the index: a full build from nothing, and bringing it up to date after kedro-viz added 5 runs;
@@ -187,15 +188,18 @@ def run_child(kind: str, store: Path, cache: Path) -> dict[str, float]:
 
 
 def timed_cli(args: list[str], cache: Path) -> float:
-    env = {**os.environ, "SESSIONLENS_CACHE_DIR": str(cache)}
+    return timed([sys.executable, "-m", "sessionlens", *args], cache)
+
+
+def timed(argv: list[str], cache: Path | None = None) -> float:
+    """Seconds ``argv`` takes, with bytecode caching on (as after a normal install)."""
+    env = {**os.environ, "SESSIONLENS_CACHE_DIR": str(cache or "")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     began = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "sessionlens", *args], env=env, capture_output=True, check=False
-    )
+    out = subprocess.run(argv, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - began
     if out.returncode:
-        raise SystemExit(f"{args} failed: {out.stderr.decode(errors='replace')}")
+        raise SystemExit(f"{argv} failed: {out.stderr.decode(errors='replace')}")
     return elapsed
 
 
@@ -225,10 +229,11 @@ def bench(store: Path, size: int, repeat: int, work: Path) -> dict[str, float]:
         .execute("SELECT id FROM runs ORDER BY id DESC LIMIT 1")
         .fetchone()[0]
     )
-    listing = ["list", "--limit", "50", "--store", str(store)]
+    listing = ["list", "--limit", "50", "--json", "--store", str(store)]
     r["list_cold_s"] = med(timed_cli(listing, fresh(cache)) for _ in range(repeat))
     r["show_cold_s"] = med(
-        timed_cli(["show", newest, "--store", str(store)], fresh(cache)) for _ in range(repeat)
+        timed_cli(["show", newest, "--json", "--store", str(store)], fresh(cache))
+        for _ in range(repeat)
     )
     cold = [run_child("first-screen", store, fresh(cache)) for _ in range(repeat)]
     r["app_cold_s"] = med(c["first_screen_s"] for c in cold)
@@ -236,7 +241,7 @@ def bench(store: Path, size: int, repeat: int, work: Path) -> dict[str, float]:
     r["index_full_s"] = run_child("index", store, fresh(cache))["index_s"]
     r["list_warm_s"] = med(timed_cli(listing, cache) for _ in range(repeat))
     r["show_warm_s"] = med(
-        timed_cli(["show", newest, "--store", str(store)], cache) for _ in range(repeat)
+        timed_cli(["show", newest, "--json", "--store", str(store)], cache) for _ in range(repeat)
     )
     warm = [run_child("first-screen", store, cache) for _ in range(repeat)]
     r["app_warm_s"] = med(c["first_screen_s"] for c in warm)
@@ -287,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{size:,}: {json.dumps(results[size])}", flush=True)
 
     ms = lambda s: f"{s * 1000:,.0f} ms"  # noqa: E731
+    floor = statistics.median(timed([sys.executable, "-c", "pass"]) for _ in range(args.repeat))
     print(f"\nkedro-viz-only stores, median of {args.repeat} fresh processes (cold: no index yet)")
+    print(f"python -c pass on this machine: {ms(floor)}")
     rows = [
         ("list --limit 50 cold / warm", "list_cold_s", "list_warm_s"),
         ("show ID cold / warm", "show_cold_s", "show_warm_s"),
