@@ -126,9 +126,9 @@ def child(store_path: str, t0: float) -> dict[str, float]:
             await pilot.press("slash")
             for text, name in FILTERS:
                 app.screen.set_filter(text[:-1])
+                await pilot.pause(0.3)  # past the typing pause: its search has started
                 await until(lambda: True if not table.is_loading else None)
-                await pilot.pause(0.3)
-                generation = table._generation
+                generation = table._generation  # rows of a later generation: the last key's
                 mark = time.perf_counter()
                 await pilot.press(text[-1])
                 done = await until(lambda g=generation, m=mark: first_paint(m, generation=g + 1))
