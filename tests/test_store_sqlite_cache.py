@@ -157,3 +157,37 @@ def test_close_stops_a_build_at_once(tmp_path: Path) -> None:
     with open_store(path, read_only=True) as again:  # what was committed is kept, and finished
         again.build_index()
         assert again.count(parse_query("user:ana")) == 20_000
+
+
+def test_a_big_build_shared_among_processes_indexes_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above PARALLEL_ABOVE rows, worker processes index ranges of rowids: the cache holds the
+    same rows as a build in one process, and says it is complete only at the end."""
+    from sessionlens.stores import sqlite_cache
+
+    one, shared = tmp_path / "one.db", tmp_path / "shared.db"
+    for path in (one, shared):
+        write_viz_rows(path, viz_rows(0, BIG))
+    with open_store(one, read_only=True) as store:
+        store.build_index()
+    monkeypatch.setattr(sqlite_cache, "PARALLEL_ABOVE", 500)
+    monkeypatch.setattr(sqlite_cache, "MAX_WORKERS", 3)
+    monkeypatch.setattr(sqlite_cache.os, "cpu_count", lambda: 3)
+    seen: list[int] = []
+    with open_store(shared, read_only=True) as store:
+        store.build_index(lambda done, total: seen.append(done))
+        assert not store.needs_index()
+        assert store.count(parse_query("user:ana")) == BIG // 2
+    assert seen[-1] == BIG
+
+    def rows(store: Path) -> list[tuple]:
+        conn = sqlite3.connect(cache_file(store))
+        try:
+            return conn.execute("SELECT * FROM sessions ORDER BY session_id").fetchall() + (
+                conn.execute("SELECT * FROM params ORDER BY session_id, name").fetchall()
+            )
+        finally:
+            conn.close()
+
+    assert rows(one) == rows(shared)

@@ -21,6 +21,8 @@ import contextlib
 import hashlib
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -46,6 +48,10 @@ _META = f"{SCHEMA}.meta"
 VERSION = SCHEMA_VERSION * 100 + 1
 #: Runs rows indexed per transaction: small enough to cancel at once, big enough to be cheap.
 BATCH = 2000
+#: A build of more rows than this is shared among worker processes, one per core (at most
+#: MAX_WORKERS): parsing records is Python's work, one core's at a time in one process.
+PARALLEL_ABOVE = 50_000
+MAX_WORKERS = 4
 
 
 class BuildCancelled(StoreError):
@@ -233,32 +239,143 @@ class IndexBuilder:
     def _index_new_rows(self, conn: sqlite3.Connection, progress: IndexProgress | None) -> None:
         start = indexed_rowid(conn)
         total = conn.execute("SELECT count(*) FROM main.runs WHERE rowid > ?", (start,)).fetchone()
-        total, done = total[0], 0
+        total = total[0]
         if progress:
             progress(0, total)
-        after = start
-        while True:
-            if self._stopping():
-                raise BuildCancelled
-            rows = conn.execute(
-                f"SELECT rowid, {sqlite_schema.RUNS_ROW} FROM main.runs WHERE rowid > ? "
-                f"ORDER BY rowid LIMIT {BATCH}",
-                (after,),
-            ).fetchall()
-            if not rows:
-                return
-            items = []
-            for rowid, run_id, blob, size in rows:
-                session_id, record = sqlite_schema.read_run(run_id, blob, size)
-                if isinstance(record, str):
-                    items.append(index_session(session_id, None, rowid, problem=record))
-                else:
-                    items.append(index_session(session_id, record, rowid))
+        workers = min(MAX_WORKERS, os.cpu_count() or 1)
+        if total > PARALLEL_ABOVE and workers > 1:
+            self._index_in_workers(conn, start, workers, total, progress)
+            return
+        done = 0
+        for rows, items in _batches(conn, start, None, self._stopping):
             with _transaction(conn):
                 _write(conn, items, rows[-1][0], rows[-1][1])
-            after, done = rows[-1][0], done + len(rows)
+            done += len(rows)
             if progress:
                 progress(min(done, total), total)
+
+    def _index_in_workers(
+        self,
+        conn: sqlite3.Connection,
+        start: int,
+        workers: int,
+        total: int,
+        progress: IndexProgress | None,
+    ) -> None:
+        """Share the rows out among ``workers`` processes (parsing records is the cost, and
+        it is Python's), each indexing a range of rowids into the cache in batches of its own;
+        the cache says it is complete only once all of them are done."""
+        top = sqlite_schema.max_rowid(conn)
+        step = -(-(top - start) // workers)
+        bounds = [(a, min(a + step, top)) for a in range(start, top, step)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", __name__, str(self.source), str(self.store), str(a), str(b)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for a, b in bounds
+        ]
+        try:
+            _follow(procs, self._stopping, lambda done: progress and progress(done, total))
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+        if self._stopping():
+            raise BuildCancelled
+        failed = next((p for p in procs if p.returncode), None)
+        if failed is not None:
+            assert failed.stderr is not None
+            why = (failed.stderr.read().strip().splitlines() or ["?"])[-1]
+            raise StoreError(f"{self.store}: indexing failed ({why})")
+        last = conn.execute(
+            "SELECT rowid, CAST(id AS BLOB) FROM main.runs WHERE rowid <= ? "
+            "ORDER BY rowid DESC LIMIT 1",
+            (top,),
+        ).fetchone()
+        with _transaction(conn):
+            rows = conn.execute(f"SELECT count(*) FROM {INDEX}").fetchone()[0]
+            conn.executemany(
+                f"UPDATE {_META} SET value = ? WHERE key = ?",
+                [(last[0], "indexed_rowid"), (last[1], "indexed_id"), (rows, "rows")],
+            )
+
+
+def _batches(
+    conn: sqlite3.Connection, after: int, until: int | None, stopping: Callable[[], bool]
+) -> Iterator[tuple[list[tuple], list]]:
+    """(runs rows, their index rows) with rowid in (``after``, ``until``], a batch at a time."""
+    bound = "" if until is None else f" AND rowid <= {int(until)}"
+    while True:
+        if stopping():
+            raise BuildCancelled
+        rows = conn.execute(
+            f"SELECT rowid, {sqlite_schema.RUNS_ROW} FROM main.runs WHERE rowid > ?{bound} "
+            f"ORDER BY rowid LIMIT {BATCH}",
+            (after,),
+        ).fetchall()
+        if not rows:
+            return
+        items = []
+        for rowid, run_id, blob, size in rows:
+            session_id, record = sqlite_schema.read_run(run_id, blob, size)
+            if isinstance(record, str):
+                items.append(index_session(session_id, None, rowid, problem=record))
+            else:
+                items.append(index_session(session_id, record, rowid))
+        yield rows, items
+        after = rows[-1][0]
+
+
+def _follow(
+    procs: list[subprocess.Popen[str]],
+    stopping: Callable[[], bool],
+    progress: Callable[[int], object],
+) -> None:
+    """Wait for the worker processes, adding up the counts each prints per batch; return at
+    once when ``stopping()``."""
+    import selectors
+
+    done = dict.fromkeys(range(len(procs)), 0)
+    with selectors.DefaultSelector() as selector:
+        for n, proc in enumerate(procs):
+            assert proc.stdout is not None
+            selector.register(proc.stdout, selectors.EVENT_READ, n)
+        open_pipes = len(procs)
+        while open_pipes and not stopping():
+            for key, _ in selector.select(timeout=0.2):
+                line = key.fileobj.readline()  # type: ignore[union-attr]
+                if not line:
+                    selector.unregister(key.fileobj)
+                    open_pipes -= 1
+                    continue
+                done[key.data] = int(line)
+                progress(sum(done.values()))
+
+
+def _worker(source: str, store: str, after: int, until: int) -> int:
+    """One worker of a parallel build: index runs rows (``after``, ``until``] into the cache,
+    printing how many it has done after each batch. Stops when its parent is gone."""
+    parent = os.getppid()
+    conn = sqlite_files.connect(Path(source), mode="ro")
+    try:
+        cache = cache_file(Path(store))
+        conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (f"{cache.absolute().as_uri()}?mode=rw",))
+        conn.execute("PRAGMA busy_timeout = 60000")  # the others' batches, one at a time
+        conn.execute(f"PRAGMA {SCHEMA}.synchronous = OFF")
+        done = 0
+        for rows, items in _batches(conn, after, until, lambda: os.getppid() != parent):
+            with _transaction(conn):
+                write_index(conn, INDEX, PARAMS, items)
+            done += len(rows)
+            print(done, flush=True)
+    finally:
+        sqlite_files.close(conn)
+    return 0
 
 
 def _write(conn: sqlite3.Connection, items: list, last_rowid: int, last_id: bytes) -> None:
@@ -283,3 +400,7 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+if __name__ == "__main__":  # a worker of IndexBuilder._index_in_workers
+    raise SystemExit(_worker(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
