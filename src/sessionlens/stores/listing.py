@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sessionlens.query import Query
 from sessionlens.record import SessionSummary, derive_status, params_of
 from sessionlens.stores.readable import RecordProblem, check_record
 
 
-@dataclass(frozen=True)
-class IndexEntry:
-    """What a Python-side listing needs per session, derived once from the record."""
+class IndexEntry(NamedTuple):
+    """What a Python-side listing needs per session, derived once from the record (a
+    NamedTuple: no ``dataclasses`` on the ``run`` path, which writes index rows)."""
 
     summary: SessionSummary  # status as recorded (``check_pid=False``)
     params: dict[str, Any]

@@ -21,9 +21,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 
-from sessionlens.launch import RunRequest
 from sessionlens.params import command_with_params
 from sessionlens.record import Record, format_duration
+from sessionlens.run_request import RunRequest
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.output_buffer import OutputBuffer
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
