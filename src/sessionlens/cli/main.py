@@ -3,17 +3,17 @@ error into its exit code (:mod:`~.common` lists them).
 
 Errors meant for users are ``SessionLensError``s; nothing a user can type produces a traceback.
 Each command's module is imported only when that command runs (:data:`COMMANDS`), and no module
-of the CLI imports this one: what commands share is in :mod:`~.common`.
+of the CLI imports this one: what commands share is in :mod:`~.common`. A plain ``run`` line is
+read by :mod:`~.run_args` and never imports argparse (it is on the timed ``run`` path).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sessionlens.cli.common import (
     EXIT_INTERNAL,
@@ -26,6 +26,9 @@ from sessionlens.cli.common import (
     silence_stdout,
 )
 from sessionlens.errors import SessionLensError
+
+if TYPE_CHECKING:
+    import argparse
 
 #: command -> (module, function) that runs it; None: no command (the app). A module is imported
 #: only when its command runs: ``list --json`` never imports Rich, ``run`` never Textual.
@@ -40,14 +43,21 @@ COMMANDS: dict[str | None, tuple[str, str]] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line on stderr and exit code 2 (no usage dump)."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    import argparse  # here, not at the top: a plain ``run`` never imports it
 
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
+    class _Parser(argparse.ArgumentParser):
+        """argparse, but an error is one line on stderr and exit code 2 (no usage dump)."""
+
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(f"{message} (see '{self.prog} --help')")
+
+    return _Parser
 
 
 def _store_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    import argparse
+
     parser.add_argument(
         "--store",
         metavar="STORE",
@@ -59,6 +69,9 @@ def _store_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    _Parser = _parser_class()
     parser = _Parser(
         prog=PROG,
         description="Record, browse, launch and compare the runs of a project. Without a "
@@ -196,7 +209,9 @@ def _early_git_probe(argv: list[str]) -> Any:
 def _main(argv: list[str]) -> int:
     parse_argv, command = _split_run_command(argv)
     probe = _early_git_probe(parse_argv)
-    args = build_parser().parse_args(parse_argv)
+    from sessionlens.cli.run_args import parse_run_args
+
+    args = parse_run_args(parse_argv) or build_parser().parse_args(parse_argv)
     if command is not None:
         args.cmd = command
     args.argv_full = argv
