@@ -13,10 +13,9 @@ import math
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
-from typing import Any
+from typing import Any, NamedTuple
 
 SESSION_ID_FORMAT = "%Y-%m-%dT%H.%M.%S.%fZ"
 
@@ -207,9 +206,11 @@ def params_line(params: Mapping[str, Any]) -> str | None:
     return " ".join(f"{k}={param_text(params[k])}" for k in sorted(params, key=str))
 
 
-@dataclass(frozen=True)
-class SessionSummary:
-    """One row of a session list: the fields the table, filter and sort need, nothing more."""
+class SessionSummary(NamedTuple):
+    """One row of a session list: the fields the table, filter and sort need, nothing more.
+
+    A NamedTuple (``_replace`` for a changed copy), not a dataclass: the stores build these, and
+    ``dataclasses`` would cost ``sessionlens run``, which imports a store, about 10 ms."""
 
     session_id: str
     status: str
@@ -293,7 +294,7 @@ class SessionSummary:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 def _iso(moment: datetime) -> str:

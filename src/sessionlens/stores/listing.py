@@ -8,7 +8,6 @@ from the same entries (``sqlite_index``) and is tested against this code.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -69,7 +68,7 @@ class IndexEntry(NamedTuple):
             return s
         run = {"status": "running", "pid": self.pid, "hostname": s.hostname}
         status = derive_status({"run": run}, heartbeat=heartbeat)
-        return s if status == s.status else dataclasses.replace(s, status=status)
+        return s if status == s.status else s._replace(status=status)
 
 
 #: A backend's ``last_heartbeat``, asked only for sessions recorded ``running``.

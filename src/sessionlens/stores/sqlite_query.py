@@ -16,8 +16,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sessionlens.query import Query, QueryError, Term
 from sessionlens.record import STATUSES, UNREADABLE, SessionSummary, derive_status
@@ -55,8 +54,7 @@ TITLE_L = "sl_lower(CAST(d.title AS BLOB))"
 Bind = Callable[[Any], str]
 
 
-@dataclass(frozen=True)
-class IndexTables:
+class IndexTables(NamedTuple):
     """Where a read finds the index: the table (or view) of index rows, the parameter rows
     beside it, and whether kedro-viz's ``user_run_details`` has rows to join (without any,
     titles and bookmarks are all missing and the join is left out)."""
