@@ -23,6 +23,7 @@ from sessionlens.cli.common import (
     PROG,
     UsageError,
     error,
+    exit_now,
     silence_stdout,
 )
 from sessionlens.errors import SessionLensError
@@ -162,11 +163,12 @@ def _split_run_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (the console script exits with it)."""
+    """Run the CLI; returns the exit code (the console script exits with it). As the program
+    itself (``argv`` None), a finished ``run`` ends the process at once: see ``exit_now``."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     _replace_what_cannot_be_shown()
     try:
-        return _main(args_list)
+        return _main(args_list, exit_when_done=argv is None)
     except SessionLensError as exc:
         error(str(exc))
         return EXIT_USAGE
@@ -206,7 +208,7 @@ def _early_git_probe(argv: list[str]) -> Any:
     return None
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str], *, exit_when_done: bool = False) -> int:
     parse_argv, command = _split_run_command(argv)
     probe = _early_git_probe(parse_argv)
     from sessionlens.cli.run_args import parse_run_args
@@ -216,7 +218,10 @@ def _main(argv: list[str]) -> int:
         args.cmd = command
     args.argv_full = argv
     args.git_probe = probe
-    return handler(args.command)(args)
+    code = handler(args.command)(args)
+    if exit_when_done and args.command == "run":
+        exit_now(code)
+    return code
 
 
 def handler(command: str | None) -> Callable[[argparse.Namespace], int]:
