@@ -124,6 +124,8 @@ def base_env() -> dict[str, str]:
     set PYTHONDONTWRITEBYTECODE, which makes every run recompile sessionlens)."""
     env = {**os.environ, **GIT_ENV}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # this checkout's code, not whatever an (editable) install elsewhere points at
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     return env
 
 
@@ -192,19 +194,29 @@ def bench_run(work: Path, repeat: int) -> None:
         print(f"   made a git repo of 10k files in {time.perf_counter() - t0:.1f} s")
     true = shutil.which("true") or "true"
     env = base_env()
-    git = [timed(["git", "status", "--porcelain=v2", "--branch"], cwd=repo) for _ in range(repeat)]
-    alone = [timed([true], cwd=repo) for _ in range(repeat)]
     cmd = [sys.executable, "-m", "sessionlens", "run", "-q", "--store", "runs.db", "--", true]
-    timed(cmd, cwd=repo, env=env)  # creates the store
-    wrapped = [timed(cmd, cwd=repo, env=env) for _ in range(repeat)]
-    floor = statistics.median(timed([sys.executable, "-c", "pass"]) for _ in range(repeat))
-    a, w = statistics.median(alone), statistics.median(wrapped)
-    print(f"   true alone:                 median {ms(a)}")
-    print(f"   git status --porcelain=v2:  median {ms(statistics.median(git))}")
-    print(f"   sessionlens run -- true:    median {ms(w)}  (min {ms(min(wrapped))})")
-    print(f"   overhead:                   {ms(w - a)}  (of which interpreter start {ms(floor)})")
-    site = [timed([sys.executable, "-S", "-c", "pass"]) for _ in range(repeat)]
-    print(f"   (python -S -c pass: {ms(statistics.median(site))}: what site and .pth files cost)")
+    timed(cmd, cwd=repo, env=env)  # creates the store (and the bytecode caches)
+    # in alternation, so a busy moment of a shared machine hits all of them alike
+    kinds: dict[str, list[str]] = {
+        "true": [true],
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -S -c pass": [sys.executable, "-S", "-c", "pass"],
+        "git status": ["git", "status", "--porcelain=v2", "--branch"],
+        "run": cmd,
+    }
+    times: dict[str, list[float]] = {kind: [] for kind in kinds}
+    for _ in range(repeat):
+        for kind, argv in kinds.items():
+            times[kind].append(timed(argv, cwd=repo, env=env))
+    med = {kind: statistics.median(values) for kind, values in times.items()}
+    print(f"   true alone:                 median {ms(med['true'])}")
+    print(f"   git status --porcelain=v2:  median {ms(med['git status'])}")
+    print(f"   python -c pass:             median {ms(med['python -c pass'])}")
+    print(f"   sessionlens run -- true:    median {ms(med['run'])}  (min {ms(min(times['run']))})")
+    print(f"   overhead over true:         {ms(med['run'] - med['true'])}")
+    print(f"   overhead over python start: {ms(med['run'] - med['python -c pass'])}")
+    site = med["python -c pass"] - med["python -S -c pass"]
+    print(f"   (site and .pth files cost {ms(site)} of the interpreter start)")
 
 
 def bench_flood(work: Path, lines: int) -> None:

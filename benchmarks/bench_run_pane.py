@@ -170,7 +170,12 @@ async def measure(args: argparse.Namespace, project: Path) -> dict[str, Any]:
         while app.focused is not pane.log_view:  # the pane takes the focus when it starts
             await asyncio.sleep(0.001)
         table.focus()  # the keys move the table's cursor
-        await asyncio.sleep(0.1)  # let the footer show the table's keys (not part of the figure)
+        # The footer recomposes for the table's keys (not part of the figure): a fixed 0.1 s was
+        # not always enough on a busy machine, and the first key then measured the recompose
+        # (300-700 ms). Wait until the app has handled what the focus change queued.
+        await pilot.pause()
+        await asyncio.sleep(0.1)
+        await pilot.pause()
         latencies: list[float] = []
         handled: list[float] = []
         for name in ("action_cursor_down", "action_cursor_up"):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sessionlens.launch import NoCommandError, RunRequest, launch, rerun_request
+from sessionlens.launch import NoCommandError, launch
+from sessionlens.run_request import RunRequest, rerun_request
 from sessionlens.runner import RunningSession
 from sessionlens.stores.base import LogChunk
 from sessionlens.stores.sqlite_store import SQLiteSessionStore

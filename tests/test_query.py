@@ -232,7 +232,7 @@ def test_sort_keys() -> None:
     )
     with pytest.raises(QueryError, match="cannot sort by 'size'; choose one of started, id"):
         parse_query("", sort="size")
-    assert set(SORT_KEYS.values()) <= set(SessionSummary.__dataclass_fields__)
+    assert set(SORT_KEYS.values()) <= set(SessionSummary._fields)
 
 
 def test_the_typed_text_does_not_make_queries_different() -> None:

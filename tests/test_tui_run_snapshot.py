@@ -14,7 +14,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
-from sessionlens.launch import RunRequest
+from sessionlens.run_request import RunRequest
 from sessionlens.session import Session
 from sessionlens.stores.memory import MemoryStore
 from sessionlens.tui import app as app_module

@@ -2,39 +2,27 @@
 
 ``sessionlens run``, the app's ``r``/``R``/``e`` keys and the demo all go through :func:`launch`
 (project command, parameters, git, a new session, its child started; the runner closes the
-session when the run ends). :class:`RunRequest` is what a person asks to run, and
-:func:`rerun_request` turns a stored record back into one (a re-run is always a new session,
-``rerun_of`` set). Textual-free: the app's form and controller build on it.
+session when the run ends). What a person asks to run, and turning a stored record back into
+that, live in :mod:`sessionlens.run_request` (a dataclass: kept off the ``sessionlens run``
+path, where importing ``dataclasses`` alone costs ~10 ms). Textual-free: the app's form and
+controller build on it.
 """
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sessionlens.errors import SessionLensError
-from sessionlens.params import command_with_params, format_params, is_kedro_run
-from sessionlens.record import params_of
+from sessionlens.params import command_with_params, format_params
 
 if TYPE_CHECKING:  # the runner is imported when a run starts: the app imports this at start-up
     from sessionlens.gitinfo import GitProbe
     from sessionlens.project import ProjectConfig
     from sessionlens.runner import BytesCallback, FinishCallback, OutputCallback, RunningSession
     from sessionlens.stores.base import SessionStore
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What a new session runs: the command, its parameters, the session it re-runs, and the
-    Kedro-style environment name to record."""
-
-    command: list[str]
-    params: dict[str, Any] = field(default_factory=dict)
-    rerun_of: str | None = None
-    env: str | None = None
 
 
 class NoCommandError(SessionLensError):
@@ -107,41 +95,6 @@ def launch(
         else:
             session.close()
         raise
-
-
-def rerun_request(record: Mapping[str, Any]) -> RunRequest | None:
-    """What to run to run ``record``'s run again, in a new session (``rerun_of`` set): a
-    sessionlens record's ``cli.args``, else its ``run.command``, else a Kedro record's
-    ``cli.command_path``; ``kedro run --params`` is lifted out into the parameters. None when
-    the record says nothing about how it was launched (a Python-API session)."""
-    cli = record.get("cli") if isinstance(record.get("cli"), Mapping) else {}
-    run = record.get("run") if isinstance(record.get("run"), Mapping) else {}
-    command: list[str] | None = None
-    args = cli.get("args")
-    if run and isinstance(args, list | tuple) and args:
-        command = [str(a) for a in args]
-    elif isinstance(run.get("command"), list | tuple) and run.get("command"):
-        command = [str(a) for a in run["command"]]
-    elif isinstance(cli.get("command_path"), str) and cli["command_path"].strip():
-        try:
-            command = shlex.split(cli["command_path"])
-        except ValueError:
-            return None
-    if not command:
-        return None
-    if is_kedro_run(command):
-        kept: list[str] = []
-        skip = False
-        for arg in command:
-            if skip:
-                skip = False
-            elif arg == "--params":
-                skip = True
-            elif not arg.startswith("--params="):
-                kept.append(arg)
-        command = kept
-    source = record.get("session_id")
-    return RunRequest(command, params_of(record), rerun_of=str(source) if source else None)
 
 
 # -- the record's ``cli`` ---------------------------------------------------------------------

@@ -17,16 +17,10 @@ from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sessionlens.errors import SessionLensError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 PYPROJECT = "pyproject.toml"
 
@@ -35,9 +29,9 @@ class ProjectError(SessionLensError):
     """A project's ``pyproject.toml`` cannot be read or holds a value of the wrong type."""
 
 
-@dataclass(frozen=True)
-class ProjectConfig:
-    """What sessionlens knows about a project; every field may be missing."""
+class ProjectConfig(NamedTuple):
+    """What sessionlens knows about a project; every field may be missing. (A NamedTuple: no
+    ``dataclasses`` import on the ``run`` path.)"""
 
     root: Path
     pyproject: Path | None = None
@@ -96,6 +90,11 @@ def load_project(path: str | Path | None = None, *, search_parents: bool = True)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # imported here: a project without pyproject.toml (and ``run``'s other paths) skips ~5 ms
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -18,16 +18,13 @@ backend compares against the same number or instant (:attr:`Term.bound`).
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from sessionlens.errors import SessionLensError
-from sessionlens.record import STATUSES, SessionSummary, param_text
-from sessionlens.timefmt import parse_time
+from sessionlens.record import STATUSES, SessionSummary, as_number, param_text, started_epoch
 
 #: Text fields: matched by case-insensitive prefix, ``*`` a glob, ``:=`` the exact value.
 TEXT_FIELDS = {
@@ -109,7 +106,6 @@ _TERM = _Lazy(
     r"(?P<op>:=|:|>=|<=|!=|>|<|=)(?P<value>.*)",
     re.DOTALL,
 )
-_NUMBER = _Lazy(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = _Lazy(r"[+-]?\d{1,18}")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = _Lazy(r"(?P<n>\d+(?:\.\d*)?|\.\d+)(?P<unit>[smhd]?)")
@@ -124,22 +120,33 @@ class QueryError(SessionLensError):
     """A filter or sort the user typed cannot be understood."""
 
 
-@dataclass(frozen=True)
-class Term:
-    """One term: ``field`` is a name of FIELDS or ``param.<name>``; ``op`` is ``:``, ``:=`` or
-    one of COMPARISONS; ``bound`` the number or instant (epoch seconds) a number, date or numeric
-    parameter term compares against, computed once when the term is made."""
-
+class _TermFields(NamedTuple):
     field: str
     value: str
     negate: bool = False
     op: str = ":"
-    bound: float | None = field(default=None, repr=False)
+    bound: float | None = None
 
-    def __post_init__(self) -> None:
-        if self.bound is None:  # made directly, not by parse_query: check and compute now
-            bound = _check_term(self.field, self.op, self.value, datetime.now(timezone.utc), None)
-            object.__setattr__(self, "bound", bound)
+
+class Term(_TermFields):
+    """One term: ``field`` is a name of FIELDS or ``param.<name>``; ``op`` is ``:``, ``:=`` or
+    one of COMPARISONS; ``bound`` the number or instant (epoch seconds) a number, date or numeric
+    parameter term compares against, computed once when the term is made (a NamedTuple, as
+    ``Query``: the run path writes index rows with this module)."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        field: str,
+        value: str,
+        negate: bool = False,
+        op: str = ":",
+        bound: float | None = None,
+    ) -> Term:
+        if bound is None:  # made directly, not by parse_query: check and compute now
+            bound = _check_term(field, op, value, datetime.now(timezone.utc), None)
+        return super().__new__(cls, field, value, negate, op, bound)
 
     @property
     def param_name(self) -> str | None:
@@ -154,15 +161,29 @@ class Term:
         return _yes_no(self.field, self.value)
 
 
-@dataclass(frozen=True)
-class Query:
-    """A parsed filter plus a sort order; the empty query lists everything newest first."""
+class Query(NamedTuple):
+    """A parsed filter plus a sort order; the empty query lists everything newest first.
+
+    NamedTuples, not dataclasses: every store imports this module, and ``dataclasses`` would
+    cost ``sessionlens run`` about 10 ms. ``text`` (as typed) is not part of equality."""
 
     terms: tuple[Term, ...] = ()
     words: tuple[str, ...] = ()
     sort: str = "started"
     descending: bool = True
-    text: str = field(default="", compare=False)
+    text: str = ""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Query):
+            return NotImplemented
+        return self[:4] == other[:4]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:4])
 
     @property
     def is_empty(self) -> bool:
@@ -400,15 +421,6 @@ def _seconds(shown: str, value: str) -> float:
     return float(m.group("n")) * _UNITS[m.group("unit") or "s"]
 
 
-def as_number(text: str) -> float | None:
-    """``text`` as a number when it reads as one (``3``, ``-0.1``, ``1e-3``), else None: how
-    both a parameter's value and a term's value are told to be numbers."""
-    if not _NUMBER.fullmatch(text):
-        return None
-    number = float(text)
-    return number if math.isfinite(number) else None
-
-
 # -- dates --------------------------------------------------------------------------------------
 def _instant(name: str, value: str, now: datetime, zone: tzinfo | None) -> float:
     """Epoch seconds a ``since`` term starts at (inclusive) or an ``until`` term ends at
@@ -487,18 +499,6 @@ def _midnight(day: date, zone: tzinfo | None) -> datetime:
 def _localize(naive: datetime, zone: tzinfo | None) -> datetime:
     """A wall-clock time in ``zone``; None: the local zone, its DST rules included."""
     return naive.astimezone() if zone is None else naive.replace(tzinfo=zone)
-
-
-def started_epoch(started_at: str | None) -> float | None:
-    """When a session started, in epoch seconds (a time without a zone is UTC, as the records
-    write them), None when unknown or unreadable: what ``since``/``until`` compare."""
-    moment = parse_time(started_at) if isinstance(started_at, str) else None
-    if moment is None:
-        return None
-    try:
-        return moment.timestamp()
-    except (OverflowError, ValueError):
-        return None
 
 
 # -- matching (the reference) -------------------------------------------------------------------

@@ -14,10 +14,9 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
-from typing import Any
+from typing import Any, NamedTuple
 
 SESSION_ID_FORMAT = "%Y-%m-%dT%H.%M.%S.%fZ"
 
@@ -212,6 +211,32 @@ def param_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def as_number(text: str) -> float | None:
+    """``text`` as a number when it reads as one (``3``, ``-0.1``, ``1e-3``), else None: how
+    both a parameter's value and a filter term's value are told to be numbers."""
+    if not _NUMBER.fullmatch(text):
+        return None
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def started_epoch(started_at: str | None) -> float | None:
+    """When a session started, in epoch seconds (a time without a zone is UTC, as the records
+    write them), None when unknown or unreadable: what ``since``/``until`` compare."""
+    from sessionlens.timefmt import parse_time
+
+    moment = parse_time(started_at) if isinstance(started_at, str) else None
+    if moment is None:
+        return None
+    try:
+        return moment.timestamp()
+    except (OverflowError, ValueError):
+        return None
+
+
 def params_line(params: Mapping[str, Any]) -> str | None:
     """Parameters on one line for session lists, ``scale=3 seed=42``: keys sorted so the text
     is the same wherever it is made; None when there are none."""
@@ -220,9 +245,11 @@ def params_line(params: Mapping[str, Any]) -> str | None:
     return " ".join(f"{k}={param_text(params[k])}" for k in sorted(params, key=str))
 
 
-@dataclass(frozen=True)
-class SessionSummary:
-    """One row of a session list: the fields the table, filter and sort need, nothing more."""
+class SessionSummary(NamedTuple):
+    """One row of a session list: the fields the table, filter and sort need, nothing more.
+
+    A NamedTuple (``_replace`` for a changed copy), not a dataclass: the stores build these, and
+    ``dataclasses`` would cost ``sessionlens run``, which imports a store, about 10 ms."""
 
     session_id: str
     status: str
@@ -306,7 +333,7 @@ class SessionSummary:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 def _iso(moment: datetime) -> str:

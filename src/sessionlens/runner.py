@@ -63,7 +63,6 @@ import contextlib
 import errno
 import json
 import os
-import queue
 import selectors
 import signal
 import subprocess
@@ -81,6 +80,8 @@ from sessionlens.stores.base import LogChunk
 from sessionlens.watchdog import Watchdog
 
 if TYPE_CHECKING:
+    import queue
+
     from sessionlens.session import Session
 
 #: Called on the reader thread with each batch of output, in order.
@@ -179,9 +180,11 @@ class RunningSession:
         self._on_bytes = on_bytes
         self._on_finish = on_finish
         self._close_session = close_session
-        self._queue: queue.Queue[list[LogChunk] | None] | None = (
-            queue.Queue(maxsize=64) if queue_output else None
-        )
+        self._queue: queue.Queue[list[LogChunk] | None] | None = None
+        if queue_output:  # imported here: ``sessionlens run`` does not queue
+            import queue
+
+            self._queue = queue.Queue(maxsize=64)
         self._extra_env = dict(env or {})
         self._proc: subprocess.Popen[bytes] | None = None
         self._watchdog: Watchdog | None = None

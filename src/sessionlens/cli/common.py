@@ -9,9 +9,10 @@ interrupted, 70 for a bug. Standard library only at import: ``sessionlens run`` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from sessionlens.errors import SessionLensError
 
@@ -64,6 +65,18 @@ def error(message: str) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with ``code`` now, without the interpreter's teardown (freeing every
+    module and object costs ``sessionlens run -- true`` about 10 ms). Only for the program itself
+    once its work is done: the run's record is saved and its store closed, no thread of ours is
+    left, and sessionlens registers no ``atexit`` handler; the standard streams are flushed
+    here."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def silence_stdout() -> None:

@@ -3,17 +3,17 @@ error into its exit code (:mod:`~.common` lists them).
 
 Errors meant for users are ``SessionLensError``s; nothing a user can type produces a traceback.
 Each command's module is imported only when that command runs (:data:`COMMANDS`), and no module
-of the CLI imports this one: what commands share is in :mod:`~.common`.
+of the CLI imports this one: what commands share is in :mod:`~.common`. A plain ``run`` line is
+read by :mod:`~.run_args` and never imports argparse (it is on the timed ``run`` path).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sessionlens.cli.common import (
     EXIT_INTERNAL,
@@ -23,9 +23,13 @@ from sessionlens.cli.common import (
     PROG,
     UsageError,
     error,
+    exit_now,
     silence_stdout,
 )
 from sessionlens.errors import SessionLensError
+
+if TYPE_CHECKING:
+    import argparse
 
 #: command -> (module, function) that runs it; None: no command (the app). A module is imported
 #: only when its command runs: ``list --json`` never imports Rich, ``run`` never Textual.
@@ -40,30 +44,41 @@ COMMANDS: dict[str | None, tuple[str, str]] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line on stderr and exit code 2 (no usage dump)."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    import argparse  # here, not at the top: a plain ``run`` never imports it
 
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
+    class _Parser(argparse.ArgumentParser):
+        """argparse, but an error is one line on stderr and exit code 2 (no usage dump)."""
+
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(f"{message} (see '{self.prog} --help')")
+
+    return _Parser
 
 
 #: the epilog that stands for the filter language's help (made only when help is shown)
 _FILTER_HELP = "{filter language}"
 
 
-class _FilterHelpFormatter(argparse.RawDescriptionHelpFormatter):
+def _filter_help_formatter() -> type[argparse.HelpFormatter]:
     """Help with the filter language written out from ``query.py``'s definitions; made when
     shown, so no other command imports the query module to build the parser."""
+    import argparse
 
-    def add_text(self, text: str | None) -> None:
-        if text == _FILTER_HELP:
-            from sessionlens.query import filter_help
+    class _FilterHelpFormatter(argparse.RawDescriptionHelpFormatter):
+        def add_text(self, text: str | None) -> None:
+            if text == _FILTER_HELP:
+                from sessionlens.query import filter_help
 
-            text = filter_help()
-        super().add_text(text)
+                text = filter_help()
+            super().add_text(text)
+
+    return _FilterHelpFormatter
 
 
 def _store_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    import argparse
+
     parser.add_argument(
         "--store",
         metavar="STORE",
@@ -75,6 +90,9 @@ def _store_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    _Parser = _parser_class()
     parser = _Parser(
         prog=PROG,
         description="Record, browse, launch and compare the runs of a project. Without a "
@@ -90,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "list",
         help="list sessions, newest first",
         epilog=_FILTER_HELP,
-        formatter_class=_FilterHelpFormatter,
+        formatter_class=_filter_help_formatter(),
     )
     _store_option(p)
     p.add_argument(
@@ -181,11 +199,12 @@ def _split_run_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (the console script exits with it)."""
+    """Run the CLI; returns the exit code (the console script exits with it). As the program
+    itself (``argv`` None), a finished ``run`` ends the process at once: see ``exit_now``."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     _replace_what_cannot_be_shown()
     try:
-        return _main(args_list)
+        return _main(args_list, exit_when_done=argv is None)
     except SessionLensError as exc:
         error(str(exc))
         return EXIT_USAGE
@@ -225,15 +244,20 @@ def _early_git_probe(argv: list[str]) -> Any:
     return None
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str], *, exit_when_done: bool = False) -> int:
     parse_argv, command = _split_run_command(argv)
     probe = _early_git_probe(parse_argv)
-    args = build_parser().parse_args(parse_argv)
+    from sessionlens.cli.run_args import parse_run_args
+
+    args = parse_run_args(parse_argv) or build_parser().parse_args(parse_argv)
     if command is not None:
         args.cmd = command
     args.argv_full = argv
     args.git_probe = probe
-    return handler(args.command)(args)
+    code = handler(args.command)(args)
+    if exit_when_done and args.command == "run":
+        exit_now(code)
+    return code
 
 
 def handler(command: str | None) -> Callable[[argparse.Namespace], int]:

@@ -8,7 +8,6 @@ Standard library only, plus the store backend: this path is timed (DESIGN.md sec
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import shlex
 import signal
@@ -27,6 +26,8 @@ from sessionlens.cli.common import (
 )
 
 if TYPE_CHECKING:
+    import argparse
+
     from sessionlens.runner import RunningSession
 
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from sessionlens.errors import ReadOnlyStoreError, UnreadableSessionError
-from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary
 
+if TYPE_CHECKING:
+    from sessionlens.query import Query
 
-@dataclass(frozen=True)
-class StoreCapabilities:
+
+class StoreCapabilities(NamedTuple):
     """What a backend can do, so the UI can offer or hide actions without isinstance checks.
-    Every flag has a reader; a flag nobody asks is not kept here."""
+    Every flag has a reader; a flag nobody asks is not kept here. The value types of this
+    module are NamedTuples: ``dataclasses`` would cost ``sessionlens run`` ~10 ms."""
 
     #: sessions outlive the process (False: in memory; a run's project is then the cwd's)
     persistent: bool = True
@@ -36,8 +37,7 @@ class StoreCapabilities:
 IndexProgress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class LogChunk:
+class LogChunk(NamedTuple):
     """A piece of a session's log as it was streamed; ``stream`` is ``stdout`` or ``stderr``."""
 
     text: str

@@ -5,46 +5,16 @@ e.g. kedro-viz's ``SQLiteStore``) and ``SESSION_STORE_ARGS = {"path": ...}``. Th
 else's code: it is parsed with ``ast`` and never imported or run. Literals and the usual path
 shapes (``Path(__file__).parents[2] / "data"``, ``str(...)``, ``os.path.join``...) are evaluated;
 anything else is skipped, and the store is then looked for in Kedro's usual places
-(:mod:`~.locate`).
+(:mod:`~.locate`, which finds the file and imports this module only when there is one: ``ast``
+is not on the ``sessionlens run`` path of other projects).
 """
 
 from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-
-def settings_store(project: Path, pyproject: dict[str, Any]) -> tuple[str, Path, str] | None:
-    """(kind, folder, source) from the ``SESSION_STORE_CLASS``/``SESSION_STORE_ARGS`` of the
-    project's settings.py (the package ``[tool.kedro]`` names, then ``src/*/settings.py``), or None.
-    ``kind`` is ``sqlite`` or ``shelve`` when the class name says so, else ``""``."""
-    kedro = pyproject.get("tool", {}).get("kedro", {})
-    candidates: list[Path] = []
-    source_dir = kedro.get("source_dir", "src")
-    package = kedro.get("package_name")
-    if isinstance(package, str) and isinstance(source_dir, str):
-        candidates.append(project / source_dir / package / "settings.py")
-    candidates.extend(sorted(project.glob("src/*/settings.py")))
-    seen: set[Path] = set()
-    for settings in candidates:
-        if settings in seen or not settings.is_file():
-            continue
-        seen.add(settings)
-        found = read_session_store_settings(settings)
-        if found is None:
-            continue
-        class_name, raw_path = found
-        folder = Path(raw_path)
-        if not folder.is_absolute():
-            folder = project / folder  # Kedro runs from the project root
-        name = (class_name or "").lower()
-        kind = "sqlite" if "sqlite" in name else "shelve" if "shelve" in name else ""
-        rel = settings.relative_to(project)
-        return kind, folder.absolute(), f"{rel} SESSION_STORE_ARGS"
-    return None
 
 
 def read_session_store_settings(settings: Path) -> tuple[str | None, str] | None:
@@ -176,6 +146,10 @@ def _static_call(node: ast.Call, env: dict[str, Any]) -> Any:
     return None
 
 
-@dataclass(frozen=True)
 class _Parents:
-    path: Path
+    """``<path>.parents`` while evaluating: only indexing it means something."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path

@@ -8,19 +8,19 @@ from the same entries (``sqlite_index``) and is tested against this code.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sessionlens.query import Query
 from sessionlens.record import SessionSummary, derive_status, params_of
 from sessionlens.stores.readable import RecordProblem, check_record
 
+if TYPE_CHECKING:  # the run path lists nothing: the filter language is not loaded there
+    from sessionlens.query import Query
 
-@dataclass(frozen=True)
-class IndexEntry:
-    """What a Python-side listing needs per session, derived once from the record."""
+
+class IndexEntry(NamedTuple):
+    """What a Python-side listing needs per session, derived once from the record (a
+    NamedTuple: no ``dataclasses`` on the ``run`` path, which writes index rows)."""
 
     summary: SessionSummary  # status as recorded (``check_pid=False``)
     params: dict[str, Any]
@@ -70,7 +70,7 @@ class IndexEntry:
             return s
         run = {"status": "running", "pid": self.pid, "hostname": s.hostname}
         status = derive_status({"run": run}, heartbeat=heartbeat)
-        return s if status == s.status else dataclasses.replace(s, status=status)
+        return s if status == s.status else s._replace(status=status)
 
 
 #: A backend's ``last_heartbeat``, asked only for sessions recorded ``running``.
@@ -85,7 +85,7 @@ def select(
     heartbeat_of: HeartbeatOf | None = None,
 ) -> list[SessionSummary]:
     """Filter, sort and page in Python: the reference every indexed backend must agree with."""
-    query = query or Query()
+    query = query or all_sessions()
     hits = [s for s in _matching(entries, query, heartbeat_of)]
     hits.sort(key=query.sort_key, reverse=query.descending)
     offset = max(0, offset)
@@ -95,7 +95,7 @@ def select(
 def count(
     entries: Iterable[IndexEntry], query: Query | None, heartbeat_of: HeartbeatOf | None = None
 ) -> int:
-    query = query or Query()
+    query = query or all_sessions()
     return sum(1 for _ in _matching(entries, query, heartbeat_of))
 
 
@@ -109,3 +109,10 @@ def _matching(
         summary = entry.current(beat)
         if query.is_empty or query.matches(summary, entry.params):
             yield summary
+
+
+def all_sessions() -> Query:
+    """The query of every session, newest first (the filter language is loaded only here)."""
+    from sessionlens.query import Query
+
+    return Query()

@@ -29,14 +29,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from sessionlens.errors import StoreError, one_line
 from sessionlens.stores import registry
-from sessionlens.stores.kedro_settings import settings_store
 from sessionlens.stores.sqlite_files import is_sqlite_file
 
 #: Kedro's places, in the order they are tried (after pyproject and settings.py), then the
@@ -52,9 +50,9 @@ _SHELVE_FILES = ("store", "store.dat", "store.dir", "store.db")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):(.*)$", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class StoreSpec:
-    """A store found but not opened: what the app shows before opening it."""
+class StoreSpec(NamedTuple):
+    """A store found but not opened: what the app shows before opening it (a NamedTuple: no
+    ``dataclasses`` on the ``run`` path)."""
 
     kind: str
     #: absolute path for sqlite/shelve; the URI for memory/postgresql (password removed)
@@ -216,7 +214,7 @@ def _detect_project(project: Path, *, create: bool) -> StoreSpec:
     configured = pyproject.get("tool", {}).get("sessionlens", {}).get("store")
     if configured is not None:
         return _configured_store(project, configured, create=create)
-    settings = settings_store(project, pyproject)
+    settings = _settings_store(project, pyproject)
     if settings is not None:
         kind, folder, source = settings
         # sessionlens.kedro.SQLiteStore also takes the database file itself as its path
@@ -262,6 +260,38 @@ def _configured_store(project: Path, value: Any, *, create: bool) -> StoreSpec:
     if create:
         return StoreSpec("sqlite", str(path), "pyproject.toml", exists=False)
     raise StoreError(f"{where}: [tool.sessionlens] store = {value!r}: {path} does not exist")
+
+
+def _settings_store(project: Path, pyproject: dict[str, Any]) -> tuple[str, Path, str] | None:
+    """(kind, folder, source) from the ``SESSION_STORE_CLASS``/``SESSION_STORE_ARGS`` of the
+    project's settings.py (the package ``[tool.kedro]`` names, then ``src/*/settings.py``), or None.
+    ``kind`` is ``sqlite`` or ``shelve`` when the class name says so, else ``""``."""
+    kedro = pyproject.get("tool", {}).get("kedro", {})
+    candidates: list[Path] = []
+    source_dir = kedro.get("source_dir", "src")
+    package = kedro.get("package_name")
+    if isinstance(package, str) and isinstance(source_dir, str):
+        candidates.append(project / source_dir / package / "settings.py")
+    candidates.extend(sorted(project.glob("src/*/settings.py")))
+    seen: set[Path] = set()
+    for settings in candidates:
+        if settings in seen or not settings.is_file():
+            continue
+        seen.add(settings)
+        from sessionlens.stores.kedro_settings import read_session_store_settings
+
+        found = read_session_store_settings(settings)
+        if found is None:
+            continue
+        class_name, raw_path = found
+        folder = Path(raw_path)
+        if not folder.is_absolute():
+            folder = project / folder  # Kedro runs from the project root
+        name = (class_name or "").lower()
+        kind = "sqlite" if "sqlite" in name else "shelve" if "shelve" in name else ""
+        rel = settings.relative_to(project)
+        return kind, folder.absolute(), f"{rel} SESSION_STORE_ARGS"
+    return None
 
 
 def _read_pyproject(project: Path) -> dict[str, Any]:

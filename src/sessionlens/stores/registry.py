@@ -9,8 +9,7 @@ nothing here imports more than the standard library.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from sessionlens.errors import StoreError
 
@@ -18,9 +17,8 @@ if TYPE_CHECKING:
     from sessionlens.stores.base import SessionStore
 
 
-@dataclass(frozen=True)
-class Backend:
-    """One kind of store."""
+class Backend(NamedTuple):
+    """One kind of store (a NamedTuple: no ``dataclasses`` on the ``run`` path)."""
 
     kind: str
     #: the ``SessionStore`` subclass as ``"module:Class"``, imported when a store of this kind

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from sessionlens.query import as_number, param_text, started_epoch
+from sessionlens.record import as_number, param_text, started_epoch
 from sessionlens.stores.listing import IndexEntry
 
 #: Version of sessionlens's own tables. Bump when their shape or derivation changes.

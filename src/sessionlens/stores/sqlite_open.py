@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sessionlens.errors import StoreError, one_line
 from sessionlens.stores import sqlite_files
@@ -23,9 +23,9 @@ HOT_JOURNAL = "a writer stopped mid-write; its unfinished change is rolled back 
 WAL_MODE = "it is in WAL mode, whose readers write beside the file (-shm, -wal)"
 
 
-@dataclass(frozen=True)
-class FileCheck:
-    """What :func:`check_file` found out about the file."""
+class FileCheck(NamedTuple):
+    """What :func:`check_file` found out about the file (a NamedTuple: no ``dataclasses`` on
+    the ``run`` path)."""
 
     #: no session store there yet: the open creates one (a missing or empty file)
     new: bool

@@ -16,11 +16,12 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sessionlens.query import Query, QueryError, Term
 from sessionlens.record import STATUSES, UNREADABLE, SessionSummary, derive_status
+
+if TYPE_CHECKING:  # a run writes index rows and reads none: no filter language on its path
+    from sessionlens.query import Query, Term
 
 #: page_rows lets a filter drive the query when count() found at most this many sessions
 DRIVE_BELOW = 500
@@ -55,8 +56,7 @@ TITLE_L = "sl_lower(CAST(d.title AS BLOB))"
 Bind = Callable[[Any], str]
 
 
-@dataclass(frozen=True)
-class IndexTables:
+class IndexTables(NamedTuple):
     """Where a read finds the index: the table (or view) of index rows, the parameter rows
     beside it, and whether kedro-viz's ``user_run_details`` has rows to join (without any,
     titles and bookmarks are all missing and the join is left out)."""
@@ -314,6 +314,8 @@ def _term_sql(tables: IndexTables, term: Term, status: str, bind: Bind) -> tuple
         return f"i.started_ts >= {bind(term.bound)}", False
     if f == "until":
         return f"i.started_ts < {bind(term.bound)}", False
+    from sessionlens.query import QueryError
+
     raise QueryError(f"unknown filter field {term.field!r}")
 
 

@@ -45,7 +45,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sessionlens.errors import (
     SessionExistsError,
@@ -53,13 +53,12 @@ from sessionlens.errors import (
     UnknownSessionError,
     UnreadableSessionError,
 )
-from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
-from sessionlens.stores import sqlite_cache, sqlite_direct, sqlite_files, sqlite_open, sqlite_schema
+from sessionlens.stores import sqlite_direct, sqlite_files, sqlite_open, sqlite_schema
 from sessionlens.stores.base import IndexProgress, LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.listing import all_sessions
 from sessionlens.stores.readable import RecordProblem, load_record
 from sessionlens.stores.record_json import json_to_save
-from sessionlens.stores.sqlite_cache import IndexBuilder
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
     INDEX_TABLE,
@@ -86,6 +85,10 @@ from sessionlens.stores.sqlite_query import (
 from sessionlens.stores.sqlite_schema import HEARTBEAT_TABLE, LOG_TABLE, META_TABLE
 from sessionlens.stores.sqlite_snapshot import Snapshot
 from sessionlens.stores.writer_turns import WriterTurns
+
+if TYPE_CHECKING:  # the index cache and the filter language are for browsing: a run loads neither
+    from sessionlens.query import Query
+    from sessionlens.stores.sqlite_cache import IndexBuilder
 
 _HEARTBEAT_UPSERT = (
     f"INSERT INTO main.{HEARTBEAT_TABLE} (session_id, at) VALUES (?, ?) "
@@ -417,12 +420,16 @@ class SQLiteSessionStore(SessionStore):
             else:
                 self._idx, self._params = f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}"
         else:  # no index in the file: the one in the user cache, built apart
+            from sessionlens.stores import sqlite_cache
+
             if self._mode != "cache":
                 self._attach_cache()
             self._runs_top = sqlite_schema.max_rowid(self._conn)
             self._idx, self._params = sqlite_cache.INDEX, sqlite_cache.PARAMS
 
     def _attach_cache(self) -> None:
+        from sessionlens.stores import sqlite_cache
+
         try:
             everything = sqlite_cache.attach(self._conn, self.path)
         except OSError as exc:
@@ -465,7 +472,7 @@ class SQLiteSessionStore(SessionStore):
 
     # -- reading ----------------------------------------------------------------------
     def count(self, query: Query | None = None) -> int:
-        return self._count(query or Query(), None)
+        return self._count(query or all_sessions(), None)
 
     def count_at_most(self, query: Query, cap: int) -> int:
         return self._count(query, cap)
@@ -514,7 +521,7 @@ class SQLiteSessionStore(SessionStore):
     def list_summaries(
         self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
     ) -> list[SessionSummary]:
-        query = query or Query()
+        query = query or all_sessions()
         offset = max(0, offset)
         limit = None if limit is None else max(0, limit)
         made_at = self._interrupts
@@ -571,13 +578,15 @@ class SQLiteSessionStore(SessionStore):
         """Build the cached index of a store without one in its file (or bring it up to date),
         on a connection of its own: reads of this store go on meanwhile, answered from ``runs``
         where they can. One build at a time; a second caller waits for it."""
+        from sessionlens.stores import sqlite_cache
+
         with self._build_lock:
             with self._errors("index"):
                 self._ensure_index()
                 if self._index_ready():
                     return
                 source = self._snapshot.path if self._snapshot is not None else self.path
-                builder = self._builder = IndexBuilder(
+                builder = self._builder = sqlite_cache.IndexBuilder(
                     source, self.path, self.busy_timeout, cancelled
                 )
             try:

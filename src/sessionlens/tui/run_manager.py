@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sessionlens.errors import SessionLensError
-from sessionlens.launch import RunRequest
+from sessionlens.run_request import RunRequest
 from sessionlens.tui.screens.confirm import ConfirmScreen
 from sessionlens.tui.widgets.run_log import MAX_LINES
 from sessionlens.tui.widgets.run_pane import RunPane

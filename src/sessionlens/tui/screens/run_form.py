@@ -19,8 +19,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from sessionlens.launch import RunRequest
 from sessionlens.params import format_params, parse_params
+from sessionlens.run_request import RunRequest
 from sessionlens.tui.text import literal
 from sessionlens.tui.widgets.safe_input import SafeInput
 from sessionlens.tui.workers import error_message

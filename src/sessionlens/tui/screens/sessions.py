@@ -28,9 +28,9 @@ from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from sessionlens.errors import SessionLensError, UnknownSessionError, UnreadableSessionError
-from sessionlens.launch import RunRequest, rerun_request
 from sessionlens.query import Query, parse_query
 from sessionlens.record import Record, SessionSummary
+from sessionlens.run_request import RunRequest, rerun_request
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.screens.confirm import ConfirmScreen
 from sessionlens.tui.screens.run_form import RunFormScreen

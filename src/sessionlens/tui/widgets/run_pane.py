@@ -21,9 +21,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 
-from sessionlens.launch import RunRequest
 from sessionlens.params import command_with_params
 from sessionlens.record import Record, format_duration
+from sessionlens.run_request import RunRequest
+from sessionlens.tui import gc_quiet
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.output_buffer import OutputBuffer
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 
 #: seconds between two drains of the buffer into the pane
 DRAIN_INTERVAL = 0.05
+#: while a run goes on, its status line (clock, line count) is redrawn at most this often: at
+#: every drain it cost a flood's frames a few ms each, and a key waits behind frames
+HEADER_EVERY = 0.25
 
 
 class RunPane(Vertical):
@@ -133,8 +137,11 @@ class RunPane(Vertical):
         self._duration: float | None = None
         self._timer: Timer | None = None
         self._header_text = ""
+        self._header_at = 0.0
         self._header = RunHeader(id="run-header")
         self._log = RunLog(max_lines, id="run-log")
+        #: this pane holds the collector's freeze (``gc_quiet``) until its run ends
+        self._gc_held = False
 
     def compose(self) -> ComposeResult:
         yield self._header
@@ -152,6 +159,17 @@ class RunPane(Vertical):
     def on_mount(self) -> None:
         self._timer = self.set_interval(DRAIN_INTERVAL, self.drain)
         self._update_header()
+        if self.record is None and not self._gc_held:  # keys stay quick during a flood
+            gc_quiet.hold()
+            self._gc_held = True
+
+    def on_unmount(self) -> None:
+        self._release_gc()
+
+    def _release_gc(self) -> None:
+        if self._gc_held:
+            self._gc_held = False
+            gc_quiet.release()
 
     # -- lifecycle (told by the launcher; the messages go on to the screen) ------------------
     def _adopt(self, running: RunningSession) -> None:
@@ -188,6 +206,7 @@ class RunPane(Vertical):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        self._release_gc()
         self._update_header()
         self.refresh_bindings()
 
@@ -196,7 +215,8 @@ class RunPane(Vertical):
         chunks, skipped = self.buffer.take()
         if chunks or skipped:
             self.log_view.write(chunks, skipped)
-        self._update_header()
+        if time.monotonic() - self._header_at >= HEADER_EVERY or not self.active:
+            self._update_header()
 
     # -- header -----------------------------------------------------------------------------
     def elapsed(self) -> float:
@@ -247,6 +267,7 @@ class RunPane(Vertical):
     def _update_header(self) -> None:
         if not self._header.is_mounted:
             return
+        self._header_at = time.monotonic()
         parts = self.header_parts()
         plain = "\0".join(part.plain for part in parts)
         if plain != self._header_text:
