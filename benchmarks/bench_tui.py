@@ -78,7 +78,7 @@ def child(store_path: str, t0: float) -> dict[str, float]:
             if hit is not None:
                 return hit
             if time.perf_counter() > deadline:
-                raise SystemExit("timed out")
+                raise SystemExit(f"timed out: {figures}")
             await asyncio.sleep(0.001)
 
     def first_paint(after: float, generation: int | None = None, index: int | None = None):
@@ -100,6 +100,7 @@ def child(store_path: str, t0: float) -> dict[str, float]:
             figures["first_screen_s"] = first + wall_offset - t0
             figures["open_store_s"] = 0.0  # included in first_screen
             table = app.screen.table
+            await until(lambda: True if not table.is_loading else None)  # counted by now
             count = table.count
             figures["sessions"] = count
             await pilot.pause(0.3)
