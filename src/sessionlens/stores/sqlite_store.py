@@ -14,10 +14,12 @@ is not UTF-8. Text of kedro-viz's own columns (titles, notes) is read with U+FFF
 
 Index upkeep. A store written only by kedro-viz (or rows a Kedro process adds later) has runs
 rows without index rows. Opened read-write, those are indexed into the file (at open and
-whenever ``runs`` grows past ``indexed_rowid``). Opened read-only - browsing never writes - the
-index is built once, lazily, in a TEMP table of this connection (about 30 us per session), and
-rows that appear later are added to it. ``PRAGMA data_version`` makes "did anything change?" one
-cheap call per read. Limitation: a *foreign* writer that rewrites an existing runs row in place
+whenever ``runs`` grows past ``indexed_rowid``). Opened read-only - browsing never writes - a
+file with sessionlens's index gets the few rows added since in TEMP tables of this connection; a
+file without one (kedro-viz's) is indexed into the user cache (:mod:`~.sqlite_cache`), by
+:meth:`build_index` or before the first query that needs it, and until then its newest sessions
+are read straight from ``runs`` (:mod:`~.sqlite_direct`). ``PRAGMA data_version`` makes "did
+anything change?" one cheap call per read. Limitation: a *foreign* writer that rewrites an existing runs row in place
 (kedro-viz never does) is not re-indexed until the store is opened read-write again.
 
 Concurrency: a rollback journal (``journal_mode=DELETE``, as kedro-viz writes), not WAL, because a
