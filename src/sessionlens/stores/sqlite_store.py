@@ -19,8 +19,9 @@ file with sessionlens's index gets the few rows added since in TEMP tables of th
 file without one (kedro-viz's) is indexed into the user cache (:mod:`~.sqlite_cache`), by
 :meth:`build_index` or before the first query that needs it, and until then its newest sessions
 are read straight from ``runs`` (:mod:`~.sqlite_direct`). ``PRAGMA data_version`` makes "did
-anything change?" one cheap call per read. Limitation: a *foreign* writer that rewrites an existing runs row in place
-(kedro-viz never does) is not re-indexed until the store is opened read-write again.
+anything change?" one cheap call per read. Limitation: a *foreign* writer that rewrites an
+existing runs row in place (kedro-viz never does) is not re-indexed until the store is opened
+read-write again.
 
 Concurrency: a rollback journal (``journal_mode=DELETE``, as kedro-viz writes), not WAL, because a
 WAL reader writes beside the file (``-shm``) and browsing must change no file; a read-only open

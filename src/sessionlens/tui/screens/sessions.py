@@ -127,6 +127,8 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         self._token_known = False
         self._detail_timer: Timer | None = None
         self._filter_timer: Timer | None = None
+        #: the client whose index build was started (after its first rows were shown)
+        self._index_started_for: StoreClient | None = None
 
     def compose(self) -> ComposeResult:
         yield StoreHeader(id="store-header")
@@ -172,7 +174,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         self.table.bind_client(client)
         self.table.show_query(self.current_query)
         self.table.focus()
-        self._build_index(client)
+        self._index_started_for = None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index")
     def _build_index(self, client: StoreClient) -> None:
@@ -224,6 +226,9 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     # -- table ---------------------------------------------------------------------------
     def on_session_table_loaded(self, message: SessionTable.Loaded) -> None:
+        if self._index_started_for is not self.client:  # after the first rows: they come first
+            self._index_started_for = self.client
+            self._build_index(self.client)
         header = self.query_one(StoreHeader)
         header.set_counts(message.count, message.total, self.table.shown_query, exact=message.exact)
         if not message.count:
