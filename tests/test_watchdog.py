@@ -21,7 +21,7 @@ import pytest
 
 import sessionlens
 from sessionlens.stores import open_store
-from sessionlens.watchdog import Watchdog
+from sessionlens.watchdog import TOKEN_VARIABLE, Watchdog
 from sessiontools import GIT_ENV, make_repo, pid_alive
 
 PY = sys.executable
@@ -308,3 +308,41 @@ def _kill_one_run(
     conn = sqlite3.connect(spec.removeprefix("sqlite://"))
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_a_watchdog_whose_owner_died_before_arming_it_finds_the_child_by_its_token() -> None:
+    """The runner killed between starting its child and sending the child's pid (a window the
+    width of an ``exec``, wide under load: seen orphaning children): the watchdog finds the
+    child by the token in its environment and ends its group, grandchildren included."""
+    if not os.path.exists("/proc/self/environ"):
+        pytest.skip("no /proc: the window stays open here")
+    watchdog = Watchdog.start()
+    assert watchdog is not None
+    env = {**os.environ, TOKEN_VARIABLE: watchdog.token}
+    child = subprocess.Popen(
+        [PY, "-c", GRANDPARENT],
+        env=env,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        assert child.stdout is not None
+        grandchild = int(child.stdout.readline())
+        assert pid_alive(grandchild)
+        os.close(watchdog._fd)  # the owner dies without arming: its end of the pipe closes
+        watchdog._fd = None
+        assert child.wait(timeout=30) in (-signal.SIGTERM, -signal.SIGKILL)
+        _wait(lambda: not pid_alive(grandchild), 20, "the grandchild to go")
+        _wait(lambda: not pid_alive(watchdog.pid), 20, "the watchdog to exit")
+    finally:
+        child.kill()
+        child.wait()
+
+
+#: starts a grandchild in its own group's keeping (same group), prints its pid, waits
+GRANDPARENT = """
+import subprocess, sys, time
+grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+print(grandchild.pid, flush=True)
+time.sleep(60)
+"""

@@ -77,7 +77,7 @@ from sessionlens.errors import SessionError, SessionLensError
 from sessionlens.log_batch import FLUSH_BYTES, FLUSH_INTERVAL_S, LogBatch
 from sessionlens.record import HEARTBEAT_EVERY_S, Record, params_of
 from sessionlens.stores.base import LogChunk
-from sessionlens.watchdog import Watchdog
+from sessionlens.watchdog import TOKEN_VARIABLE, Watchdog
 
 if TYPE_CHECKING:
     import queue
@@ -357,6 +357,8 @@ class RunningSession:
         dies with this process even when it is SIGKILLed."""
         env = self._child_env()
         watchdog = Watchdog.start()
+        if watchdog is not None:  # found by it even if this process dies before arming it
+            env[TOKEN_VARIABLE] = watchdog.token
         with self._signal_lock:
             try:
                 self._proc = subprocess.Popen(

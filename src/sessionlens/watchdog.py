@@ -24,12 +24,15 @@ Why not the alternatives:
   the runner never waits for it to start (``sessionlens run -- true`` must stay cheap).
 
 The window between fork and arming: the watchdog is started *before* the child, so its start-up
-overlaps the child's, and armed with the child's pid as soon as ``Popen`` returns. What is left
-is the child's ``exec`` itself (the time ``Popen`` blocks, about a millisecond): a runner killed
-exactly then leaves that child unwatched. Closing it would need the pid before the fork, which
-POSIX does not offer without a wrapper process per run. A grandchild that leaves the group
-(``setsid``, a daemon) is out of reach, as it is for an interrupt. A process that ``fork()``s
-without ``exec`` inherits the write end and keeps the watchdog waiting until it exits too.
+overlaps the child's, and armed with the child's pid as soon as ``Popen`` returns. A runner
+killed in between (while ``Popen`` blocks for the child's ``exec``: about a millisecond, much
+more on a loaded machine) never sends the pid. For that case the child's environment carries
+:data:`TOKEN_VARIABLE`, a random value the watchdog is given at its start: when the pipe ends
+before any pid came, it looks for processes with that value in ``/proc/*/environ`` (twice, in
+case the child had not reached its ``exec`` yet) and ends their groups the same way. Where there
+is no ``/proc`` (macOS) that window stays open. A grandchild that leaves the group (``setsid``,
+a daemon) is out of reach, as it is for an interrupt. A process that ``fork()``s without
+``exec`` inherits the write end and keeps the watchdog waiting until it exits too.
 
 Standard library only: this is on the ``sessionlens run`` path.
 """
@@ -43,10 +46,35 @@ import subprocess
 #: Seconds between SIGTERM and SIGKILL of an orphaned group.
 KILL_AFTER_S = 5
 
-#: ``$1``: nothing. Line 1 from the runner: the process group; line 2: ``done`` or end of file.
-#: ``sleep 0.1`` is not POSIX; where it fails, one-second steps take its place.
+#: In the child's environment: the value the watchdog looks for when its pid never came.
+TOKEN_VARIABLE = "SESSIONLENS_RUN_TOKEN"
+
+#: ``$1``: the token. Line 1 from the runner: the process group; line 2: ``done`` or end of
+#: file. ``sleep 0.1`` is not POSIX; where it fails, one-second steps take its place.
 _SCRIPT = f"""
-read -r pgid || exit 0
+nap() {{ sleep 0.1 2>/dev/null || sleep 1; }}
+found() {{
+    for d in /proc/[0-9]*; do
+        tr '\\000' '\\n' < "$d/environ" 2>/dev/null | grep -qxF "{TOKEN_VARIABLE}=$1" \\
+            && echo "${{d#/proc/}}"
+    done
+}}
+if ! read -r pgid; then
+    [ -n "$1" ] && [ -r /proc/self/environ ] || exit 0
+    nap
+    pids=$(found "$1")
+    [ -n "$pids" ] || {{ nap; nap; pids=$(found "$1"); }}
+    [ -n "$pids" ] || exit 0
+    for p in $pids; do kill -TERM -"$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
+    i=0
+    while [ "$i" -lt {KILL_AFTER_S * 10} ]; do
+        alive=; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ -n "$alive" ] || exit 0
+        nap; i=$((i + 1))
+    done
+    for p in $pids; do kill -KILL -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; done
+    exit 0
+fi
 case "$pgid" in ''|*[!0-9]*) exit 0 ;; esac
 read -r word
 [ "$word" = done ] && exit 0
@@ -71,9 +99,11 @@ class Watchdog:
     """One run's watchdog: :meth:`start` before the child, :meth:`arm` with its pid, then
     :meth:`disarm` when the run ended normally (or was cleaned up by the runner itself)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], fd: int) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], fd: int, token: str) -> None:
         self._proc = proc
         self._fd: int | None = fd
+        #: put in the child's environment as :data:`TOKEN_VARIABLE` (see the module docstring)
+        self.token = token
 
     @classmethod
     def start(cls) -> Watchdog | None:
@@ -83,9 +113,10 @@ class Watchdog:
             return None
         _exiting[:] = [proc for proc in _exiting if proc.poll() is None]
         read_end, write_end = os.pipe()  # both close-on-exec
+        token = os.urandom(8).hex()
         try:
             proc = subprocess.Popen(
-                [SHELL, "-c", _SCRIPT, "sessionlens-watchdog"],
+                [SHELL, "-c", _SCRIPT, "sessionlens-watchdog", token],
                 stdin=read_end,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -97,7 +128,7 @@ class Watchdog:
             return None
         finally:
             os.close(read_end)
-        return cls(proc, write_end)
+        return cls(proc, write_end, token)
 
     @property
     def pid(self) -> int:
