@@ -191,3 +191,33 @@ def test_a_big_build_shared_among_processes_indexes_the_same(
             conn.close()
 
     assert rows(one) == rows(shared)
+
+
+def test_the_app_lists_at_once_indexes_in_the_background_and_filters(viz_store: Path) -> None:
+    """The app on a kedro-viz store never indexed: the newest rows first, the index built by a
+    worker (the header says so meanwhile), a filter typed at once answered when it is ready."""
+    import asyncio
+
+    from sessionlens.tui.app import SessionLensApp
+    from sessionlens.tui.widgets.store_header import StoreHeader
+    from tui_support import loaded, wait_for, widget_text
+
+    store = open_store(viz_store, read_only=True)
+
+    async def drive() -> None:
+        app = SessionLensApp(store, poll_interval=3600)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await loaded(pilot)
+            table = app.screen.table
+            assert table.pages.row(0).session_id == viz_rows(BIG - 1, 1)[0][0]
+            app.screen.set_filter("user:bob")
+            await wait_for(pilot, lambda: not store.needs_index(), 60, "the index")
+            await wait_for(pilot, lambda: table.count == BIG // 2, 30, "the filter's rows")
+            header = widget_text(app.screen.query_one(StoreHeader))
+            assert f"{BIG // 2:,} of {BIG:,} sessions" in header and "index" not in header
+
+    try:
+        asyncio.run(drive())
+    finally:
+        store.close()
+    assert indexed_rows(viz_store) == BIG

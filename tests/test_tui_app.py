@@ -799,3 +799,33 @@ async def test_every_worker_error_of_the_table_is_shown() -> None:
         assert not app.screen.table.is_loading
         await pilot.press("q")
     assert app.return_code == 0
+
+
+@app_test
+async def test_a_reload_while_a_new_filter_loads_keeps_the_filter() -> None:
+    """The store changes (or a kedro-viz index finishes) while a filter's rows are still being
+    read: the reload loads the filter again, never the rows shown before it (it once dropped
+    a filter typed while a big store was being indexed)."""
+    import threading
+
+    gate = threading.Event()
+
+    class SlowFilters(MemoryStore):
+        def list_summaries(self, query=None, *, offset=0, limit=50):
+            if query is not None and not query.is_empty:
+                gate.wait(20)
+            return super().list_summaries(query, offset=offset, limit=limit)
+
+    store = SlowFilters()
+    store.insert_many([make_record(i) for i in range(12)])
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        table = app.screen.table
+        app.screen.set_filter("user:ana")
+        await wait_for(pilot, lambda: table.is_loading, what="the filter to start loading")
+        table.reload()  # what a poll does when the store changed
+        gate.set()
+        await wait_for(pilot, lambda: not table.is_loading, 20, "the reload to finish")
+        assert table.shown_query.terms and table.count == 4
+        assert "4 of 12 sessions" in widget_text(app.screen.query_one(StoreHeader))

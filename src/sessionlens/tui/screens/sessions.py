@@ -204,7 +204,8 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
     def on_sessions_screen_index_progress(self, message: IndexProgress) -> None:
         if message.client is not self.client:
             return
-        self.query_one(StoreHeader).set_indexing(message.progress)
+        waiting = message.progress is not None and self.table.is_loading
+        self.query_one(StoreHeader).set_indexing(message.progress, waiting=waiting)
         if message.progress is None:  # built: the index's order and statuses from now on
             self.table.reload()
 

@@ -222,6 +222,8 @@ class SessionTable(ScrollView, can_focus=True):
         self.clock = clock or Clock()
         self.client: StoreClient | None = None
         self.shown_query: Query = parse_query("")
+        #: a query asked for with show_query whose rows have not come yet
+        self._new_query: Query | None = None
         self.count = 0
         self.total = 0
         self.cursor_row = 0
@@ -262,6 +264,7 @@ class SessionTable(ScrollView, can_focus=True):
         """Show another store: forget everything cached for the previous one."""
         self.client = client
         self.show_title = client.has_user_details
+        self._new_query = None
         self.pages.clear()
         self._pending.clear()
         self._failed.clear()
@@ -276,11 +279,17 @@ class SessionTable(ScrollView, can_focus=True):
 
     def show_query(self, query: Query) -> None:
         """Load ``query`` from the first row; the old rows stay until the new ones arrive."""
+        self._new_query = query
         self._start_load(query, reload=False)
 
     def reload(self) -> None:
-        """Load the same query again (the store changed), keeping the selected session."""
-        self._start_load(self.shown_query, reload=True)
+        """Load the same query again (the store changed), keeping the selected session. A new
+        query still loading is loaded again instead: reloading the one shown would drop it
+        (the reload abandons its load)."""
+        if self._new_query is not None:
+            self._start_load(self._new_query, reload=False)
+        else:
+            self._start_load(self.shown_query, reload=True)
 
     def move_cursor(self, index: int) -> None:
         if not self.count:
@@ -391,6 +400,7 @@ class SessionTable(ScrollView, can_focus=True):
         self._loaded_generation = message.generation
         self._counting = not message.exact
         self.shown_query = message.query
+        self._new_query = None
         self.count = message.count
         if message.total is not None:  # else counted next (``_Counted``)
             self.total = message.total

@@ -31,6 +31,8 @@ class StoreHeader(Static):
         self.error: str | None = None
         #: (done, total) while the store's index is being built
         self.indexing: tuple[int, int] | None = None
+        #: a filter or sort waits for that index
+        self.waiting = False
 
     def set_store(self, kind: str, location: str) -> None:
         self.kind, self.location = kind, location
@@ -38,9 +40,10 @@ class StoreHeader(Static):
         self.error = None
         self._redraw()
 
-    def set_indexing(self, progress: tuple[int, int] | None) -> None:
-        """Sessions indexed so far and how many (None: not indexing)."""
-        self.indexing = progress
+    def set_indexing(self, progress: tuple[int, int] | None, *, waiting: bool = False) -> None:
+        """Sessions indexed so far and how many (None: not indexing); ``waiting``: the rows
+        asked for (a filter, a sort) come once it is done."""
+        self.indexing, self.waiting = progress, waiting
         self._redraw()
 
     def set_error(self, message: str) -> None:
@@ -95,5 +98,6 @@ class StoreHeader(Static):
         if self.indexing is not None:
             done, total = self.indexing
             share = done * 100 // total if total else 100
-            text.append(f"  indexing for filters {share}%", palette["accent"])
+            what = "filter waits for the index" if self.waiting else "indexing for filters"
+            text.append(f"  {what} {share}%", palette["accent"])
         self.update(text)
