@@ -782,9 +782,10 @@ async def test_every_worker_error_of_the_table_is_shown() -> None:
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: app.screen.table.count == 1500, what="reload")
         assert "1,500 sessions" in widget_text(header)
-        # a page further down fails: its rows say so instead of "…" for ever
+        # a page further down fails: its rows say so instead of "…" for ever (the middle: the
+        # last rows were read ahead once counted)
         store.failing = "list"
-        await pilot.press("end")
+        app.screen.table.move_cursor(750)
         await wait_for(
             pilot,
             lambda: "Could not load these sessions" in "".join(table_lines(app)),
@@ -829,3 +830,20 @@ async def test_a_reload_while_a_new_filter_loads_keeps_the_filter() -> None:
         await wait_for(pilot, lambda: not table.is_loading, 20, "the reload to finish")
         assert table.shown_query.terms and table.count == 4
         assert "4 of 12 sessions" in widget_text(app.screen.query_one(StoreHeader))
+
+
+@app_test
+async def test_the_last_rows_are_read_ahead_so_end_paints_at_once() -> None:
+    """Once a query is counted, the last screen of rows is fetched ahead: ``end`` at the bottom
+    of a big store shows rows in the same frame, not "…" until a page arrives."""
+    store = MemoryStore()
+    store.insert_many([make_record(i) for i in range(400)])
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        table = app.screen.table
+        assert table.count == 400
+        await wait_for(pilot, lambda: table.pages.row(399) is not None, 10, "the last rows")
+        assert table.pages.row(200) is None  # the middle is not read ahead
+        await pilot.press("end")
+        assert table.selected is not None and table.selected.session_id == sid(0)

@@ -419,6 +419,8 @@ class SessionTable(ScrollView, can_focus=True):
         self.refresh()
         total = self.total if self._total_known else None
         self.post_message(self.Loaded(self, self.count, total, exact=message.exact))
+        if message.exact:
+            self._prefetch_end()
         self._last_highlight = None
         self._post_highlight()
 
@@ -434,6 +436,8 @@ class SessionTable(ScrollView, can_focus=True):
         self._update_virtual_size()
         self.refresh()
         self.post_message(self.Loaded(self, self.count, self.total, exact=message.exact))
+        if message.exact:
+            self._prefetch_end()
 
     def on_session_table__failed(self, message: _Failed) -> None:
         message.stop()
@@ -487,6 +491,27 @@ class SessionTable(ScrollView, can_focus=True):
                 self.post_message(self._Failed(generation, pages[n:], error_message(exc)))
                 return
             self.post_message(self._PageLoaded(generation, page, rows))
+
+    def _prefetch_end(self) -> None:
+        """Once counted, read the last screen of rows ahead: ``end`` then paints at once, even
+        at the bottom of a million sessions."""
+        size = self.pages.page_size
+        first = self.pages.page_of(max(0, self.count - self._visible_rows - 1))
+        if self.client is None or first * size < 2 * size or first in self.pages:
+            return
+        self._fetch_end(self.client, self._generation, self.shown_query, first)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session-table-end")
+    def _fetch_end(self, client: StoreClient, generation: int, query: Query, first: int) -> None:
+        size = self.pages.page_size
+        try:
+            rows = client.list_summaries(query, first * size, self.count - first * size)
+        except Exception:  # only ahead of need: the pages are asked for again when shown
+            return
+        for start in range(0, len(rows), size):
+            self.post_message(
+                self._PageLoaded(generation, first + start // size, rows[start : start + size])
+            )
 
     def on_session_table__page_loaded(self, message: _PageLoaded) -> None:
         message.stop()
