@@ -837,13 +837,14 @@ async def test_the_last_rows_are_read_ahead_so_end_paints_at_once() -> None:
     """Once a query is counted, the last screen of rows is fetched ahead: ``end`` at the bottom
     of a big store shows rows in the same frame, not "…" until a page arrives."""
     store = MemoryStore()
-    store.insert_many([make_record(i) for i in range(400)])
+    store.insert_many([make_record(i) for i in range(600)])
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         table = app.screen.table
-        assert table.count == 400
-        await wait_for(pilot, lambda: table.pages.row(399) is not None, 10, "the last rows")
-        assert table.pages.row(200) is None  # the middle is not read ahead
+        assert table.count == 600
+        await wait_for(pilot, lambda: table.pages.row(599) is not None, 10, "the last rows")
+        assert table.pages.row(300) is not None  # the last three pages
+        assert table.pages.row(250) is None  # not the middle
         await pilot.press("end")
         assert table.selected is not None and table.selected.session_id == sid(0)

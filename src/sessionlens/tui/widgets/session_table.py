@@ -48,6 +48,8 @@ from sessionlens.tui.widgets.session_columns import (
 )
 from sessionlens.tui.workers import error_message
 
+#: pages at the end of a counted query read ahead (``end``, then a few ``pageup``)
+END_PAGES = 3
 #: matches counted first, shown as "10,000+" while all of them are counted
 COUNT_CAP = 10_000
 
@@ -493,13 +495,13 @@ class SessionTable(ScrollView, can_focus=True):
             self.post_message(self._PageLoaded(generation, page, rows))
 
     def _prefetch_end(self) -> None:
-        """Once counted, read the last screen of rows ahead: ``end`` then paints at once, even
-        at the bottom of a million sessions."""
-        size = self.pages.page_size
-        first = self.pages.page_of(max(0, self.count - self._visible_rows - 1))
-        if self.client is None or first * size < 2 * size or first in self.pages:
-            return
-        self._fetch_end(self.client, self._generation, self.shown_query, first)
+        """Once counted, read the last pages ahead: ``end`` and the ``pageup``s after it then
+        paint at once, even at the bottom of a million sessions."""
+        last = self.pages.page_of(max(0, self.count - 1))
+        wanted = range(max(0, last - END_PAGES + 1), last + 1)
+        missing = [page for page in wanted if page not in self.pages]
+        if self.client is not None and missing:
+            self._fetch_end(self.client, self._generation, self.shown_query, missing[0])
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session-table-end")
     def _fetch_end(self, client: StoreClient, generation: int, query: Query, first: int) -> None:
