@@ -7,6 +7,7 @@ import json
 import sqlite3
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -332,3 +333,26 @@ def test_a_pyproject_nested_too_deep_is_one_line_not_an_internal_error(
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and "internal error" not in proc.stderr
     assert "pyproject.toml" in proc.stderr
+
+
+def test_a_file_another_process_is_creating_is_an_sqlite_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight writers opening one new store at once: one read the header while the file was
+    still empty, and then found it no longer empty ("not a session store", seen under load).
+    Empty or SQLite is decided on one read."""
+    from sessionlens.stores import open_store, sqlite_files
+
+    path = tmp_path / "shared.db"
+    with open_store(path, read_only=False, create=True):
+        pass  # now it holds the first page, as if another process had just written it
+    real = sqlite_files.read_header
+    calls = []
+
+    def empty_the_first_time(target: Any, size: int = 100) -> bytes | None:
+        calls.append(target)
+        return b"" if len(calls) == 1 else real(target, size)
+
+    monkeypatch.setattr(sqlite_files, "read_header", empty_the_first_time)
+    with open_store(str(path), read_only=False, create=True) as store:
+        assert store.kind == "sqlite"

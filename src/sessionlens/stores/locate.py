@@ -186,7 +186,7 @@ def looks_like_shelve_folder(folder: Path) -> bool:
 
 def _detect_path(path: Path, *, create: bool, found_by: str) -> StoreSpec:
     if path.is_file():
-        if is_sqlite_file(path) or path.stat().st_size == 0:
+        if is_sqlite_file(path, or_empty=True):
             return StoreSpec("sqlite", str(path), found_by)
         if not os.access(path, os.R_OK):
             raise StoreError(f"{path}: cannot read (permission denied)")

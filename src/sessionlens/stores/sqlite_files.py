@@ -71,13 +71,15 @@ def copy_unheld(path: Path, target: Path, suffixes: Iterable[str]) -> bool:
         return True
 
 
-def is_sqlite_file(path: str | os.PathLike[str]) -> bool:
-    """Whether the file is an SQLite database (its 16-byte magic), without endangering locks."""
+def is_sqlite_file(path: str | os.PathLike[str], *, or_empty: bool = False) -> bool:
+    """Whether the file is an SQLite database (its 16-byte magic), without endangering locks;
+    ``or_empty``: an empty file counts too (SQLite makes a database of it), decided on the
+    same read, so a file another process is creating is not seen empty, then not empty."""
     try:
         header = read_header(path, 16)
     except OSError:
         return False
-    return header is None or header == SQLITE_MAGIC
+    return header is None or header == SQLITE_MAGIC or (or_empty and header == b"")
 
 
 def is_wal_header(header: bytes) -> bool:
