@@ -102,6 +102,9 @@ POLL_S = 0.1
 #: A final record the store refused (a full disk) is tried again for this long.
 FINAL_SAVE_RETRY_S = 2.0
 
+#: How long an interrupted run waits for its SIGKILLed process group to be gone (zombies that
+#: nobody reaps keep answering: bounded).
+GROUP_GONE_S = 1.0
 _ESCALATION = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM))
 #: Children that die of these were stopped from outside (a person, ``kill -9``, the app, the OOM
 #: killer): the run is ``interrupted``. Other signals (SIGSEGV, SIGABRT...) are crashes: ``failed``.
@@ -512,8 +515,23 @@ class RunningSession:
             stopped = proc.returncode < 0 and -proc.returncode in _INTERRUPT_SIGNALS
             if self._interrupted or stopped:
                 self._killpg(_ESCALATION[-1])  # leave no orphans of an interrupted run
+                self._wait_group_gone(GROUP_GONE_S)
             if self._watchdog is not None:
                 self._watchdog.disarm()  # ended here, not by our death: leave the group be
+
+    def _wait_group_gone(self, timeout: float) -> None:
+        """SIGKILL is delivered, not awaited: on a loaded machine a grandchild was still alive
+        when the run was recorded ``interrupted``. Wait (bounded) until the group is gone."""
+        proc = self._proc
+        if proc is None or not hasattr(os, "killpg"):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.01)
 
     def _killpg(self, sig: int) -> None:
         proc = self._proc
