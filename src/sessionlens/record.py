@@ -18,6 +18,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
+from sessionlens.timefmt import parse_time
+
 SESSION_ID_FORMAT = "%Y-%m-%dT%H.%M.%S.%fZ"
 
 #: The record's top-level keys sessionlens knows, in the order people read them: the rows of
@@ -226,8 +228,6 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 def started_epoch(started_at: str | None) -> float | None:
     """When a session started, in epoch seconds (a time without a zone is UTC, as the records
     write them), None when unknown or unreadable: what ``since``/``until`` compare."""
-    from sessionlens.timefmt import parse_time
-
     moment = parse_time(started_at) if isinstance(started_at, str) else None
     if moment is None:
         return None

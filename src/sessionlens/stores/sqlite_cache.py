@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sessionlens.errors import StoreError
-from sessionlens.stores import sqlite_files, sqlite_schema
+from sessionlens.stores import sqlite_direct, sqlite_files, sqlite_schema
 from sessionlens.stores.base import IndexProgress
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
@@ -84,7 +84,7 @@ def attach(conn: sqlite3.Connection, store: Path) -> int:
     such file can be made."""
     path = cache_file(store)
     path.parent.mkdir(parents=True, exist_ok=True)
-    everything = conn.execute("SELECT count(*) FROM main.runs").fetchone()[0]
+    everything = sqlite_direct.count_all(conn)
     try:
         _attach_checked(conn, path, store, everything)
     except sqlite3.DatabaseError as exc:  # not a database (a disk that lied): start again
@@ -110,7 +110,7 @@ def _prepare(conn: sqlite3.Connection, store: Path, everything: int) -> None:
     if conn.execute(f"PRAGMA {SCHEMA}.journal_mode").fetchone()[0] != "wal":
         conn.execute(f"PRAGMA {SCHEMA}.journal_mode=WAL")
     version = conn.execute(f"PRAGMA {SCHEMA}.user_version").fetchone()[0]
-    with _transaction(conn):
+    with sqlite_files.transaction(conn):
         if version != VERSION:
             for table in ("sessions", "params", "meta"):
                 conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{table}")
@@ -224,10 +224,10 @@ class IndexBuilder:
             attach(conn, self.store)
             conn.execute(f"PRAGMA {SCHEMA}.synchronous = OFF")  # a cache: rebuilt if lost
             if indexed_rowid(conn) == 0:  # from nothing: one sort afterwards beats upkeep
-                with _transaction(conn):
+                with sqlite_files.transaction(conn):
                     _drop_indexes(conn)
             self._index_new_rows(conn, progress)
-            with _transaction(conn):
+            with sqlite_files.transaction(conn):
                 _create_indexes(conn)
         except sqlite3.OperationalError as exc:
             if self._stopping() and "interrupt" in str(exc):
@@ -248,7 +248,7 @@ class IndexBuilder:
             return
         done = 0
         for rows, items in _batches(conn, start, None, self._stopping):
-            with _transaction(conn):
+            with sqlite_files.transaction(conn):
                 _write(conn, items, rows[-1][0], rows[-1][1])
             done += len(rows)
             if progress:
@@ -297,7 +297,7 @@ class IndexBuilder:
             "ORDER BY rowid DESC LIMIT 1",
             (top,),
         ).fetchone()
-        with _transaction(conn):
+        with sqlite_files.transaction(conn):
             rows = conn.execute(f"SELECT count(*) FROM {INDEX}").fetchone()[0]
             conn.executemany(
                 f"UPDATE {_META} SET value = ? WHERE key = ?",
@@ -369,7 +369,7 @@ def _worker(source: str, store: str, after: int, until: int) -> int:
         conn.execute(f"PRAGMA {SCHEMA}.synchronous = OFF")
         done = 0
         for rows, items in _batches(conn, after, until, lambda: os.getppid() != parent):
-            with _transaction(conn):
+            with sqlite_files.transaction(conn):
                 write_index(conn, INDEX, PARAMS, items)
             done += len(rows)
             print(done, flush=True)
@@ -388,18 +388,6 @@ def _write(conn: sqlite3.Connection, items: list, last_rowid: int, last_id: byte
         f"UPDATE {_META} SET value = ? WHERE key = ?",
         [(last_rowid, "indexed_rowid"), (last_id, "indexed_id")],
     )
-
-
-@contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 if __name__ == "__main__":  # a worker of IndexBuilder._index_in_workers

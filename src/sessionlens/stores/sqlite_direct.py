@@ -12,15 +12,18 @@ them by its id here, and last once the index is ready (its start time unknown).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sessionlens.record import SessionSummary
 from sessionlens.stores import sqlite_schema
 from sessionlens.stores.listing import IndexEntry
-from sessionlens.stores.sqlite_query import lenient_text
+from sessionlens.stores.sqlite_query import from_the_end
 
 #: A store's ``last_heartbeat``, asked only for sessions recorded ``running``.
 HeartbeatOf = Callable[[str], float | None]
+#: A store's ``user_details``: kedro-viz's title, bookmark and notes of a session.
+DetailsOf = Callable[[str], Mapping[str, Any]]
 
 
 def count_all(conn: sqlite3.Connection) -> int:
@@ -34,30 +37,32 @@ def newest_page(
     offset: int,
     limit: int | None,
     total: int | None,
-    details: bool,
+    details_of: DetailsOf,
     heartbeat_of: HeartbeatOf,
 ) -> list[SessionSummary]:
     """Sessions ``offset`` to ``offset + limit`` newest first. ``total`` (when known) lets a
     page past the middle be read from the other end: ``end`` on a million rows skips a few
     rows, not 999,950."""
-    n = -1 if limit is None else limit
-    if total is not None and limit is not None and offset > total // 2:
-        skip = max(0, total - offset - limit)
-        n = min(limit, max(0, total - offset))
-        rows = _rows(conn, "ASC", n, skip)[::-1]
+    window = from_the_end(offset, limit, total)
+    if window is not None:
+        rows = _rows(conn, "ASC", window[1], window[0])[::-1]
     else:
-        rows = _rows(conn, "DESC", n, offset)
-    return [_summary(conn, row, details, heartbeat_of) for row in rows]
+        rows = _rows(conn, "DESC", -1 if limit is None else limit, offset)
+    return [_summary(row, details_of, heartbeat_of) for row in rows]
 
 
 def one(
-    conn: sqlite3.Connection, session_id: str, *, details: bool, heartbeat_of: HeartbeatOf
+    conn: sqlite3.Connection,
+    session_id: str,
+    *,
+    details_of: DetailsOf,
+    heartbeat_of: HeartbeatOf,
 ) -> SessionSummary | None:
     """The summary of one session, or None when the store has no such id."""
     row = conn.execute(
         f"SELECT {sqlite_schema.RUNS_ROW} FROM main.runs WHERE id = ?", (session_id,)
     ).fetchone()
-    return None if row is None else _summary(conn, row, details, heartbeat_of)
+    return None if row is None else _summary(row, details_of, heartbeat_of)
 
 
 def _rows(conn: sqlite3.Connection, order: str, limit: int, offset: int) -> list[tuple]:
@@ -67,30 +72,12 @@ def _rows(conn: sqlite3.Connection, order: str, limit: int, offset: int) -> list
     ).fetchall()
 
 
-def _summary(
-    conn: sqlite3.Connection, row: tuple, details: bool, heartbeat_of: HeartbeatOf
-) -> SessionSummary:
+def _summary(row: tuple, details_of: DetailsOf, heartbeat_of: HeartbeatOf) -> SessionSummary:
     session_id, record = sqlite_schema.read_run(*row)
-    extra = _details(conn, session_id) if details else None
+    extra = details_of(session_id)
     if isinstance(record, str):
         return IndexEntry.unreadable(session_id, record, extra).summary
     record = {**record, "session_id": session_id}
     entry = IndexEntry.from_record(record, extra, session_id=session_id, checked=True)
     running = entry.summary.status == "running"
     return entry.current(heartbeat_of(session_id) if running else None)
-
-
-def _details(conn: sqlite3.Connection, session_id: str) -> dict[str, object] | None:
-    found = conn.execute(
-        "SELECT CAST(title AS BLOB), bookmark, CAST(notes AS BLOB) FROM main.user_run_details "
-        "WHERE run_id = ?",
-        (session_id,),
-    ).fetchone()
-    if found is None:
-        return None
-    title, bookmark, notes = found
-    return {
-        "title": None if title is None else lenient_text(title),
-        "bookmark": bool(bookmark) if type(bookmark) in (int, float) else False,
-        "notes": None if notes is None else lenient_text(notes),
-    }

@@ -19,7 +19,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -119,3 +119,17 @@ def close(conn: sqlite3.Connection) -> None:
                     _held[key] = left
                 else:
                     _held.pop(key, None)
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
+    """One transaction on an autocommit connection: all of it is committed, or it is rolled
+    back and the error goes on."""
+    conn.execute(begin)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -186,11 +186,9 @@ def page_rows(
             (f" AND {column} IS NOT NULL", [column, "i.session_id"], False),
             (f" AND {column} IS NULL", ["i.session_id"], False),
         ]
-    backwards = known is not None and limit is not None and offset > known // 2
-    if backwards:  # the same rows, read from the other end
-        assert known is not None and limit is not None
-        n = max(0, min(limit, known - offset))
-        offset, limit = max(0, known - offset - n), n
+    window = from_the_end(offset, limit, known)
+    if window is not None:  # the same rows, read from the other end
+        offset, limit = window
         parts = [(extra, terms, not desc) for extra, terms, desc in reversed(parts)]
     rows: list[tuple] = []
     skip = offset
@@ -212,7 +210,16 @@ def page_rows(
             continue
         rows += page(extra, order, rest, skip)
         skip = 0
-    return rows[::-1] if backwards else rows
+    return rows if window is None else rows[::-1]
+
+
+def from_the_end(offset: int, limit: int | None, known: int | None) -> tuple[int, int] | None:
+    """Rows ``offset`` to ``offset + limit`` of ``known`` as (offset, limit) in the reversed
+    order, when they lie past the middle (reading them backwards skips fewer rows); else None."""
+    if known is None or limit is None or offset <= known // 2:
+        return None
+    n = max(0, min(limit, known - offset))
+    return max(0, known - offset - n), n
 
 
 def summary_row(conn: sqlite3.Connection, tables: IndexTables, session_id: str) -> tuple | None:
@@ -442,6 +449,17 @@ def summary_from_row(row: tuple) -> SessionSummary:
         params=_text(params),
         problem=_text(problem),
     )
+
+
+def details_of(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]:
+    """kedro-viz's title, bookmark and notes of one session, each read as a listing row reads
+    it (:func:`summary_from_row`); empty when it has none."""
+    row = conn.execute(
+        "SELECT title, bookmark, notes FROM main.user_run_details WHERE run_id = ?", (session_id,)
+    ).fetchone()
+    if row is None:
+        return {}
+    return {"title": _text(row[0]), "bookmark": bool(row[1]), "notes": _text(row[2])}
 
 
 def _text(value: Any) -> str | None:

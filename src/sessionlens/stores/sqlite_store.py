@@ -79,6 +79,7 @@ from sessionlens.stores.sqlite_query import (
     add_functions,
     count_key,
     count_rows,
+    details_of,
     lenient_text,
     page_rows,
     status_sql,
@@ -316,14 +317,8 @@ class SQLiteSessionStore(SessionStore):
         """One ``BEGIN IMMEDIATE`` transaction, in this writer's turn (``writer_turns``): all of
         it lands, or none of it."""
         with self._errors("write"), self._turns.turn(self.busy_timeout):
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
+            with sqlite_files.transaction(self._conn):
                 yield
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
             self._commits += 1
 
     # -- index upkeep ---------------------------------------------------------------------
@@ -463,14 +458,8 @@ class SQLiteSessionStore(SessionStore):
         one read runs (a rollback-journal writer waits for readers to let go to commit)."""
         top = sqlite_schema.max_rowid(self._conn)
         for batch in batched(self._unindexed(after), 1000):
-            self._conn.execute("BEGIN")
-            try:
+            with sqlite_files.transaction(self._conn, "BEGIN"):
                 write_index(self._conn, f"temp.{table}", f"temp.{table}_params", batch)
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
         self._temp_rowid = max(self._temp_rowid, top)
 
     # -- reading ----------------------------------------------------------------------
@@ -537,7 +526,7 @@ class SQLiteSessionStore(SessionStore):
                     offset=offset,
                     limit=limit,
                     total=self._counts.get(_ALL),
-                    details=self._details_rows,
+                    details_of=self._details_unlocked,
                     heartbeat_of=self._heartbeat_unlocked,
                 )
             params: dict[str, Any] = {}
@@ -557,7 +546,7 @@ class SQLiteSessionStore(SessionStore):
                 found = sqlite_direct.one(
                     self._conn,
                     session_id,
-                    details=self._details_rows,
+                    details_of=self._details_unlocked,
                     heartbeat_of=self._heartbeat_unlocked,
                 )
             else:
@@ -653,15 +642,10 @@ class SQLiteSessionStore(SessionStore):
 
     def user_details(self, session_id: str) -> Mapping[str, Any]:
         with self._errors("read"):
-            if not self._has_details:
-                return {}
-            row = self._conn.execute(
-                "SELECT title, bookmark, notes FROM main.user_run_details WHERE run_id = ?",
-                (session_id,),
-            ).fetchone()
-        if row is None:
-            return {}
-        return {"title": row[0], "bookmark": bool(row[1]), "notes": row[2]}
+            return self._details_unlocked(session_id)
+
+    def _details_unlocked(self, session_id: str) -> Mapping[str, Any]:
+        return details_of(self._conn, session_id) if self._has_details else {}
 
     def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
         seq = max(0, start)

@@ -86,12 +86,10 @@ class StoreHeader(Static):
             text.append("loading…", palette["muted"])
         else:
             counted = f"{self.count:,}" if self.exact else f"{self.count:,}+"
-            if self.total is None:
-                text.append(f"{counted} sessions", palette["label"])
-            elif self.shown_query is not None and not self.shown_query.is_empty:
-                text.append(f"{counted} of {self.total:,} sessions", palette["label"])
-            else:
-                text.append(f"{counted} sessions", palette["label"])
+            filtered = self.shown_query is not None and not self.shown_query.is_empty
+            if filtered and self.total is not None:
+                counted += f" of {self.total:,}"
+            text.append(f"{counted} sessions", palette["label"])
             if self.shown_query is not None:
                 arrow = "▼" if self.shown_query.descending else "▲"
                 text.append(f"  sorted by {self.shown_query.sort} {arrow}", palette["muted"])
