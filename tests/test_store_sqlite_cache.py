@@ -221,3 +221,19 @@ def test_the_app_lists_at_once_indexes_in_the_background_and_filters(viz_store: 
     finally:
         store.close()
     assert indexed_rows(viz_store) == BIG
+
+
+def test_the_cache_has_every_index_the_store_itself_would(viz_store: Path) -> None:
+    """Sorts and filters (``since``/``until`` included) read the cache through the same
+    indexes as sessionlens's own tables: one list makes both."""
+    from sessionlens.stores.sqlite_index import secondary_indexes
+
+    with open_store(viz_store, read_only=True) as store:
+        store.build_index()
+    conn = sqlite3.connect(cache_file(viz_store))
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    finally:
+        conn.close()
+    wanted = {name for name, _ in secondary_indexes("main", "sessions", "params")}
+    assert "ix_sessions_started_ts" in wanted and wanted <= names

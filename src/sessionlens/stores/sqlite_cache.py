@@ -32,10 +32,9 @@ from sessionlens.stores.base import IndexProgress
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
     PARAMS_DDL,
-    PARAMS_INDEX_DDL,
     SCHEMA_VERSION,
-    SORT_INDEXES,
     index_session,
+    secondary_indexes,
     write_index,
 )
 
@@ -44,8 +43,9 @@ SCHEMA = "slc"
 INDEX = f"{SCHEMA}.sessions"
 PARAMS = f"{SCHEMA}.params"
 _META = f"{SCHEMA}.meta"
-#: ``PRAGMA user_version`` of a cache file: the index rows' version, then this module's.
-VERSION = SCHEMA_VERSION * 100 + 1
+#: ``PRAGMA user_version`` of a cache file: the index rows' version, then this module's
+#: (2: the filter indexes too, and the store's index names).
+VERSION = SCHEMA_VERSION * 100 + 2
 #: Runs rows indexed per transaction: small enough to cancel at once, big enough to be cheap.
 BATCH = 2000
 #: A build of more rows than this is shared among worker processes, one per core (at most
@@ -159,23 +159,13 @@ def _forget(conn: sqlite3.Connection, store: Path) -> None:
     )
 
 
-def _index_ddl() -> list[tuple[str, str]]:
-    """(name, DDL) of the secondary indexes: one per sort key, and parameters by value."""
-    found = [
-        (f"ix_{name}", f"CREATE INDEX IF NOT EXISTS {SCHEMA}.ix_{name} ON sessions ({columns})")
-        for name, columns in SORT_INDEXES
-    ]
-    found.append(("ix_params_value", PARAMS_INDEX_DDL.format(schema=SCHEMA, table="params")))
-    return found
-
-
 def _drop_indexes(conn: sqlite3.Connection) -> None:
-    for name, _ in _index_ddl():
+    for name, _ in secondary_indexes(SCHEMA, "sessions", "params"):
         conn.execute(f"DROP INDEX IF EXISTS {SCHEMA}.{name}")
 
 
 def _create_indexes(conn: sqlite3.Connection) -> None:
-    for _, ddl in _index_ddl():
+    for _, ddl in secondary_indexes(SCHEMA, "sessions", "params"):
         conn.execute(ddl)
 
 

@@ -97,6 +97,22 @@ SORT_INDEXES = (
 #: (index name suffix, columns) of indexes that serve filters, not sorts.
 FILTER_INDEXES = (("started_ts", "started_ts, session_id"),)
 
+
+def secondary_indexes(schema: str, table: str, params: str) -> list[tuple[str, str]]:
+    """(name, DDL) of every index beside the tables' keys: one per sort key and filter column of
+    ``table``, and the parameters of ``params`` by value. The store's own tables and the index
+    cache of a store browsed read-only both have exactly these."""
+    found = [
+        (
+            f"ix_{table}_{name}",
+            f"CREATE INDEX IF NOT EXISTS {schema}.ix_{table}_{name} ON {table} ({columns})",
+        )
+        for name, columns in SORT_INDEXES + FILTER_INDEXES
+    ]
+    found.append((f"ix_{params}_value", PARAMS_INDEX_DDL.format(schema=schema, table=params)))
+    return found
+
+
 #: One session's index row and its (session_id, name, value, num) parameter rows.
 IndexedSession = tuple[tuple, list[tuple[str, str, str, float | None]]]
 

@@ -34,14 +34,12 @@ from sessionlens.errors import StoreError
 from sessionlens.record import Record
 from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_record
 from sessionlens.stores.sqlite_index import (
-    FILTER_INDEXES,
     INDEX_DDL,
     INDEX_TABLE,
     PARAMS_DDL,
-    PARAMS_INDEX_DDL,
     PARAMS_TABLE,
     SCHEMA_VERSION,
-    SORT_INDEXES,
+    secondary_indexes,
 )
 from sessionlens.stores.sqlite_query import lenient_text
 
@@ -174,8 +172,8 @@ def needs_setup(conn: sqlite3.Connection, version: int | None) -> bool:
     if version != SCHEMA_VERSION:
         return True
     names = {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
-    wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, HEARTBEAT_TABLE, f"ix_{PARAMS_TABLE}_value"}
-    wanted |= {f"ix_{INDEX_TABLE}_{n}" for n, _ in SORT_INDEXES + FILTER_INDEXES}
+    wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, HEARTBEAT_TABLE}
+    wanted |= {name for name, _ in secondary_indexes("main", INDEX_TABLE, PARAMS_TABLE)}
     return not wanted <= names or max_rowid(conn) > indexed_rowid(conn)
 
 
@@ -202,12 +200,9 @@ def create_tables(conn: sqlite3.Connection, path: Path, *, new: bool, version: i
     )
     conn.execute(f"INSERT OR IGNORE INTO main.{META_TABLE} VALUES ('indexed_rowid', '0')")
     conn.execute(INDEX_DDL.format(schema="main", table=INDEX_TABLE))
-    for name, columns in SORT_INDEXES + FILTER_INDEXES:
-        conn.execute(
-            f"CREATE INDEX IF NOT EXISTS main.ix_{INDEX_TABLE}_{name} ON {INDEX_TABLE} ({columns})"
-        )
     conn.execute(PARAMS_DDL.format(schema="main", table=PARAMS_TABLE))
-    conn.execute(PARAMS_INDEX_DDL.format(schema="main", table=PARAMS_TABLE))
+    for _, ddl in secondary_indexes("main", INDEX_TABLE, PARAMS_TABLE):
+        conn.execute(ddl)
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS main.{LOG_TABLE} (session_id TEXT NOT NULL, "
         "seq INTEGER NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL, "
