@@ -393,7 +393,7 @@ class SQLiteSessionStore(SessionStore):
         if main_ok:
             done = sqlite_schema.indexed_rowid(self._conn)
             if self._mode != "extra":
-                self._reset_temp("sl_extra")
+                self._reset_temp()
                 self._conn.execute(
                     f"CREATE TEMP VIEW sl_index AS SELECT * FROM main.{INDEX_TABLE} "
                     "WHERE session_id NOT IN (SELECT session_id FROM temp.sl_extra) "
@@ -412,7 +412,7 @@ class SQLiteSessionStore(SessionStore):
                 (done,),
             )
             self._conn.execute("DELETE FROM temp.sl_extra WHERE runs_rowid <= ?", (done,))
-            self._fill_temp("sl_extra", max(done, self._temp_rowid))
+            self._fill_temp(max(done, self._temp_rowid))
             if self._conn.execute("SELECT 1 FROM temp.sl_extra LIMIT 1").fetchone():
                 self._idx, self._params = "temp.sl_index", "temp.sl_params"
             else:
@@ -443,23 +443,24 @@ class SQLiteSessionStore(SessionStore):
         """Whether queries may read the index: always, but for a cache still being built."""
         return self._mode != "cache" or self._cache_rowid >= self._runs_top
 
-    def _reset_temp(self, table: str) -> None:
+    def _reset_temp(self) -> None:
+        """Empty TEMP tables for the rows added to a store since sessionlens last indexed it."""
         for view in ("sl_index", "sl_params"):
             self._conn.execute(f"DROP VIEW IF EXISTS temp.{view}")
-        self._conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        self._conn.execute(f"DROP TABLE IF EXISTS temp.{table}_params")
-        self._conn.execute(INDEX_DDL.format(schema="temp", table=table))
-        self._conn.execute(PARAMS_DDL.format(schema="temp", table=f"{table}_params"))
-        self._conn.execute(PARAMS_INDEX_DDL.format(schema="temp", table=f"{table}_params"))
+        self._conn.execute("DROP TABLE IF EXISTS temp.sl_extra")
+        self._conn.execute("DROP TABLE IF EXISTS temp.sl_extra_params")
+        self._conn.execute(INDEX_DDL.format(schema="temp", table="sl_extra"))
+        self._conn.execute(PARAMS_DDL.format(schema="temp", table="sl_extra_params"))
+        self._conn.execute(PARAMS_INDEX_DDL.format(schema="temp", table="sl_extra_params"))
 
-    def _fill_temp(self, table: str, after: int) -> None:
-        """Index new runs rows into temp tables, a batch per transaction: each batch is read from
-        the store before its transaction begins, so the store's shared lock is held only while
-        one read runs (a rollback-journal writer waits for readers to let go to commit)."""
+    def _fill_temp(self, after: int) -> None:
+        """Index new runs rows into the TEMP tables, a batch per transaction: each batch is read
+        from the store before its transaction begins, so the store's shared lock is held only
+        while one read runs (a rollback-journal writer waits for readers to let go to commit)."""
         top = sqlite_schema.max_rowid(self._conn)
         for batch in batched(self._unindexed(after), 1000):
             with sqlite_files.transaction(self._conn, "BEGIN"):
-                write_index(self._conn, f"temp.{table}", f"temp.{table}_params", batch)
+                write_index(self._conn, "temp.sl_extra", "temp.sl_extra_params", batch)
         self._temp_rowid = max(self._temp_rowid, top)
 
     # -- reading ----------------------------------------------------------------------
