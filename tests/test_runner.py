@@ -284,11 +284,14 @@ time.sleep(60)
 
 
 def _wait_for(running: RunningSession, needle: str, out: list[LogChunk]) -> str:
+    """The text up to the end of the first whole line holding ``needle``: output arrives in
+    chunks that may end mid-line (under load, "grandchild" came before its pid)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         text = "".join(c.text for c in out)
-        if needle in text:
-            return text
+        at = text.find(needle)
+        if at >= 0 and "\n" in text[at:]:
+            return text[at : text.index("\n", at)]
         time.sleep(0.02)
     raise AssertionError(f"{needle!r} never printed")
 

@@ -242,7 +242,7 @@ def _exit_for_certain_on_hangup(app: SessionLensApp) -> Iterator[None]:
         threading.Thread(
             target=leave, args=(128 + signum,), name="sessionlens-exit", daemon=True
         ).start()
-        app.exit(128 + signum)
+        app.exit(return_code=128 + signum)
 
     signals = [s for s in (getattr(signal, "SIGHUP", None), signal.SIGTERM) if s is not None]
     previous = {sig: signal.signal(sig, stop) for sig in signals}
