@@ -69,6 +69,15 @@ def make_records(n: int = 64, seed: int = 7) -> list[dict[str, Any]]:
                 'odd"key': rng.choice(["1", "2"]),
             }
         record: dict[str, Any] = {"session_id": sid, "project_path": "/srv/Proj ect", "git": git}
+        if i % 3 != 2:  # results: ties, ints, nested names; one of another shape
+            record["metrics"] = {
+                "accuracy": [0.5, 0.75, 0.9, 0.75][i % 4],
+                "val": {"loss": round(1 / (1 + i % 5), 4)},
+                "epochs": i % 4,
+                "note": "text is not a metric",
+            }
+        elif i % 9 == 8:
+            record["metrics"] = ["not", "a", "mapping"]
         user = users[i % len(users)]
         if user is not None:
             record["username"] = user

@@ -243,7 +243,7 @@ def test_the_typed_text_does_not_make_queries_different() -> None:
 
 def test_help_is_made_from_the_definitions() -> None:
     text = filter_help()
-    for name in (*FIELDS, "param.NAME", *SORT_KEYS, ":=", ">="):
+    for name in (*FIELDS, "param.NAME", "metric.NAME", *SORT_KEYS, ":=", ">="):
         assert name in text
     assert all(len(line) <= 96 for line in text.splitlines())
 

@@ -152,6 +152,13 @@ QUERIES = [
     "unreadable",
     "legacy",
     "title:mislaid",
+    "metric.accuracy>=0.75",
+    "metric.accuracy:0.9",
+    "-metric.accuracy:0.9",
+    "metric.val.loss<0.3",
+    "metric.epochs!=2 status:success",
+    "metric.note:1",
+    "metric.missing>0",
 ]
 
 
@@ -381,7 +388,7 @@ def test_every_filter_means_the_same_in_every_backend(edged: SessionStore, text:
     assert edged.list_summaries(query, offset=1, limit=3) == expected[1:4]
 
 
-@pytest.mark.parametrize("sort", sorted(SORT_KEYS))
+@pytest.mark.parametrize("sort", [*sorted(SORT_KEYS), "metric.accuracy", "metric.val.loss"])
 @pytest.mark.parametrize("descending", [True, False])
 def test_every_sort_order_with_missing_values_last(
     filled: SessionStore, sort: str, descending: bool
@@ -391,7 +398,10 @@ def test_every_sort_order_with_missing_values_last(
         expected = reference(filled, query)
         got = filled.list_summaries(query, limit=None)
         assert [s.session_id for s in got] == [s.session_id for s in expected]
-        values = [getattr(s, SORT_KEYS[sort]) for s in got]
+        if sort.startswith("metric."):
+            values = [(s.metrics or {}).get(sort.removeprefix("metric.")) for s in got]
+        else:
+            values = [getattr(s, SORT_KEYS[sort]) for s in got]
         if None in values:  # missing values come last whatever the direction
             assert all(v is None for v in values[values.index(None) :])
         # counted: SQLite reads pages past the middle backwards, from the other end

@@ -343,7 +343,8 @@ def test_a_store_of_schema_3_is_filtered_by_dates_and_numbers_and_upgraded(
     conn = sqlite3.connect(path)
     assert "num" in {r[1] for r in conn.execute("PRAGMA table_info(sessionlens_params)")}
     version = conn.execute("SELECT value FROM sessionlens_meta WHERE key = 'schema_version'")
-    assert version.fetchone()[0] == str(SCHEMA_VERSION) == "4"
+    assert version.fetchone()[0] == str(SCHEMA_VERSION) == "5"
+    assert "sessionlens_metrics" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     conn.close()
 
 

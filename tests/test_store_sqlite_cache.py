@@ -235,5 +235,5 @@ def test_the_cache_has_every_index_the_store_itself_would(viz_store: Path) -> No
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     finally:
         conn.close()
-    wanted = {name for name, _ in secondary_indexes("main", "sessions", "params")}
+    wanted = {name for name, _ in secondary_indexes("main", "sessions", "params", "metrics")}
     assert "ix_sessions_started_ts" in wanted and wanted <= names

@@ -55,6 +55,8 @@ FIELD_HELP = {
 #: Field names (besides ``param.NAME``).
 FIELDS = tuple(FIELD_HELP)
 PARAM_PREFIX = "param."
+#: ``metric.NAME``: a number the run recorded (``results.metrics_of``, Kedro tracking files)
+METRIC_PREFIX = "metric."
 
 #: Comparison operators, for number fields and parameters (``:`` is the default match).
 COMPARISONS = ("=", "!=", ">", ">=", "<", "<=")
@@ -62,8 +64,8 @@ COMPARISONS = ("=", "!=", ">", ">=", "<", "<=")
 OPERATOR_HELP = {
     ":": "text: starts with (any case), * is a wildcard; number: equals; date: since/until",
     ":=": "text: exactly this value (any case)",
-    "= !=": "number (exit, duration, param.NAME) equal / not equal",
-    "> >= < <=": "number (exit, duration, param.NAME) greater / less",
+    "= !=": "number (exit, duration, param.NAME, metric.NAME) equal / not equal",
+    "> >= < <=": "number (exit, duration, param.NAME, metric.NAME) greater / less",
     "-": "in front of a term: sessions it does not match",
 }
 
@@ -153,6 +155,10 @@ class Term(_TermFields):
         return self.field[len(PARAM_PREFIX) :] if self.field.startswith(PARAM_PREFIX) else None
 
     @property
+    def metric_name(self) -> str | None:
+        return metric_of(self.field)
+
+    @property
     def is_glob(self) -> bool:
         """A text value with ``*``, matched as a whole against the pattern."""
         return self.op == ":" and "*" in self.value and self.bound is None
@@ -194,9 +200,20 @@ class Query(NamedTuple):
         """Every session, newest first: what a store can list before it has an index."""
         return self.is_empty and self.sort == "started" and self.descending
 
+    @property
+    def sort_metric(self) -> str | None:
+        """The metric the sessions are sorted by (``sort`` is ``metric.NAME``), else None."""
+        return metric_of(self.sort)
+
     def sorted_by(self, sort: str, descending: bool) -> Query:
-        if sort not in SORT_KEYS:
-            raise QueryError(f"cannot sort by {sort!r}; choose one of {', '.join(SORT_KEYS)}")
+        if sort[: len(METRIC_PREFIX)].lower() == METRIC_PREFIX:
+            sort = METRIC_PREFIX + sort[len(METRIC_PREFIX) :]
+            if sort == METRIC_PREFIX:
+                raise QueryError("name the metric to sort by, e.g. metric.accuracy")
+        elif sort not in SORT_KEYS:
+            raise QueryError(
+                f"cannot sort by {sort!r}; choose one of {', '.join(SORT_KEYS)} or metric.NAME"
+            )
         return Query(self.terms, self.words, sort, descending, self.text)
 
     # -- reference semantics -------------------------------------------------------------
@@ -227,7 +244,11 @@ class Query(NamedTuple):
     def sort_key(self, summary: SessionSummary) -> tuple:
         """Key for ``sorted(..., key=q.sort_key, reverse=q.descending)``: sessions without a
         value sort last in both directions; ties are broken by session id (same direction)."""
-        value = getattr(summary, SORT_KEYS[self.sort])
+        metric = self.sort_metric
+        if metric is not None:
+            value = (summary.metrics or {}).get(metric)
+        else:
+            value = getattr(summary, SORT_KEYS[self.sort])
         if isinstance(value, str):
             value = value.lower()
         missing_last = (value is None) != self.descending
@@ -305,33 +326,42 @@ def _read_term(token: str, lead: int, now: datetime, zone: tzinfo | None) -> Ter
         return None  # ``scale=3``: a word, found in the parameters' line
     if op == ":" and value.startswith("//"):
         return None  # a URL, ``http://host``
-    if field_name not in FIELD_HELP and not field_name.startswith(PARAM_PREFIX):
+    if field_name not in FIELD_HELP and not field_name.startswith((PARAM_PREFIX, METRIC_PREFIX)):
         raise QueryError(_unknown_field(name))
     bound = _check_term(field_name, op, value, now, zone)
     return Term(field_name, value, bool(m.group("neg")), op, bound)
 
 
 def _field_name(name: str) -> str:
-    """Field names are case-insensitive; a parameter's name is as written."""
-    if name[: len(PARAM_PREFIX)].lower() == PARAM_PREFIX:
-        return PARAM_PREFIX + name[len(PARAM_PREFIX) :]
+    """Field names are case-insensitive; a parameter's or metric's name is as written."""
+    for prefix in (PARAM_PREFIX, METRIC_PREFIX):
+        if name[: len(prefix)].lower() == prefix:
+            return prefix + name[len(prefix) :]
     return name.lower()
 
 
+def metric_of(field: str) -> str | None:
+    """The metric a field or sort key names (``metric.NAME``), else None."""
+    return field[len(METRIC_PREFIX) :] if field.startswith(METRIC_PREFIX) else None
+
+
 def _is_number_field(name: str) -> bool:
-    return name in NUMBER_FIELDS or name.startswith(PARAM_PREFIX)
+    return name in NUMBER_FIELDS or name.startswith((PARAM_PREFIX, METRIC_PREFIX))
 
 
 def _unknown_field(name: str) -> str:
     import difflib
 
     head = name.split(".")[0].lower()
-    if "." in name and difflib.get_close_matches(head, ["param"], n=1, cutoff=0.6):
-        hint = f"did you mean {PARAM_PREFIX}{name.split('.', 1)[1]}?"
+    prefix = difflib.get_close_matches(head, ["param", "metric"], n=1, cutoff=0.6)
+    if "." in name and prefix:
+        hint = f"did you mean {prefix[0]}.{name.split('.', 1)[1]}?"
     else:
-        close = difflib.get_close_matches(name.lower(), [*FIELDS, "param.NAME"], n=1, cutoff=0.6)
+        known = [*FIELDS, "param.NAME", "metric.NAME"]
+        close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
         fields = ", ".join(FIELDS)
-        hint = f"did you mean {close[0]}?" if close else f"fields: {fields}, param.NAME"
+        listed = f"fields: {fields}, param.NAME, metric.NAME"
+        hint = f"did you mean {close[0]}?" if close else listed
     return f"unknown filter field {name!r} ({hint}; quote a word with a colon to search it)"
 
 
@@ -343,13 +373,21 @@ def _check_term(name: str, op: str, value: str, now: datetime, zone: tzinfo | No
     param = name[len(PARAM_PREFIX) :] if name.startswith(PARAM_PREFIX) else None
     if param == "":
         raise QueryError(f"{shown}{value}: name the parameter, e.g. param.lr:0.1")
+    metric = metric_of(name)
+    if metric == "":
+        raise QueryError(f"{shown}{value}: name the metric, e.g. metric.accuracy>=0.9")
     if op in COMPARISONS and not _is_number_field(name):
         raise QueryError(
-            f"{shown}{value}: {op} compares numbers (exit, duration, param.NAME); "
+            f"{shown}{value}: {op} compares numbers (exit, duration, param.NAME, metric.NAME); "
             f"use {name}:{value}" + (f" or -{name}:{value}" if op == "!=" else "")
         )
     if param is not None:
         return _param_bound(shown, op, value)
+    if metric is not None:
+        number = as_number(value)
+        if number is None:
+            raise QueryError(f"{shown}{value}: a metric compares with a number, not {value!r}")
+        return number
     if name in TEXT_FIELDS:
         return None
     if name == "status":
@@ -372,6 +410,8 @@ def _check_term(name: str, op: str, value: str, now: datetime, zone: tzinfo | No
 def _example(name: str) -> str:
     if name.startswith(PARAM_PREFIX):
         return f"{name}:3"
+    if name.startswith(METRIC_PREFIX):
+        return f"{name}>=0.9"
     return {
         "status": "status:failed",
         "dirty": "dirty:yes",
@@ -506,6 +546,10 @@ def _term_matches(term: Term, s: SessionSummary, params: Mapping[str, Any]) -> b
     name = term.param_name
     if name is not None:
         return name in params and _param_matches(term, param_text(params[name]))
+    metric = term.metric_name
+    if metric is not None:
+        value = (s.metrics or {}).get(metric)
+        return value is not None and compare(value, term.op, term.bound)
     f = term.field
     if f in TEXT_FIELDS:
         return _text_matches(term, _TEXT_OF[f](s))
@@ -586,18 +630,22 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 # -- help ---------------------------------------------------------------------------------------
 def filter_help() -> str:
     """The filter language for ``--help``, made from the definitions above."""
-    width = max(len(n) for n in (*FIELDS, "param.NAME"))
+    width = max(len(n) for n in (*FIELDS, "metric.NAME"))
     lines = ["filter fields (field:value; -field:value negates):"]
     lines += [f"  {name:<{width}}  {text}" for name, text in FIELD_HELP.items()]
     lines.append(
         f"  {'param.NAME':<{width}}  a run parameter (name as written): numbers equal as numbers,"
     )
     lines.append(f"  {'':<{width}}  text in any case, * a wildcard; operators compare numbers")
+    lines.append(f"  {'metric.NAME':<{width}}  a number the run recorded (log_metrics, Kedro")
+    lines.append(f"  {'':<{width}}  tracking datasets): metric.accuracy>=0.9, metric.loss<0.2")
     lines.append("operators:")
     lines += [f"  {op:<{width}}  {text}" for op, text in OPERATOR_HELP.items()]
     lines.append("other words are searched for anywhere (id, command, branch, sha, user, status,")
     lines.append('title, parameters such as scale=3); quote values with spaces: title:"a b".')
     lines.append(f"sort keys: {' '.join(SORT_KEYS)}")
+    lines.append("           metric.NAME (sessions without the metric last)")
     lines.append("examples: 'status:failed branch:feat*'  'command:*train* duration>5m'")
     lines.append("          'param.lr>=0.01 since:7d'  '-exit:0 until:yesterday user:=ana'")
+    lines.append("          'metric.accuracy>=0.9 status:success'")
     return "\n".join(lines)

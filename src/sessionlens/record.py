@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
+from sessionlens.results import metrics_of
 from sessionlens.timefmt import parse_time
 
 SESSION_ID_FORMAT = "%Y-%m-%dT%H.%M.%S.%fZ"
@@ -271,6 +272,9 @@ class SessionSummary(NamedTuple):
     params: str | None = None  # params_line(params_of(record))
     #: why the record cannot be read (status ``unreadable``); None for every readable one
     problem: str | None = None
+    #: the session's metrics (``results.metrics_of``, plus tracking files where the store reads
+    #: them); None when it has none
+    metrics: dict[str, float] | None = None
 
     @classmethod
     def from_record(
@@ -311,6 +315,7 @@ class SessionSummary(NamedTuple):
             bookmark=bool(details.get("bookmark")),
             notes=_str_or_none(details.get("notes")),
             params=params_line(params_of(record)),
+            metrics=metrics_of(record) or None,
         )
 
     @classmethod

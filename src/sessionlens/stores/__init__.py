@@ -48,15 +48,23 @@ def open_store(
     read_only: bool = True,
     create: bool = False,
     busy_timeout: float | None = None,
+    tracking: bool = True,
 ) -> SessionStore:
     """Open the store ``spec`` names (URI, path or project folder; see ``locate``).
 
     ``create=True`` (with ``read_only=False``) makes the store when it does not exist yet: an
     SQLite file, or a folder for ``shelve:`` URIs. ``busy_timeout`` (seconds, SQLite only) is how
     long a write waits for another writer before a one-line ``StoreError``; default 30 s.
+    ``tracking``: read the metrics of Kedro's tracking datasets when the store lies in a Kedro
+    project (the run path says False: a run's own metrics are in its record).
     """
     create = create and not read_only
     found = detect_store(spec, create=create)
-    return registry.open_backend(
+    store = registry.open_backend(
         found.kind, found.location, read_only=read_only, create=create, busy_timeout=busy_timeout
     )
+    if tracking and store.capabilities.persistent and "://" not in found.location:
+        from sessionlens.tracking import TrackingSource
+
+        store.tracking = TrackingSource.for_store(found.location)
+    return store

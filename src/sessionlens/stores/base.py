@@ -17,6 +17,8 @@ from sessionlens.record import Record, SessionSummary
 
 if TYPE_CHECKING:
     from sessionlens.query import Query
+    from sessionlens.results import Results
+    from sessionlens.tracking import TrackingSource
 
 
 class StoreCapabilities(NamedTuple):
@@ -100,6 +102,10 @@ class SessionStore(ABC):
         self.read_only = read_only
         #: something a person browsing should know (e.g. read from a private copy), or None
         self.notice: str | None = None
+        #: the Kedro project's tracking datasets, whose metrics join the sessions' own in
+        #: listings and results (``open_store`` sets it for a store inside a Kedro project;
+        #: the run path leaves it None: a run's own metrics are in its record)
+        self.tracking: TrackingSource | None = None
 
     # -- reading ----------------------------------------------------------------------
     @abstractmethod
@@ -171,6 +177,25 @@ class SessionStore(ABC):
             while len(window) > 1 and kept - len(window[0]) >= 65536:
                 kept -= len(window.popleft())
         return reversed(window)
+
+    def results(self, session_id: str) -> Results:
+        """The session's metrics, tracking data, plots and node timings: its record's own,
+        then Kedro's tracking files and kedro-viz's pipeline events where the store has a
+        project. Read when asked (detail, compare), never for a listing."""
+        from sessionlens.results import merge
+
+        record = self.get(session_id)
+        if self.tracking is None:
+            return merge(record)
+        return merge(record, self.tracking.read(record, session_id))
+
+    def metric_names(self) -> list[str]:
+        """Every metric name some session has, sorted (column and plot choosers). This default
+        lists every session; indexed backends read their index."""
+        names: set[str] = set()
+        for summary in self.list_summaries(limit=None):
+            names.update(summary.metrics or ())
+        return sorted(names)
 
     def needs_index(self) -> bool:
         """Whether filters and sorts other than newest first wait for :meth:`build_index`

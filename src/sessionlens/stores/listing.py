@@ -16,6 +16,7 @@ from sessionlens.stores.readable import RecordProblem, check_record
 
 if TYPE_CHECKING:  # the run path lists nothing: the filter language is not loaded there
     from sessionlens.query import Query
+    from sessionlens.tracking import TrackingSource
 
 
 class IndexEntry(NamedTuple):
@@ -34,19 +35,27 @@ class IndexEntry(NamedTuple):
         *,
         session_id: str | None = None,
         checked: bool = False,
+        tracking: TrackingSource | None = None,
     ) -> IndexEntry:
         """The entry of ``record``; total: a record that fails :func:`check_record`, or that
         this code cannot summarise, gives an ``unreadable`` entry with the reason, never an
         exception that would stop a listing. ``session_id``: the id the store knows it by;
-        ``checked``: ``record`` comes from ``readable.load_record`` (checked already)."""
+        ``checked``: ``record`` comes from ``readable.load_record`` (checked already);
+        ``tracking``: where the session's Kedro tracking files are (their metrics join the
+        record's own, which win on a name both have)."""
         sid = session_id if session_id is not None else str(record.get("session_id", ""))
         try:
             if not checked:
                 check_record(record)
             run = record.get("run")
             pid = run.get("pid") if isinstance(run, Mapping) else None
+            summary = SessionSummary.from_record(record, details, check_pid=False)
+            if tracking is not None:
+                found = tracking.read(record, sid, metrics_only=True).metrics
+                if found:
+                    summary = summary._replace(metrics={**found, **(summary.metrics or {})})
             return cls(
-                SessionSummary.from_record(record, details, check_pid=False),
+                summary,
                 params_of(record),
                 pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
             )

@@ -243,7 +243,9 @@ class ShelveSessionStore(SessionStore):
             return
         try:
             record = self._read(session_dir, name)  # checked by readable.load_record
-            entry = IndexEntry.from_record(record, session_id=name, checked=True)
+            entry = IndexEntry.from_record(
+                record, session_id=name, checked=True, tracking=self.tracking
+            )
         except UnreadableSessionError as exc:  # listed as such, never hiding the others
             entry = IndexEntry.unreadable(name, exc.problem)
         self._cache[name] = _Cached(dir_sig, files_sig, entry, entry.summary.problem, settling)

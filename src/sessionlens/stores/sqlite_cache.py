@@ -4,8 +4,9 @@ Browsing writes nothing into a user's store, yet filtering and sorting a million
 an index. It lives in a file of the user cache dir (``$SESSIONLENS_CACHE_DIR``, else
 platformdirs'), one per store, named by a hash of the store's real path. The file says which
 store it indexes (device, inode, the id of the last row indexed, how many rows): a store
-replaced by another file, or rows removed, start it again from nothing. Otherwise it is brought
-up to date by rowid, since kedro-viz only appends.
+replaced by another file, or rows removed, start it again from nothing; so does a change of the
+Kedro tracking datasets its metrics were read from. Otherwise it is brought up to date by rowid,
+since kedro-viz only appends.
 
 :class:`IndexBuilder` fills it on a connection of its own, a batch per transaction, so the
 store's reading connection (which attaches the file, see :func:`attach`) answers from the
@@ -25,27 +26,33 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sessionlens.errors import StoreError
 from sessionlens.stores import sqlite_direct, sqlite_files, sqlite_schema
 from sessionlens.stores.base import IndexProgress
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
+    METRICS_DDL,
     PARAMS_DDL,
     SCHEMA_VERSION,
     index_session,
     secondary_indexes,
+    table_set,
     write_index,
 )
 
+if TYPE_CHECKING:
+    from sessionlens.tracking import TrackingSource
+
 #: The schema name the cache file is attached under, and its tables.
 SCHEMA = "slc"
-INDEX = f"{SCHEMA}.sessions"
-PARAMS = f"{SCHEMA}.params"
+TABLES = table_set(SCHEMA, "")
+INDEX = TABLES.index
 _META = f"{SCHEMA}.meta"
 #: ``PRAGMA user_version`` of a cache file: the index rows' version, then this module's
-#: (2: the filter indexes too, and the store's index names).
-VERSION = SCHEMA_VERSION * 100 + 2
+#: (2: the filter indexes too, and the store's index names; 3: the tracking signature).
+VERSION = SCHEMA_VERSION * 100 + 3
 #: Runs rows indexed per transaction: small enough to cancel at once, big enough to be cheap.
 BATCH = 2000
 #: A build of more rows than this is shared among worker processes, one per core (at most
@@ -77,49 +84,53 @@ def cache_file(store: Path) -> Path:
     return cache_dir() / f"{key}.db"
 
 
-def attach(conn: sqlite3.Connection, store: Path) -> int:
+def attach(conn: sqlite3.Connection, store: Path, signature: str = "") -> int:
     """Attach the index file of ``store`` to ``conn`` as ``slc``, created and checked: when it
-    indexes another store (or one whose rows were removed), its rows are dropped. Returns how
-    many sessions the store has (counted for the check); ``OSError``/``sqlite3.Error`` when no
-    such file can be made."""
+    indexes another store (or one whose rows were removed), or its metrics were read from
+    tracking datasets other than ``signature`` says, its rows are dropped. Returns how many
+    sessions the store has (counted for the check); ``OSError``/``sqlite3.Error`` when no such
+    file can be made."""
     path = cache_file(store)
     path.parent.mkdir(parents=True, exist_ok=True)
     everything = sqlite_direct.count_all(conn)
     try:
-        _attach_checked(conn, path, store, everything)
+        _attach_checked(conn, path, store, everything, signature)
     except sqlite3.DatabaseError as exc:  # not a database (a disk that lied): start again
         if isinstance(exc, sqlite3.OperationalError):  # locked, interrupted: not damage
             raise
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        _attach_checked(conn, path, store, everything)
+        _attach_checked(conn, path, store, everything, signature)
     return everything
 
 
-def _attach_checked(conn: sqlite3.Connection, path: Path, store: Path, everything: int) -> None:
+def _attach_checked(
+    conn: sqlite3.Connection, path: Path, store: Path, everything: int, signature: str
+) -> None:
     conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (f"{path.absolute().as_uri()}?mode=rwc",))
     try:
-        _prepare(conn, store, everything)
+        _prepare(conn, store, everything, signature)
     except BaseException:
         with contextlib.suppress(sqlite3.Error):
             conn.execute(f"DETACH DATABASE {SCHEMA}")
         raise
 
 
-def _prepare(conn: sqlite3.Connection, store: Path, everything: int) -> None:
+def _prepare(conn: sqlite3.Connection, store: Path, everything: int, signature: str) -> None:
     if conn.execute(f"PRAGMA {SCHEMA}.journal_mode").fetchone()[0] != "wal":
         conn.execute(f"PRAGMA {SCHEMA}.journal_mode=WAL")
     version = conn.execute(f"PRAGMA {SCHEMA}.user_version").fetchone()[0]
     with sqlite_files.transaction(conn):
         if version != VERSION:
-            for table in ("sessions", "params", "meta"):
+            for table in ("sessions", "params", "metrics", "meta"):
                 conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{table}")
             conn.execute(INDEX_DDL.format(schema=SCHEMA, table="sessions"))
             conn.execute(PARAMS_DDL.format(schema=SCHEMA, table="params"))
+            conn.execute(METRICS_DDL.format(schema=SCHEMA, table="metrics"))
             conn.execute(f"CREATE TABLE {_META} (key TEXT PRIMARY KEY, value)")
             conn.execute(f"PRAGMA {SCHEMA}.user_version = {VERSION}")
-        if not _same_store(conn, store, everything):
-            _forget(conn, store)
+        if not _same_store(conn, store, everything, signature):
+            _forget(conn, store, signature)
 
 
 def _meta(conn: sqlite3.Connection) -> dict[str, object]:
@@ -131,13 +142,15 @@ def _identity(store: Path) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def _same_store(conn: sqlite3.Connection, store: Path, everything: int) -> bool:
+def _same_store(conn: sqlite3.Connection, store: Path, everything: int, signature: str) -> bool:
     """Whether the cache indexes this very file, whose rows up to the last one indexed are all
-    still there (kedro-viz only appends: anything else means start again). ``everything``:
-    how many rows ``runs`` has."""
+    still there (kedro-viz only appends: anything else means start again), with the same
+    tracking datasets. ``everything``: how many rows ``runs`` has."""
     meta = _meta(conn)
     done = meta.get("indexed_rowid")
     if not isinstance(done, int) or [meta.get("dev"), meta.get("ino")] != list(_identity(store)):
+        return False
+    if (meta.get("tracking") or "") != signature:
         return False
     if done == 0:
         return True
@@ -148,24 +161,35 @@ def _same_store(conn: sqlite3.Connection, store: Path, everything: int) -> bool:
     return everything - after == meta.get("rows")
 
 
-def _forget(conn: sqlite3.Connection, store: Path) -> None:
-    conn.execute(f"DELETE FROM {INDEX}")
-    conn.execute(f"DELETE FROM {PARAMS}")
+def _forget(conn: sqlite3.Connection, store: Path, signature: str) -> None:
+    for table in TABLES:
+        conn.execute(f"DELETE FROM {table}")
     conn.execute(f"DELETE FROM {_META}")
     dev, ino = _identity(store)
     conn.executemany(
         f"INSERT INTO {_META} (key, value) VALUES (?, ?)",
-        [("dev", dev), ("ino", ino), ("indexed_rowid", 0), ("indexed_id", None), ("rows", 0)],
+        [
+            ("dev", dev),
+            ("ino", ino),
+            ("indexed_rowid", 0),
+            ("indexed_id", None),
+            ("rows", 0),
+            ("tracking", signature),
+        ],
     )
 
 
+def _secondary() -> list[tuple[str, str]]:
+    return secondary_indexes(SCHEMA, "sessions", "params", "metrics")
+
+
 def _drop_indexes(conn: sqlite3.Connection) -> None:
-    for name, _ in secondary_indexes(SCHEMA, "sessions", "params"):
+    for name, _ in _secondary():
         conn.execute(f"DROP INDEX IF EXISTS {SCHEMA}.{name}")
 
 
 def _create_indexes(conn: sqlite3.Connection) -> None:
-    for _, ddl in secondary_indexes(SCHEMA, "sessions", "params"):
+    for _, ddl in _secondary():
         conn.execute(ddl)
 
 
@@ -187,10 +211,15 @@ class IndexBuilder:
         store: Path,
         busy_timeout: float = 30.0,
         cancelled: Callable[[], bool] | None = None,
+        *,
+        tracking: TrackingSource | None = None,
+        signature: str = "",
     ) -> None:
         self.source = source
         self.store = store
         self.busy_timeout = busy_timeout
+        self.tracking = tracking
+        self.signature = signature
         self._cancelled = cancelled
         self._stop = False
 
@@ -211,7 +240,7 @@ class IndexBuilder:
         try:
             conn.set_progress_handler(self._stopping, 10_000)
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            attach(conn, self.store)
+            attach(conn, self.store, self.signature)
             conn.execute(f"PRAGMA {SCHEMA}.synchronous = OFF")  # a cache: rebuilt if lost
             if indexed_rowid(conn) == 0:  # from nothing: one sort afterwards beats upkeep
                 with sqlite_files.transaction(conn):
@@ -237,7 +266,7 @@ class IndexBuilder:
             self._index_in_workers(conn, start, workers, total, progress)
             return
         done = 0
-        for rows, items in _batches(conn, start, None, self._stopping):
+        for rows, items in _batches(conn, start, None, self._stopping, self.tracking):
             with sqlite_files.transaction(conn):
                 _write(conn, items, rows[-1][0], rows[-1][1])
             done += len(rows)
@@ -258,9 +287,11 @@ class IndexBuilder:
         top = sqlite_schema.max_rowid(conn)
         step = -(-(top - start) // workers)
         bounds = [(a, min(a + step, top)) for a in range(start, top, step)]
+        root = self.tracking.root if self.tracking is not None else None
+        where = [str(self.source), str(self.store)]
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", __name__, str(self.source), str(self.store), str(a), str(b)],
+                [sys.executable, "-m", __name__, *where, str(a), str(b), str(root or "")],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -296,9 +327,14 @@ class IndexBuilder:
 
 
 def _batches(
-    conn: sqlite3.Connection, after: int, until: int | None, stopping: Callable[[], bool]
+    conn: sqlite3.Connection,
+    after: int,
+    until: int | None,
+    stopping: Callable[[], bool],
+    tracking: TrackingSource | None,
 ) -> Iterator[tuple[list[tuple], list]]:
-    """(runs rows, their index rows) with rowid in (``after``, ``until``], a batch at a time."""
+    """(runs rows, their index rows) with rowid in (``after``, ``until``], a batch at a time;
+    ``tracking``: the project's tracking files, whose metrics join each record's."""
     bound = "" if until is None else f" AND rowid <= {int(until)}"
     while True:
         if stopping():
@@ -316,7 +352,7 @@ def _batches(
             if isinstance(record, str):
                 items.append(index_session(session_id, None, rowid, problem=record))
             else:
-                items.append(index_session(session_id, record, rowid))
+                items.append(index_session(session_id, record, rowid, tracking=tracking))
         yield rows, items
         after = rows[-1][0]
 
@@ -347,9 +383,13 @@ def _follow(
                 progress(sum(done.values()))
 
 
-def _worker(source: str, store: str, after: int, until: int) -> int:
+def _worker(source: str, store: str, after: int, until: int, root: str) -> int:
     """One worker of a parallel build: index runs rows (``after``, ``until``] into the cache,
-    printing how many it has done after each batch. Stops when its parent is gone."""
+    printing how many it has done after each batch (``root``: the Kedro project whose tracking
+    files to read, '' for none). Stops when its parent is gone."""
+    from sessionlens.tracking import TrackingSource
+
+    tracking = TrackingSource(Path(root)) if root else None
     parent = os.getppid()
     conn = sqlite_files.connect(Path(source), mode="ro")
     try:
@@ -358,9 +398,10 @@ def _worker(source: str, store: str, after: int, until: int) -> int:
         conn.execute("PRAGMA busy_timeout = 60000")  # the others' batches, one at a time
         conn.execute(f"PRAGMA {SCHEMA}.synchronous = OFF")
         done = 0
-        for rows, items in _batches(conn, after, until, lambda: os.getppid() != parent):
+        stopping = lambda: os.getppid() != parent  # noqa: E731
+        for rows, items in _batches(conn, after, until, stopping, tracking):
             with sqlite_files.transaction(conn):
-                write_index(conn, INDEX, PARAMS, items)
+                write_index(conn, TABLES, items)
             done += len(rows)
             print(done, flush=True)
     finally:
@@ -371,7 +412,7 @@ def _worker(source: str, store: str, after: int, until: int) -> int:
 def _write(conn: sqlite3.Connection, items: list, last_rowid: int, last_id: bytes) -> None:
     if indexed_rowid(conn) >= last_rowid:  # another process indexed them meanwhile
         return
-    write_index(conn, INDEX, PARAMS, items)
+    write_index(conn, TABLES, items)
     # one index row per runs row (ids are the runs table's primary key)
     conn.execute(f"UPDATE {_META} SET value = value + ? WHERE key = 'rows'", (len(items),))
     conn.executemany(
@@ -381,4 +422,6 @@ def _write(conn: sqlite3.Connection, items: list, last_rowid: int, last_id: byte
 
 
 if __name__ == "__main__":  # a worker of IndexBuilder._index_in_workers
-    raise SystemExit(_worker(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+    raise SystemExit(
+        _worker(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    )

@@ -6,7 +6,9 @@ matching, ``started_ts`` (the start as epoch seconds, which ``since``/``until`` 
 (the text free words search) and the parameters as one line. Parameter rows hold each run
 parameter as the text a ``param.name:value`` term compares and, when that text reads as a
 number, the number (``num``) that numeric terms compare, so such a term is one primary-key
-lookup per session. A session whose record is unreadable has a row too: status
+lookup per session. Metric rows hold each metric's value, indexed by (name, value) so that a
+``metric.NAME`` filter or sort walks that index. A session whose record is unreadable has a
+row too: status
 ``unreadable``, its id and the start time the id tells, and ``problem`` (why). The same tables
 live in ``main`` (written by sessionlens) or in ``temp`` (built for browsing a store without
 them); the DDL takes the schema and table name for that.
@@ -17,18 +19,23 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sessionlens.record import as_number, param_text, started_epoch
 from sessionlens.stores.listing import IndexEntry
 
+if TYPE_CHECKING:
+    from sessionlens.tracking import TrackingSource
+
 #: Version of sessionlens's own tables. Bump when their shape or derivation changes.
 #: 2: params, params_l (the parameters as one line); 3: problem (why a row is unreadable);
-#: 4: started_ts (the start as epoch seconds) and the parameters' num (the value as a number)
-SCHEMA_VERSION = 4
+#: 4: started_ts (the start as epoch seconds) and the parameters' num (the value as a number);
+#: 5: the metrics table
+SCHEMA_VERSION = 5
 
 INDEX_TABLE = "sessionlens_sessions"
 PARAMS_TABLE = "sessionlens_params"
+METRICS_TABLE = "sessionlens_metrics"
 
 #: Columns of the index table, in insert order.
 INDEX_COLUMNS = (
@@ -79,6 +86,13 @@ PARAMS_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
     PRIMARY KEY (session_id, name)
 ) WITHOUT ROWID"""
 PARAMS_INDEX_DDL = "CREATE INDEX IF NOT EXISTS {schema}.ix_{table}_value ON {table} (name, value)"
+METRICS_DDL = """CREATE TABLE IF NOT EXISTS {schema}.{table} (
+    session_id TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY (session_id, name)
+) WITHOUT ROWID"""
+METRICS_INDEX_DDL = (
+    "CREATE INDEX IF NOT EXISTS {schema}.ix_{table}_value ON {table} (name, value, session_id)"
+)
 
 #: (index name suffix, columns): one per sort key, each ending in session_id for the tie-break.
 SORT_INDEXES = (
@@ -98,10 +112,10 @@ SORT_INDEXES = (
 FILTER_INDEXES = (("started_ts", "started_ts, session_id"),)
 
 
-def secondary_indexes(schema: str, table: str, params: str) -> list[tuple[str, str]]:
+def secondary_indexes(schema: str, table: str, params: str, metrics: str) -> list[tuple[str, str]]:
     """(name, DDL) of every index beside the tables' keys: one per sort key and filter column of
-    ``table``, and the parameters of ``params`` by value. The store's own tables and the index
-    cache of a store browsed read-only both have exactly these."""
+    ``table``, the parameters of ``params`` and the metrics of ``metrics`` by value. The store's
+    own tables and the index cache of a store browsed read-only both have exactly these."""
     found = [
         (
             f"ix_{table}_{name}",
@@ -110,11 +124,27 @@ def secondary_indexes(schema: str, table: str, params: str) -> list[tuple[str, s
         for name, columns in SORT_INDEXES + FILTER_INDEXES
     ]
     found.append((f"ix_{params}_value", PARAMS_INDEX_DDL.format(schema=schema, table=params)))
+    found.append((f"ix_{metrics}_value", METRICS_INDEX_DDL.format(schema=schema, table=metrics)))
     return found
 
 
-#: One session's index row and its (session_id, name, value, num) parameter rows.
-IndexedSession = tuple[tuple, list[tuple[str, str, str, float | None]]]
+class TableSet(NamedTuple):
+    """Where index rows are written: the session rows, parameter rows and metric rows."""
+
+    index: str
+    params: str
+    metrics: str
+
+
+def table_set(schema: str, prefix: str = "sessionlens_") -> TableSet:
+    return TableSet(*(f"{schema}.{prefix}{name}" for name in ("sessions", "params", "metrics")))
+
+
+#: One session's index row, its (session_id, name, value, num) parameter rows and its
+#: (session_id, name, value) metric rows.
+IndexedSession = tuple[
+    tuple, list[tuple[str, str, str, float | None]], list[tuple[str, str, float]]
+]
 
 
 def index_session(
@@ -122,17 +152,19 @@ def index_session(
     record: Mapping[str, Any] | None,
     runs_rowid: int | None = None,
     problem: str | None = None,
+    tracking: TrackingSource | None = None,
 ) -> IndexedSession:
     """The index row and the (session_id, name, value, num) parameter rows of one session, derived
     in Python exactly as the reference (``SessionSummary.from_record``, ``Query.matches``).
     ``record`` as ``readable.load_record`` returns it; ``problem`` (why it could not be read)
-    instead: an ``unreadable`` row."""
+    instead: an ``unreadable`` row. ``tracking``: the project's Kedro tracking files, whose
+    metrics join the record's own."""
     if problem is not None or record is None:
         entry = IndexEntry.unreadable(run_id, problem or "no record")
     else:
         rec = dict(record)
         rec["session_id"] = run_id
-        entry = IndexEntry.from_record(rec, session_id=run_id, checked=True)
+        entry = IndexEntry.from_record(rec, session_id=run_id, checked=True, tracking=tracking)
     s = entry.summary
     hay = " ".join(
         v.lower()
@@ -174,30 +206,37 @@ def index_session(
         s.problem,
         started_epoch(s.started_at),
     )
-    return row, params
+    metrics = [(run_id, name, value) for name, value in (s.metrics or {}).items()]
+    return row, params, metrics
 
 
 def write_index(
     conn: sqlite3.Connection,
-    index: str,
-    params: str,
+    tables: TableSet,
     items: Iterable[IndexedSession],
     *,
     lookup: bool = False,
 ) -> None:
-    """Write index and parameter rows (replacing a session's old ones). ``lookup``: fill
-    ``runs_rowid`` from the runs row in the same statement (rows written by ``save``)."""
+    """Write index, parameter and metric rows (replacing a session's old ones). ``lookup``:
+    fill ``runs_rowid`` from the runs row in the same statement (rows written by ``save``)."""
     marks = ", ".join("?" * len(INDEX_COLUMNS))
     if lookup:  # the 2nd placeholder becomes a lookup by the session id passed again
         marks = marks.replace("?, ?,", "?, (SELECT rowid FROM main.runs WHERE id = ?),", 1)
-    insert = f"INSERT OR REPLACE INTO {index} ({', '.join(INDEX_COLUMNS)}) VALUES ({marks})"
+    insert = f"INSERT OR REPLACE INTO {tables.index} ({', '.join(INDEX_COLUMNS)}) VALUES ({marks})"
     for batch in batched(items, 1000):
-        rows = [(r[0], r[0], *r[2:]) if lookup else r for r, _ in batch]
+        rows = [(r[0], r[0], *r[2:]) if lookup else r for r, _, _ in batch]
+        ids = [(r[0],) for r, _, _ in batch]
         conn.executemany(insert, rows)
-        conn.executemany(f"DELETE FROM {params} WHERE session_id = ?", [(r[0],) for r, _ in batch])
+        conn.executemany(f"DELETE FROM {tables.params} WHERE session_id = ?", ids)
         conn.executemany(
-            f"INSERT OR REPLACE INTO {params} (session_id, name, value, num) VALUES (?, ?, ?, ?)",
-            [p for _, ps in batch for p in ps],
+            f"INSERT OR REPLACE INTO {tables.params} (session_id, name, value, num) "
+            "VALUES (?, ?, ?, ?)",
+            [p for _, ps, _ in batch for p in ps],
+        )
+        conn.executemany(f"DELETE FROM {tables.metrics} WHERE session_id = ?", ids)
+        conn.executemany(
+            f"INSERT OR REPLACE INTO {tables.metrics} (session_id, name, value) VALUES (?, ?, ?)",
+            [m for _, _, ms in batch for m in ms],
         )
 
 

@@ -46,7 +46,8 @@ _SORT_SQL = {
 _SUMMARY_COLUMNS = (
     "i.session_id, {status}, i.started_at, i.finished_at, i.duration_s, i.exit_code, i.branch, "
     "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, i.params, "
-    "i.problem, {details}"
+    "i.problem, {details}, (SELECT json_group_object(m.name, m.value) FROM {metrics} AS m "
+    "WHERE m.session_id = i.session_id)"
 )
 
 #: kedro-viz's title lower-cased; passed as bytes, since SQLite hands a function's text argument
@@ -66,6 +67,8 @@ class IndexTables(NamedTuple):
     details_rows: bool
     #: the heartbeat table (``session_id``, ``at``), None where the file has none
     heartbeats: str | None = None
+    #: the metric rows (``session_id``, ``name``, ``value``)
+    metrics: str = "main.sessionlens_metrics"
 
 
 def add_functions(conn: sqlite3.Connection) -> None:
@@ -165,10 +168,21 @@ def page_rows(
         t.field == "sha" and not t.negate for t in query.terms
     )
     where, _ = where_sql(tables, query, status, params, drive=drive)
-    column = _SORT_SQL[query.sort].format(status=status, title=TITLE_L)
+    metric = query.sort_metric
+    source = from_sql(tables, True)
+    if metric is not None:
+        # walk the metric's (name, value) index, joining each session to it: sessions without
+        # the metric are the second part (the NULLs), read by id
+        params["sort_metric"] = metric
+        column = "sm.value"
+        source = (
+            f"{source} LEFT JOIN {tables.metrics} AS sm "
+            "ON sm.session_id = i.session_id AND sm.name = :sort_metric"
+        )
+    else:
+        column = _SORT_SQL[query.sort].format(status=status, title=TITLE_L)
     if query.sort == "title" and not tables.details_rows:
         column = "NULL"
-    source = from_sql(tables, True)
     head = f"SELECT {columns_sql(tables, status)} FROM {source} WHERE {where}"
 
     def page(extra: str, order: str, n: int | None, skip: int) -> list[tuple]:
@@ -177,7 +191,12 @@ def page_rows(
         return conn.execute(sql, bound).fetchall()
 
     # the order as parts (their extra WHERE and ORDER BY), each read to its end in turn
-    if query.descending:  # SQLite sorts NULL first: descending puts it last
+    if metric is not None:  # the metric's index in either direction, then the sessions without
+        parts = [
+            (f" AND {column} IS NOT NULL", [column, "i.session_id"], query.descending),
+            (f" AND {column} IS NULL", ["i.session_id"], query.descending),
+        ]
+    elif query.descending:  # SQLite sorts NULL first: descending puts it last
         parts = [("", [column, "i.session_id"], True)]
     elif query.sort in ("status", "title"):  # expressions: no index to walk anyway
         parts = [("", [f"({column}) IS NULL", column, "i.session_id"], False)]
@@ -298,6 +317,13 @@ def _term_sql(tables: IndexTables, term: Term, status: str, bind: Bind) -> tuple
     name = term.param_name
     if name is not None:
         return _param_sql(tables, term, name, bind), False
+    metric = term.metric_name
+    if metric is not None:
+        return (
+            f"EXISTS (SELECT 1 FROM {tables.metrics} AS m WHERE m.session_id = i.session_id "
+            f"AND m.name = {bind(metric)} AND m.value {_SQL_OP.get(term.op, '=')} "
+            f"{bind(term.bound)})"
+        ), False
     f = term.field
     if f == "title":
         if not tables.details_rows:
@@ -414,7 +440,7 @@ def from_sql(tables: IndexTables, with_details: bool) -> str:
 def columns_sql(tables: IndexTables, status: str) -> str:
     """The ``SELECT`` list of a summary row."""
     details = "d.title, d.bookmark, d.notes" if tables.details_rows else "NULL, NULL, NULL"
-    return _SUMMARY_COLUMNS.format(status=status, details=details)
+    return _SUMMARY_COLUMNS.format(status=status, details=details, metrics=tables.metrics)
 
 
 def summary_from_row(row: tuple) -> SessionSummary:
@@ -424,7 +450,7 @@ def summary_from_row(row: tuple) -> SessionSummary:
     (SQLite keeps any value in any column), so each value is taken only in its own type: the
     table, sorting and JSON output must not fail on one row."""
     (sid, status, started, finished, duration, exit_code, branch, sha, dirty, command, user,
-     package, host, rerun, params, problem, title, bookmark, notes) = row  # fmt: skip
+     package, host, rerun, params, problem, title, bookmark, notes, metrics) = row  # fmt: skip
     status = _text(status)
     if status not in STATUSES:
         status, problem = UNREADABLE, f"its index row says status {status!r}"
@@ -448,6 +474,7 @@ def summary_from_row(row: tuple) -> SessionSummary:
         notes=_text(notes),
         params=_text(params),
         problem=_text(problem),
+        metrics=_metrics(metrics),
     )
 
 
@@ -467,6 +494,19 @@ def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return lenient_text(value) if isinstance(value, bytes) else str(value)
+
+
+def _metrics(value: Any) -> dict[str, float] | None:
+    """The metrics JSON object a summary row holds, its numbers only; None for none."""
+    if not isinstance(value, str) or value == "{}":
+        return None
+    from sessionlens.results import metric_values
+
+    try:
+        found = json.loads(value)
+    except ValueError:
+        return None
+    return (metric_values(found) or None) if isinstance(found, dict) else None
 
 
 def _number(value: Any) -> float | None:

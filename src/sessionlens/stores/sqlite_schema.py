@@ -14,7 +14,8 @@ sessionlens adds its own tables beside them and never alters kedro-viz's:
   refused; an older one's tables are rebuilt on a read-write open and ignored by a read-only one,
   which indexes into TEMP), ``indexed_rowid`` (the highest ``runs.rowid`` already indexed) and
   ``generation`` (bumped by each of our saves, for ``change_token``).
-- ``sessionlens_sessions`` and ``sessionlens_params``: the index (:mod:`~.sqlite_index`).
+- ``sessionlens_sessions``, ``sessionlens_params`` and ``sessionlens_metrics``: the index
+  (:mod:`~.sqlite_index`).
 - ``sessionlens_logs(session_id, seq, stream, text)``: logs as they were streamed.
 - ``sessionlens_heartbeats(session_id, at)``: when each run last said it was alive (epoch
   seconds, the writer's clock). Added without a schema version bump (created on the next
@@ -36,6 +37,8 @@ from sessionlens.stores.readable import MAX_RECORD_BYTES, RecordProblem, load_re
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
     INDEX_TABLE,
+    METRICS_DDL,
+    METRICS_TABLE,
     PARAMS_DDL,
     PARAMS_TABLE,
     SCHEMA_VERSION,
@@ -172,8 +175,8 @@ def needs_setup(conn: sqlite3.Connection, version: int | None) -> bool:
     if version != SCHEMA_VERSION:
         return True
     names = {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
-    wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, HEARTBEAT_TABLE}
-    wanted |= {name for name, _ in secondary_indexes("main", INDEX_TABLE, PARAMS_TABLE)}
+    wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, METRICS_TABLE, HEARTBEAT_TABLE}
+    wanted |= {name for name, _ in _indexes()}
     return not wanted <= names or max_rowid(conn) > indexed_rowid(conn)
 
 
@@ -189,6 +192,7 @@ def create_tables(conn: sqlite3.Connection, path: Path, *, new: bool, version: i
     if version is not None and version < SCHEMA_VERSION:
         conn.execute(f"DROP TABLE IF EXISTS main.{INDEX_TABLE}")  # rebuilt below
         conn.execute(f"DROP TABLE IF EXISTS main.{PARAMS_TABLE}")
+        conn.execute(f"DROP TABLE IF EXISTS main.{METRICS_TABLE}")
         conn.execute(f"DELETE FROM main.{META_TABLE} WHERE key='indexed_rowid'")
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS main.{META_TABLE} "
@@ -201,7 +205,8 @@ def create_tables(conn: sqlite3.Connection, path: Path, *, new: bool, version: i
     conn.execute(f"INSERT OR IGNORE INTO main.{META_TABLE} VALUES ('indexed_rowid', '0')")
     conn.execute(INDEX_DDL.format(schema="main", table=INDEX_TABLE))
     conn.execute(PARAMS_DDL.format(schema="main", table=PARAMS_TABLE))
-    for _, ddl in secondary_indexes("main", INDEX_TABLE, PARAMS_TABLE):
+    conn.execute(METRICS_DDL.format(schema="main", table=METRICS_TABLE))
+    for _, ddl in _indexes():
         conn.execute(ddl)
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS main.{LOG_TABLE} (session_id TEXT NOT NULL, "
@@ -212,3 +217,7 @@ def create_tables(conn: sqlite3.Connection, path: Path, *, new: bool, version: i
         f"CREATE TABLE IF NOT EXISTS main.{HEARTBEAT_TABLE} (session_id TEXT NOT NULL "
         "PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID"
     )
+
+
+def _indexes() -> list[tuple[str, str]]:
+    return secondary_indexes("main", INDEX_TABLE, PARAMS_TABLE, METRICS_TABLE)

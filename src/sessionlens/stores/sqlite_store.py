@@ -65,13 +65,18 @@ from sessionlens.stores.record_json import json_to_save
 from sessionlens.stores.sqlite_index import (
     INDEX_DDL,
     INDEX_TABLE,
+    METRICS_DDL,
+    METRICS_INDEX_DDL,
+    METRICS_TABLE,
     PARAMS_DDL,
     PARAMS_INDEX_DDL,
     PARAMS_TABLE,
     SCHEMA_VERSION,
     IndexedSession,
+    TableSet,
     batched,
     index_session,
+    table_set,
     write_index,
 )
 from sessionlens.stores.sqlite_query import (
@@ -105,6 +110,10 @@ _LOG_PAGE = 2000
 DIRECT_ABOVE = 2000
 #: ``_counts`` key of the count of every session
 _ALL = ((), (), None, None)
+#: where a writer keeps the index (in the store's file), and where a reader indexes the rows
+#: added since a sessionlens writer last did (TEMP tables, seen through the ``sl_`` views)
+_MAIN = table_set("main")
+_EXTRA = TableSet("temp.sl_extra", "temp.sl_extra_params", "temp.sl_extra_metrics")
 
 
 class SQLiteSessionStore(SessionStore):
@@ -151,6 +160,7 @@ class SQLiteSessionStore(SessionStore):
         self._has_logs = False
         self._has_heartbeats = False
         self._params = f"main.{PARAMS_TABLE}"
+        self._metrics = f"main.{METRICS_TABLE}"
         #: count() results until the data changes; list_summaries reads them to plan a page
         self._counts: dict[tuple, int] = {}
         self._commits = 0  # own commits, for change_token (data_version counts others')
@@ -338,16 +348,14 @@ class SQLiteSessionStore(SessionStore):
                 if isinstance(record, str):  # listed unreadable, with the reason
                     yield index_session(session_id, None, rowid, problem=record)
                 else:
-                    yield index_session(session_id, record, rowid)
+                    yield index_session(session_id, record, rowid, tracking=self.tracking)
             last = rows[-1][0]
 
     def _sync_main(self) -> None:
         """Inside a write transaction: index runs rows added by other writers (kedro-viz)."""
         done, top = sqlite_schema.indexed_rowid(self._conn), sqlite_schema.max_rowid(self._conn)
         if top > done:
-            write_index(
-                self._conn, f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", self._unindexed(done)
-            )
+            write_index(self._conn, _MAIN, self._unindexed(done))
         sqlite_schema.set_indexed_rowid(self._conn, top)
 
     def _ensure_index(self) -> IndexTables:
@@ -358,7 +366,7 @@ class SQLiteSessionStore(SessionStore):
             self._refresh_index(version)
         assert self._idx is not None
         beats = f"main.{HEARTBEAT_TABLE}" if self._has_heartbeats else None
-        return IndexTables(self._idx, self._params, self._details_rows, beats)
+        return IndexTables(self._idx, self._params, self._details_rows, beats, self._metrics)
 
     def _refresh_index(self, version: int) -> None:
         self._data_version = version
@@ -373,9 +381,12 @@ class SQLiteSessionStore(SessionStore):
             if sqlite_schema.max_rowid(self._conn) > sqlite_schema.indexed_rowid(self._conn):
                 with self._write():
                     self._sync_main()
-            self._idx, self._params = f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}"
+            self._use(_MAIN)
             return
         self._sync_read_only()
+
+    def _use(self, tables: TableSet) -> None:
+        self._idx, self._params, self._metrics = tables
 
     def _sync_read_only(self) -> None:
         tables = sqlite_schema.tables(self._conn)
@@ -389,6 +400,7 @@ class SQLiteSessionStore(SessionStore):
             INDEX_TABLE,
             META_TABLE,
             PARAMS_TABLE,
+            METRICS_TABLE,
         } <= tables and sqlite_schema.schema_version(self._conn, self.path) == SCHEMA_VERSION
         if main_ok:
             done = sqlite_schema.indexed_rowid(self._conn)
@@ -399,37 +411,42 @@ class SQLiteSessionStore(SessionStore):
                     "WHERE session_id NOT IN (SELECT session_id FROM temp.sl_extra) "
                     "UNION ALL SELECT * FROM temp.sl_extra"
                 )
-                self._conn.execute(
-                    f"CREATE TEMP VIEW sl_params AS SELECT * FROM main.{PARAMS_TABLE} "
-                    "WHERE session_id NOT IN (SELECT session_id FROM temp.sl_extra) "
-                    "UNION ALL SELECT * FROM temp.sl_extra_params"
-                )
+                for view, table, extra in (
+                    ("sl_params", PARAMS_TABLE, "sl_extra_params"),
+                    ("sl_metrics", METRICS_TABLE, "sl_extra_metrics"),
+                ):
+                    self._conn.execute(
+                        f"CREATE TEMP VIEW {view} AS SELECT * FROM main.{table} "
+                        "WHERE session_id NOT IN (SELECT session_id FROM temp.sl_extra) "
+                        f"UNION ALL SELECT * FROM temp.{extra}"
+                    )
                 self._mode, self._temp_rowid = "extra", 0
             # rows a sessionlens writer has indexed since are authoritative in main
-            self._conn.execute(
-                "DELETE FROM temp.sl_extra_params WHERE session_id IN "
-                "(SELECT session_id FROM temp.sl_extra WHERE runs_rowid <= ?)",
-                (done,),
-            )
+            for extra in ("sl_extra_params", "sl_extra_metrics"):
+                self._conn.execute(
+                    f"DELETE FROM temp.{extra} WHERE session_id IN "
+                    "(SELECT session_id FROM temp.sl_extra WHERE runs_rowid <= ?)",
+                    (done,),
+                )
             self._conn.execute("DELETE FROM temp.sl_extra WHERE runs_rowid <= ?", (done,))
             self._fill_temp(max(done, self._temp_rowid))
             if self._conn.execute("SELECT 1 FROM temp.sl_extra LIMIT 1").fetchone():
-                self._idx, self._params = "temp.sl_index", "temp.sl_params"
+                self._use(TableSet("temp.sl_index", "temp.sl_params", "temp.sl_metrics"))
             else:
-                self._idx, self._params = f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}"
+                self._use(_MAIN)
         else:  # no index in the file: the one in the user cache, built apart
             from sessionlens.stores import sqlite_cache
 
             if self._mode != "cache":
                 self._attach_cache()
             self._runs_top = sqlite_schema.max_rowid(self._conn)
-            self._idx, self._params = sqlite_cache.INDEX, sqlite_cache.PARAMS
+            self._use(sqlite_cache.TABLES)
 
     def _attach_cache(self) -> None:
         from sessionlens.stores import sqlite_cache
 
         try:
-            everything = sqlite_cache.attach(self._conn, self.path)
+            everything = sqlite_cache.attach(self._conn, self.path, self._tracking_signature())
         except OSError as exc:
             raise StoreError(
                 f"{self.path}: cannot keep its index in {sqlite_cache.cache_dir()} "
@@ -439,19 +456,25 @@ class SQLiteSessionStore(SessionStore):
         self._cache_rowid = sqlite_cache.indexed_rowid(self._conn)
         self._counts[_ALL] = everything
 
+    def _tracking_signature(self) -> str:
+        """What the cached index's metrics were read with (a changed catalog rebuilds it)."""
+        return self.tracking.signature() if self.tracking is not None else ""
+
     def _index_ready(self) -> bool:
         """Whether queries may read the index: always, but for a cache still being built."""
         return self._mode != "cache" or self._cache_rowid >= self._runs_top
 
     def _reset_temp(self) -> None:
         """Empty TEMP tables for the rows added to a store since sessionlens last indexed it."""
-        for view in ("sl_index", "sl_params"):
+        for view in ("sl_index", "sl_params", "sl_metrics"):
             self._conn.execute(f"DROP VIEW IF EXISTS temp.{view}")
-        self._conn.execute("DROP TABLE IF EXISTS temp.sl_extra")
-        self._conn.execute("DROP TABLE IF EXISTS temp.sl_extra_params")
+        for table in ("sl_extra", "sl_extra_params", "sl_extra_metrics"):
+            self._conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
         self._conn.execute(INDEX_DDL.format(schema="temp", table="sl_extra"))
         self._conn.execute(PARAMS_DDL.format(schema="temp", table="sl_extra_params"))
         self._conn.execute(PARAMS_INDEX_DDL.format(schema="temp", table="sl_extra_params"))
+        self._conn.execute(METRICS_DDL.format(schema="temp", table="sl_extra_metrics"))
+        self._conn.execute(METRICS_INDEX_DDL.format(schema="temp", table="sl_extra_metrics"))
 
     def _fill_temp(self, after: int) -> None:
         """Index new runs rows into the TEMP tables, a batch per transaction: each batch is read
@@ -460,7 +483,7 @@ class SQLiteSessionStore(SessionStore):
         top = sqlite_schema.max_rowid(self._conn)
         for batch in batched(self._unindexed(after), 1000):
             with sqlite_files.transaction(self._conn, "BEGIN"):
-                write_index(self._conn, "temp.sl_extra", "temp.sl_extra_params", batch)
+                write_index(self._conn, _EXTRA, batch)
         self._temp_rowid = max(self._temp_rowid, top)
 
     # -- reading ----------------------------------------------------------------------
@@ -580,7 +603,12 @@ class SQLiteSessionStore(SessionStore):
                     return
                 source = self._snapshot.path if self._snapshot is not None else self.path
                 builder = self._builder = sqlite_cache.IndexBuilder(
-                    source, self.path, self.busy_timeout, cancelled
+                    source,
+                    self.path,
+                    self.busy_timeout,
+                    cancelled,
+                    tracking=self.tracking,
+                    signature=self._tracking_signature(),
                 )
             try:
                 builder.run(progress)
@@ -606,6 +634,17 @@ class SQLiteSessionStore(SessionStore):
         if query.is_default and not whole and self._runs_top > DIRECT_ABOVE:
             return
         self.build_index()
+
+    def metric_names(self) -> list[str]:
+        """From the metrics index: one step per name (a skip-scan of ``(name, value)``)."""
+        with self._errors("read"):
+            tables = self._ensure_index()
+            if not self._index_ready():
+                return []
+            rows = self._conn.execute(
+                f"SELECT DISTINCT name FROM {tables.metrics} ORDER BY name"
+            ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def _heartbeat_unlocked(self, session_id: str) -> float | None:
         if not self._has_heartbeats:
@@ -722,7 +761,8 @@ class SQLiteSessionStore(SessionStore):
                     session_id, text = json_to_save(record, self.location)
                     runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
                     try:  # indexed as a reader of the blob will see it: unreadable ones too
-                        indexed.append(index_session(session_id, load_record(text, "blob")))
+                        loaded = load_record(text, "blob")
+                        indexed.append(index_session(session_id, loaded, tracking=self.tracking))
                     except RecordProblem as exc:
                         indexed.append(index_session(session_id, None, problem=str(exc)))
                     if inserting and is_running(record):
@@ -732,9 +772,7 @@ class SQLiteSessionStore(SessionStore):
                     self._conn.executemany(_HEARTBEAT_UPSERT, beats)
                 elif self._conn.execute(statement, runs[0]).rowcount == 0:
                     raise UnknownSessionError(runs[0][0], self.location)
-                write_index(
-                    self._conn, f"main.{INDEX_TABLE}", f"main.{PARAMS_TABLE}", indexed, lookup=True
-                )
+                write_index(self._conn, _MAIN, indexed, lookup=True)
             sqlite_schema.set_indexed_rowid(self._conn, sqlite_schema.max_rowid(self._conn))
             sqlite_schema.bump_generation(self._conn)
             self._counts.clear()
