@@ -208,7 +208,7 @@ def test_a_store_of_schema_2_is_read_and_upgraded(tmp_path: Path) -> None:
         assert store.list_summaries(limit=None) == expected
     conn = sqlite3.connect(path)
     version = conn.execute("SELECT value FROM sessionlens_meta WHERE key = 'schema_version'")
-    assert version.fetchone()[0] == str(SCHEMA_VERSION) == "4"
+    assert version.fetchone()[0] == str(SCHEMA_VERSION) == "5"
     conn.close()
     with open_store(path) as store:
         assert store.list_summaries(limit=None) == expected

@@ -177,7 +177,8 @@ def run_app(store: SessionStore, project: ProjectConfig | str | Path | None = No
     app = SessionLensApp(store, project=project)
     app.after_unmount = lambda: _leave_for_certain(app)
     with _exit_for_certain_on_hangup(app):
-        return app.run() or 0
+        app.run()
+    return app.return_code or 0
 
 
 def _leave_for_certain(app: SessionLensApp) -> None:
