@@ -151,6 +151,8 @@ class SessionLensHooks:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._run: _Run | None = None
+        #: the catalog Kedro made for each session id (its save version), latest few
+        self._catalogs: dict[str, Any] = {}
 
     def _store(self, run_params: Mapping[str, Any]) -> KedroSessionStore | None:
         return live_store(_session_id(run_params))
@@ -165,10 +167,19 @@ class SessionLensHooks:
         return run
 
     @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+    def after_catalog_created(self, catalog: Any, save_version: str) -> None:
+        """Kept to tell tracking datasets apart (dataset hooks get only a dataset's name)."""
+        with self._lock:
+            self._catalogs[str(save_version)] = catalog
+            while len(self._catalogs) > 4:
+                del self._catalogs[next(iter(self._catalogs))]
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         with _quiet("before_pipeline_run"):
             store = self._store(run_params)
             with self._lock:
+                catalog = self._catalogs.get(str(_session_id(run_params)))
                 self._run = None if store is None else _Run(store, catalog, store.session_id)
             if store is not None:
                 store.start_run(run_params)
