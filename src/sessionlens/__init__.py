@@ -6,7 +6,12 @@ is usable from scripts and from Kedro without the terminal app.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sessionlens.errors import SessionError, SessionLensError, StoreError, UnknownSessionError
+
+if TYPE_CHECKING:
+    from sessionlens.metrics_log import log_metrics
 
 __version__ = "0.1.0"
 
@@ -16,4 +21,15 @@ __all__ = [
     "StoreError",
     "UnknownSessionError",
     "__version__",
+    "log_metrics",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``log_metrics`` is imported when first used (``import sessionlens`` stays cheap)."""
+    if name == "log_metrics":
+        from sessionlens.metrics_log import log_metrics
+
+        globals()[name] = log_metrics
+        return log_metrics
+    raise AttributeError(f"module 'sessionlens' has no attribute {name!r}")

@@ -20,6 +20,7 @@ No Textual, Rich or GitPython here: this module is on the ``sessionlens run`` pa
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import os
 import sys
@@ -50,8 +51,21 @@ T = TypeVar("T")
 #: how many following milliseconds a new session tries when its id is taken
 _CLAIM_ATTEMPTS = 1000
 
+#: ``results.METRICS_KEY`` (not imported: this module is on the ``run`` path)
+METRICS_KEY = "metrics"
+
 _last_id_lock = threading.Lock()
 _last_id = ""
+
+#: the session whose callable is running (``Session.run(fn)``): where ``log_metrics`` goes
+_current: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
+    "sessionlens_session", default=None
+)
+
+
+def current_session() -> Session | None:
+    """The session whose ``run(callable)`` is running in this context, if any."""
+    return _current.get()
 
 
 def _unique_session_id() -> str:
@@ -292,10 +306,12 @@ class Session:
         store, session_id = self.store, self.session_id
         beats = HeartbeatThread(lambda: store.heartbeat(session_id), name=f"beat-{session_id}")
         beats.start()
+        token = _current.set(self)
         try:
             try:
                 result = func()
             finally:
+                _current.reset(token)
                 beats.stop()  # no beat lands after the final record
         except BaseException as exc:
             self.record_exception(type(exc), exc, exc.__traceback__)
@@ -368,6 +384,20 @@ class Session:
             self._record.setdefault("run", {}).update(fields)
             self._unsaved = True
 
+    def log_metrics(self, metrics: Mapping[str, Any], *, step: int | None = None) -> None:
+        """Merge ``metrics`` (``{name: number}``, nested mappings flattened with dots) into the
+        record's ``metrics``, and save it when the run has started (else it is saved with the
+        next save). ``SessionError`` for a value that is not a finite number."""
+        from sessionlens.metrics_log import checked_metrics, checked_step, merge_into
+
+        values = checked_metrics(metrics)
+        step = checked_step(step)
+        with self._lock:
+            merge_into(self._record, values, step)
+            self._unsaved = True
+            if self._claimed and not self._closed:
+                self._save_locked()
+
     def attach_child(self, child: RunningSession) -> None:
         """The child process that is this session's run (closing waits for it)."""
         self._child = child
@@ -395,6 +425,11 @@ class Session:
                 stored = {}
             for key, value in stored.items():
                 record.setdefault(key, value)
+            # metrics the child logged (sessionlens.log_metrics, the Kedro hooks) stay, beside
+            # any this process logged itself
+            stored_metrics = stored.get(METRICS_KEY)
+            if isinstance(stored_metrics, Mapping):
+                record[METRICS_KEY] = {**stored_metrics, **(record.get(METRICS_KEY) or {})}
         self.store.update(record)
         self._unsaved = False
 

@@ -58,7 +58,8 @@ def dataset_kind(type_name: str) -> str | None:
         return None
     cls = parts[-1]
     modules = parts[:-1]
-    if "tracking" in modules[-2:] or (modules[-1] == "kedro" and modules[0] == "sessionlens"):
+    ours = modules[0] == "sessionlens" and "kedro" in modules  # sessionlens.kedro[.datasets]
+    if "tracking" in modules[-2:] or ours:
         if cls in _METRIC_TYPES:
             return "metrics"
         if cls in _JSON_TYPES:

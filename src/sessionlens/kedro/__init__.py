@@ -1,4 +1,5 @@
-"""sessionlens for Kedro projects: session stores, run hooks and the ``kedro sessions`` command.
+"""sessionlens for Kedro projects: session stores, run hooks, tracking datasets
+(``MetricsDataset``, ``JSONDataset``) and the ``kedro sessions`` command.
 
 A Kedro project names a store in its ``settings.py``::
 
@@ -18,11 +19,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sessionlens.kedro.datasets import JSONDataset, MetricsDataset
     from sessionlens.kedro.hooks import SessionLensHooks
     from sessionlens.kedro.store import KedroSessionStore, ShelveStore, SQLiteStore, live_store
 
 __all__ = [
+    "JSONDataset",
     "KedroSessionStore",
+    "MetricsDataset",
     "SQLiteStore",
     "SessionLensHooks",
     "ShelveStore",
@@ -35,6 +39,8 @@ _LAZY = {
     "ShelveStore": "sessionlens.kedro.store",
     "live_store": "sessionlens.kedro.store",
     "SessionLensHooks": "sessionlens.kedro.hooks",
+    "MetricsDataset": "sessionlens.kedro.datasets",
+    "JSONDataset": "sessionlens.kedro.datasets",
 }
 
 

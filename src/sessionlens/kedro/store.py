@@ -25,6 +25,7 @@ base with the same contract keeps the classes usable (tests, reading records in 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -47,6 +48,7 @@ from sessionlens.record import (
     to_jsonable,
     utc_now_iso,
 )
+from sessionlens.results import METRICS_KEY, NODES_KEY, TRACKING_KEY
 from sessionlens.stores.locate import SQLITE_SUFFIXES
 
 if TYPE_CHECKING:
@@ -73,6 +75,11 @@ except ImportError:  # pragma: no cover - exercised by the tests that run withou
             pass
 
 
+#: JSON tracking data larger than this (as JSON text) stays in its file only
+MAX_TRACKING_CHARS = 1024 * 1024
+#: longest error text kept for a failed node
+MAX_ERROR_CHARS = 2000
+
 #: Exceptions that mean the run was stopped rather than broken (Kedro records their type name).
 _INTERRUPT_TYPES = frozenset({"KeyboardInterrupt", "SystemExit", "GeneratorExit"})
 
@@ -94,7 +101,12 @@ def live_store(session_id: str | None) -> KedroSessionStore | None:
     if not session_id:
         return None
     with _live_lock:
-        return _live.get(str(session_id))
+        store = _live.get(str(session_id))
+    # a process forked from the one that opened it (ParallelRunner's workers) holds a stale
+    # copy: saving it would write over the record the parent keeps
+    if store is None or store._pid != os.getpid():
+        return None
+    return store
 
 
 def kedro_exception_info(error: BaseException) -> dict[str, Any]:
@@ -102,6 +114,12 @@ def kedro_exception_info(error: BaseException) -> dict[str, Any]:
     from sessionlens.session import exception_info
 
     return exception_info(type(error), error, error.__traceback__)
+
+
+def error_text(error: BaseException) -> str:
+    """A node's error as one line: ``ValueError: y is zero``, at most ``MAX_ERROR_CHARS``."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
 
 
 def run_command() -> list[str] | None:
@@ -149,6 +167,9 @@ class KedroSessionStore(_Base):
         self._parent_id: str | None = None
         #: the id the record is stored under once claimed (see ``persist``)
         self._stored_id: str | None = None
+        self._pid = os.getpid()
+        #: monotonic start of each running node, by node name
+        self._node_clocks: dict[str, float] = {}
         super().__init__(str(path), str(session_id))
         with _live_lock:
             _live[self._session_id] = self
@@ -319,6 +340,7 @@ class KedroSessionStore(_Base):
             if isinstance(previous, Mapping):
                 # Kedro lets a failed run be retried in its session; the record keeps the last.
                 run["attempt"] = int(previous.get("attempt") or 1) + 1
+                self.data.pop(NODES_KEY, None)
                 if self._hook_exception:
                     self.data.pop("exception", None)
                     self._hook_exception = False
@@ -338,6 +360,71 @@ class KedroSessionStore(_Base):
             if self.parent_session_id() is None:
                 self._end(status)
             self._stop_log_capture()
+            self._persist_quietly()
+
+    # -- results: node timings, metrics and tracking data (from the hooks) ----------------
+    def record_node(self, name: str, status: str, error: BaseException | None = None) -> None:
+        """A node started (``running``: kept, saved with the next save) or ended (``success``
+        or ``failed``, with its error): its ``nodes`` entry is updated and the record saved."""
+        with self._save_lock:
+            nodes = self.data.get(NODES_KEY)
+            nodes = list(nodes) if isinstance(nodes, list) else []
+            index = next(
+                (
+                    i
+                    for i in range(len(nodes) - 1, -1, -1)
+                    if isinstance(nodes[i], Mapping)
+                    and nodes[i].get("name") == name
+                    and nodes[i].get("status") == "running"
+                ),
+                None,
+            )
+            if status == "running":
+                self._node_clocks[name] = time.monotonic()
+                nodes.append({"name": name, "status": "running", "started_at": utc_now_iso()})
+            else:
+                entry: dict[str, Any] = dict(nodes[index]) if index is not None else {"name": name}
+                entry["status"] = status
+                clock = self._node_clocks.pop(name, None)
+                if clock is not None:
+                    entry["duration_s"] = round(time.monotonic() - clock, 6)
+                if error is not None:
+                    entry["error"] = error_text(error)
+                if index is None:
+                    nodes.append(entry)
+                else:
+                    nodes[index] = entry
+            self.data[NODES_KEY] = nodes
+            if status != "running":
+                self._persist_quietly()
+
+    def add_metrics(self, metrics: Mapping[str, float]) -> None:
+        """Merge metrics a tracking dataset saved into ``metrics`` and save the record."""
+        if not metrics:
+            return
+        with self._save_lock:
+            current = self.data.get(METRICS_KEY)
+            merged = dict(current) if isinstance(current, Mapping) else {}
+            merged.update(metrics)
+            self.data[METRICS_KEY] = merged
+            self._persist_quietly()
+
+    def add_tracking(self, dataset_name: str, data: Any) -> None:
+        """Keep what a JSON tracking dataset saved under ``tracking`` and save the record; data
+        larger than ``MAX_TRACKING_CHARS`` as JSON is left to its file."""
+        try:
+            size = len(json.dumps(to_jsonable(data)))
+        except (TypeError, ValueError, RecursionError):
+            logger.warning("sessionlens: %s is not JSON data; not kept", dataset_name)
+            return
+        if size > MAX_TRACKING_CHARS:
+            logger.warning("sessionlens: %s is too large to keep in the record", dataset_name)
+            return
+        with self._save_lock:
+            current = self.data.get(TRACKING_KEY)
+            tracking = dict(current) if isinstance(current, Mapping) else {}
+            tracking[dataset_name] = to_jsonable(data)
+            self.data[TRACKING_KEY] = tracking
             self._persist_quietly()
 
     def _end(self, status: str) -> None:

@@ -187,7 +187,13 @@ class SessionStore(ABC):
         record = self.get(session_id)
         if self.tracking is None:
             return merge(record)
-        return merge(record, self.tracking.read(record, session_id))
+        found = [self.tracking.read(record, session_id)]
+        root = self.tracking.root
+        if root is not None:
+            from sessionlens.pipeline_events import events_results
+
+            found.append(events_results(self, root, record, session_id))
+        return merge(record, *found)
 
     def metric_names(self) -> list[str]:
         """Every metric name some session has, sorted (column and plot choosers). This default
