@@ -135,8 +135,8 @@ def test_cli_on_the_fixture(project: Path) -> None:
     )
     assert [s["session_id"] for s in listed] == [
         "2026-12-01T21.41.44.527Z",
+        "2026-12-01T21.41.40.189Z",  # a tie on loss: by id, in the same direction
         "2026-12-01T21.41.45.928Z",
-        "2026-12-01T21.41.40.189Z",
     ]
     assert listed[0]["metrics"] == {"accuracy": 0.8, "epochs": 10.0, "loss": 0.25}
     shown = cli_json("show", "2026-12-01T21.41.32", cwd=project)
