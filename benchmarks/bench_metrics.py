@@ -60,14 +60,19 @@ def row(label: str, figures: tuple[float, float], target: float | None = None) -
 
 
 def plot_points(store: SessionStore, text: str, metric: str) -> list[tuple[str, float]]:
-    """(start time, value) of ``metric`` for the sessions ``text`` matches, oldest first: the
-    series a metric plot draws."""
+    """(start time, value) of ``metric`` for the sessions ``text`` matches, oldest first, from
+    every summary: the series a metric plot draws, the way any store can answer it."""
     query = parse_query(text, sort="started", descending=False)
     return [
         (s.started_at or s.session_id, s.metrics[metric])
         for s in store.list_summaries(query, limit=None)
         if s.metrics and metric in s.metrics
     ]
+
+
+def series_points(store: SessionStore, text: str, metric: str) -> list[tuple[str, float]]:
+    """The same series from ``store.metric_series`` (SQLite: one pass over the metric index)."""
+    return [(t or sid, v) for sid, t, v in store.metric_series(parse_query(text), metric)]
 
 
 def bench(path: Path, repeat: int) -> None:
@@ -113,8 +118,14 @@ def bench(path: Path, repeat: int) -> None:
         points = plot_points(store, PLOT_FILTER, "accuracy")
         print(f"  plot {PLOT_FILTER}: {len(points):,} points")
         row(
-            f"plot data of {len(points):,} sessions (accuracy, in time order)",
+            f"plot data of {len(points):,} sessions, list_summaries(limit=None)",
             timed(lambda: plot_points(store, PLOT_FILTER, "accuracy"), max(3, repeat // 2)),
+            300,
+        )
+        assert series_points(store, PLOT_FILTER, "accuracy") == points
+        row(
+            f"plot data of {len(points):,} sessions, metric_series",
+            timed(lambda: series_points(store, PLOT_FILTER, "accuracy"), repeat),
             300,
         )
 
