@@ -1,10 +1,15 @@
 """Build a realistic SQLite session store of N sessions, fast (``insert_many``, one transaction).
 
     python benchmarks/make_store.py PATH --sessions 100000 [--seed 0] [--force] [--kedro-viz]
+        [--metrics]
 
 ``--kedro-viz`` builds the store as kedro-viz alone writes it: exactly its tables (``runs`` with
 Kedro's records as JSON text encoded twice, ``user_run_details`` with a title on one session in a
 hundred) and nothing of sessionlens's.
+
+``--metrics`` gives each session that got far enough (all successes, half the failures) the
+metrics a training run logs, in its record as ``sessionlens.log_metrics`` writes them:
+``accuracy`` (0.5-1.0), ``loss`` and ``r2``; ``metric.accuracy>=0.95`` matches about 9%.
 
 Other benchmarks import it: ``make_store(path, n)`` (``make_kedro_viz_store``) builds the file
 and returns the seconds it took; ``make_records(n)`` yields the records. Records are shaped
@@ -49,9 +54,13 @@ COMMANDS = [
 ]
 
 
-def make_records(n: int, *, seed: int = 0, end: datetime | None = None) -> Iterator[dict[str, Any]]:
-    """``n`` records, oldest first, the newest about ``end`` (now by default)."""
+def make_records(
+    n: int, *, seed: int = 0, end: datetime | None = None, metrics: bool = False
+) -> Iterator[dict[str, Any]]:
+    """``n`` records, oldest first, the newest about ``end`` (now by default); ``metrics``: with
+    a ``metrics`` part (its own random stream, so the other fields do not change)."""
     rng = random.Random(seed)
+    metric_rng = random.Random(seed + 1)
     end = end or datetime.now(timezone.utc)
     start = end - timedelta(minutes=n)
     commits = [hashlib.sha1(f"{seed}-{c}".encode()).hexdigest() for c in range(max(8, n // 50))]
@@ -116,17 +125,31 @@ def make_records(n: int, *, seed: int = 0, end: datetime | None = None) -> Itera
                 "value": f"node {rng.randrange(12)} failed",
                 "traceback": [f'  File "pipeline/nodes.py", line {rng.randrange(400)}, in run\n'],
             }
+        if metrics and (status == "success" or (status == "failed" and metric_rng.random() < 0.5)):
+            record["metrics"] = fake_metrics(metric_rng)
         previous.append(session_id)
         if len(previous) > 100:
             previous.pop(0)
         yield record
 
 
+def fake_metrics(rng: random.Random) -> dict[str, float]:
+    """A training run's metrics: better accuracy comes with lower loss and higher r2."""
+    accuracy = round(rng.uniform(0.5, 1.0), 4)
+    return {
+        "accuracy": accuracy,
+        "loss": round((1 - accuracy) * rng.uniform(0.8, 1.6), 4),
+        "r2": round(accuracy - rng.uniform(0.0, 0.2), 4),
+    }
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def make_store(path: str | Path, n: int, *, seed: int = 0, force: bool = False) -> float:
+def make_store(
+    path: str | Path, n: int, *, seed: int = 0, force: bool = False, metrics: bool = False
+) -> float:
     """Build an SQLite store of ``n`` sessions at ``path``; returns the seconds it took."""
     path = Path(path)
     if path.exists():
@@ -136,7 +159,7 @@ def make_store(path: str | Path, n: int, *, seed: int = 0, force: bool = False) 
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     began = time.perf_counter()
     with open_store(f"sqlite://{path.absolute()}", read_only=False, create=True) as store:
-        store.insert_many(make_records(n, seed=seed))
+        store.insert_many(make_records(n, seed=seed, metrics=metrics))
     return time.perf_counter() - began
 
 
@@ -194,10 +217,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="replace an existing file")
     parser.add_argument("--kedro-viz", action="store_true", help="as kedro-viz alone writes it")
+    parser.add_argument("--metrics", action="store_true", help="give sessions accuracy/loss/r2")
     args = parser.parse_args(argv)
-    build = make_kedro_viz_store if args.kedro_viz else make_store
+    if args.kedro_viz and args.metrics:
+        print("make_store: --metrics is for sessionlens stores", file=sys.stderr)
+        return 2
     try:
-        seconds = build(args.path, args.sessions, seed=args.seed, force=args.force)
+        if args.kedro_viz:
+            seconds = make_kedro_viz_store(
+                args.path, args.sessions, seed=args.seed, force=args.force
+            )
+        else:
+            seconds = make_store(
+                args.path, args.sessions, seed=args.seed, force=args.force, metrics=args.metrics
+            )
     except FileExistsError as exc:
         print(f"make_store: {exc}", file=sys.stderr)
         return 2

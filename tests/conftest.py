@@ -20,6 +20,8 @@ DATA = Path(__file__).parent / "data"
 KEDRO_DATA = DATA / "kedro"
 SHELVE_FIXTURE = "kedro-0.18.14-shelvestore-dbm-dumb"
 SQLITE_FIXTURE = "kedro-0.19.15-kedro-viz-10.2.0-sqlitestore"
+#: the fixtures under data/ include Kedro projects with their own (Kedro-importing) tests
+collect_ignore = ["data"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -116,17 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
         "-f",
         default="",
         metavar="TEXT",
-        help="filter, e.g. 'branch:main status:failed' (the language is below)",
+        help="filter, e.g. 'branch:main metric.r2>0.9' (the language is below)",
     )
     p.add_argument(
         "--sort",
         default="started",
         metavar="KEY",
-        help="sort key (default: started; the keys are below)",
+        help="sort key: started, duration, metric.NAME... (default: started; all keys below)",
     )
     p.add_argument("--asc", action="store_true", help="ascending order")
     p.add_argument("--limit", "-n", type=int, default=50, metavar="N", help="0 = all (default 50)")
-    p.add_argument("--json", action="store_true", help="JSON output")
+    from sessionlens.cli.columns import columns_help
+
+    p.add_argument("--columns", "-c", metavar="LIST", help=columns_help())
+    p.add_argument(
+        "--json", action="store_true", help="JSON output (every field, metrics as an object)"
+    )
 
     p = sub.add_parser("show", help="one session's whole record")
     _store_option(p)
@@ -144,7 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json",
         action="store_true",
-        help="JSON output: {rows, params, duration_delta_s, changed_files, ...}",
+        help="JSON output: {rows, params, metrics, nodes, duration_delta_s, changed_files, ...}",
+    )
+    p.add_argument(
+        "--higher-is-better",
+        action="append",
+        metavar="NAME",
+        help="metric NAME improves when it grows (default: by its name; loss, error, mae, rmse... "
+        "are lower-is-better); may be repeated",
+    )
+    p.add_argument(
+        "--lower-is-better",
+        action="append",
+        metavar="NAME",
+        help="metric NAME improves when it shrinks; may be repeated",
     )
 
     p = sub.add_parser("log", help="a session's stored output")

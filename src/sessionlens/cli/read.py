@@ -19,6 +19,7 @@ from sessionlens.errors import SessionLensError, UnknownSessionError, Unreadable
 from sessionlens.query import Query, Term, parse_query
 
 if TYPE_CHECKING:
+    from sessionlens.results import Results
     from sessionlens.stores.base import SessionStore
 
 #: How often ``log --follow`` looks for new output.
@@ -67,7 +68,13 @@ def _dump(data: Any) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
+    from sessionlens.cli.columns import parse_columns, with_metrics
+
+    columns = parse_columns(args.columns)
     query = list_query(args.filter, args.sort, args.asc)
+    if args.columns is None:
+        named = [t.metric_name for t in query.terms] + [query.sort_metric]
+        columns = with_metrics(columns, [m for m in named if m])
     store = open_read_store(args.store)
     try:
         if not query.is_default:
@@ -77,7 +84,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             summaries = store.list_summaries(query, limit=limit)
             _dump([s.to_dict() for s in summaries])
             return 0
-        return print_list(store, query, limit=args.limit or None)
+        return print_list(store, query, limit=args.limit or None, columns=columns)
     finally:
         store.close()
 
@@ -97,14 +104,25 @@ def index_first(store: SessionStore) -> None:
     sys.stderr.write("\r\x1b[K")
 
 
-def print_list(store: SessionStore, query: Query, *, limit: int | None) -> int:
+def print_list(
+    store: SessionStore,
+    query: Query,
+    *,
+    limit: int | None,
+    columns: tuple[str, ...] | None = None,
+) -> int:
     from sessionlens.cli import render
 
     summaries = store.list_summaries(query, limit=limit)
     matching = store.count(query)
     total = matching if query.is_empty else store.count()
     render.print_session_table(
-        summaries, matching=matching, total=total, store=store.describe(), query=query
+        summaries,
+        matching=matching,
+        total=total,
+        store=store.describe(),
+        query=query,
+        columns=columns or render.DEFAULT_COLUMNS,
     )
     return 0
 
@@ -125,16 +143,37 @@ def cmd_show(args: argparse.Namespace) -> int:
             )
         except UnreadableSessionError as exc:  # shown as listed: unreadable, and why
             record, summary = None, SessionSummary.unreadable(session_id, exc.problem, details)
+        results = None if record is None else _results(store, session_id)
         if args.json:
-            _dump({"record": record, "summary": summary.to_dict(), "user_details": details})
+            _dump(
+                {
+                    "record": record,
+                    "summary": summary.to_dict(),
+                    "user_details": details,
+                    "results": None if results is None else results.to_dict(),
+                }
+            )
             return 0
         log_tail = _log_tail(store, session_id, max(0, args.log_lines))
         from sessionlens.cli import render
 
-        render.print_session(record, summary, details, log_tail, store=store.describe())
+        render.print_session(
+            record, summary, details, log_tail, store=store.describe(), results=results
+        )
         return 0
     finally:
         store.close()
+
+
+def _results(store: SessionStore, session_id: str) -> Results:
+    """The session's results; what cannot be read is a problem in them, never an error that
+    hides the record."""
+    from sessionlens.results import NO_RESULTS
+
+    try:
+        return store.results(session_id)
+    except SessionLensError as exc:
+        return NO_RESULTS._replace(problems=(f"results cannot be read: {exc}",))
 
 
 def _log_tail(store: SessionStore, session_id: str, lines: int) -> str | None:
@@ -151,27 +190,34 @@ def _log_tail(store: SessionStore, session_id: str, lines: int) -> str | None:
 
 # -- diff -------------------------------------------------------------------------------------
 def cmd_diff(args: argparse.Namespace) -> int:
+    from sessionlens.cli.diff_results import metric_overrides, results_to_dict
     from sessionlens.compare import changed_files_between, compare
+    from sessionlens.compare_results import metric_rows, node_rows
 
+    overrides = metric_overrides(args.higher_is_better, args.lower_is_better)
     store = open_read_store(args.store)
     try:
         left_id = resolve_session_id(store, args.left)
         right_id = resolve_session_id(store, args.right)
         left, right = store.get(left_id), store.get(right_id)
+        both = [_results(store, left_id), _results(store, right_id)]
     finally:
         store.close()
     comparison = compare(left, right)
+    metrics, nodes = metric_rows(both, overrides), node_rows(both)
     files = changed_files_between(
         left, right, comparison.left_sha, comparison.right_sha, also=(os.getcwd(),)
     )
     if args.json:
         data = comparison.to_dict(all_rows=args.all)
+        data.update(results_to_dict(metrics, nodes, both))
         data["changed_files"] = None if files is None else [f.to_dict() for f in files]
         _dump(data)
         return 0
     from sessionlens.cli import render
 
     render.print_comparison(comparison, files, show_all=args.all)
+    render.print_result_rows(metrics, nodes, [p for r in both for p in r.problems])
     return 0
 
 

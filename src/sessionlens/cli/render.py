@@ -19,11 +19,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sessionlens.compare import MISSING, ChangedFile, Comparison
-from sessionlens.query import Query
+from sessionlens.cli.columns import DEFAULT_COLUMNS
+from sessionlens.compare import MISSING, ChangedFile, Comparison, flatten
+from sessionlens.compare_results import MetricRow, NodeRow
+from sessionlens.query import METRIC_PREFIX, Query
 from sessionlens.record import KEY_ORDER, SessionSummary, format_duration, params_of
+from sessionlens.results import METRICS_KEY, NODES_KEY, TRACKING_KEY, Results
 from sessionlens.textsafe import safe_text
 from sessionlens.timefmt import local_time
+
+#: record keys whose content ``show`` prints in the results sections (not under "Other fields")
+RESULT_KEYS = (METRICS_KEY, NODES_KEY, TRACKING_KEY)
 
 STATUS_STYLE = {
     "running": "bold cyan",
@@ -58,41 +64,81 @@ def status_text(status: str) -> Text:
 
 
 # -- list ---------------------------------------------------------------------------------------
+#: column -> Rich column options (``metric.NAME`` columns: right-aligned numbers)
+_COLUMN_STYLE: dict[str, dict[str, Any]] = {
+    "started": {"no_wrap": True},
+    "id": {"no_wrap": True},
+    "status": {"no_wrap": True},
+    "duration": {"justify": "right", "no_wrap": True},
+    "branch": {"overflow": "ellipsis", "max_width": 28},
+    "sha": {"no_wrap": True},
+    "dirty": {"no_wrap": True},
+    "command": {"overflow": "ellipsis", "max_width": 60, "no_wrap": True},
+    # wrappable, so a narrow terminal takes its width from params first; each cell is
+    # one line (no_wrap on the text) cut with an ellipsis
+    "params": {"overflow": "ellipsis", "max_width": 60},
+    "user": {"no_wrap": True},
+    "host": {"no_wrap": True},
+    "exit": {"justify": "right", "no_wrap": True},
+    "title": {"overflow": "ellipsis", "max_width": 40},
+    "metrics": {"overflow": "ellipsis", "max_width": 60},
+}
+
+
+def format_metric(value: float | None) -> str:
+    """A metric as the tables show it: up to 6 significant digits, '' when absent."""
+    return "" if value is None else f"{value:.6g}"
+
+
+def _cell_of(column: str, s: SessionSummary) -> Text:
+    """The cell of ``column`` for session ``s`` (names checked by ``columns.parse_columns``)."""
+    if column.startswith(METRIC_PREFIX):
+        return Text(format_metric((s.metrics or {}).get(column[len(METRIC_PREFIX) :])))
+    if column == "started":
+        return lit(local_time(s.started_at))
+    if column == "status":
+        return status_text(s.status)
+    if column == "duration":
+        return Text(format_duration(s.duration_s))
+    if column == "dirty":
+        return Text("*" if s.dirty else "", style="yellow")
+    if column == "command":
+        return lit(s.command) if s.problem is None else lit(s.problem, "magenta")
+    if column == "params":
+        return _one_line(lit(s.params))
+    if column == "metrics":
+        shown = " ".join(f"{k}={format_metric(v)}" for k, v in (s.metrics or {}).items())
+        return _one_line(lit(shown or None))
+    attribute = {
+        "id": "session_id",
+        "branch": "branch",
+        "sha": "commit_sha",
+        "user": "username",
+        "host": "hostname",
+        "exit": "exit_code",
+        "title": "title",
+    }[column]
+    return lit(getattr(s, attribute))
+
+
 def print_session_table(
-    summaries: Sequence[SessionSummary], *, matching: int, total: int, store: str, query: Query
+    summaries: Sequence[SessionSummary],
+    *,
+    matching: int,
+    total: int,
+    store: str,
+    query: Query,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
 ) -> None:
     """The sessions, then ``N of TOTAL sessions in STORE``: ``matching`` the query, ``total`` in
     the store (and how many are shown when ``--limit`` cut the list)."""
     out = console()
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name, kwargs in (
-        ("started", {"no_wrap": True}),
-        ("id", {"no_wrap": True}),
-        ("status", {"no_wrap": True}),
-        ("duration", {"justify": "right", "no_wrap": True}),
-        ("branch", {"overflow": "ellipsis", "max_width": 28}),
-        ("sha", {"no_wrap": True}),
-        ("dirty", {"no_wrap": True}),
-        ("command", {"overflow": "ellipsis", "max_width": 60, "no_wrap": True}),
-        # wrappable, so a narrow terminal takes its width from params first; each cell is
-        # one line (no_wrap on the text) cut with an ellipsis
-        ("params", {"overflow": "ellipsis", "max_width": 60}),
-        ("user", {"no_wrap": True}),
-    ):
-        table.add_column(name, **kwargs)
+    for name in columns:
+        style = _COLUMN_STYLE.get(name, {"justify": "right", "no_wrap": True})
+        table.add_column(Text(safe_text(name)), **style)
     for s in summaries:
-        table.add_row(
-            lit(local_time(s.started_at)),
-            lit(s.session_id),
-            status_text(s.status),
-            Text(format_duration(s.duration_s)),
-            lit(s.branch),
-            lit(s.commit_sha),
-            Text("*" if s.dirty else "", style="yellow"),
-            lit(s.command) if s.problem is None else lit(s.problem, "magenta"),
-            _one_line(lit(s.params)),
-            lit(s.username),
-        )
+        table.add_row(*(_cell_of(name, s) for name in columns))
     out.print(table)
     where = Text(f"{matching:,} of {total:,} sessions in ")
     where.append(lit(store))
@@ -131,8 +177,10 @@ def print_session(
     log_tail: str | None,
     *,
     store: str,
+    results: Results | None = None,
 ) -> None:
-    """One session; ``record`` None: it is unreadable, and ``summary.problem`` says why."""
+    """One session; ``record`` None: it is unreadable, and ``summary.problem`` says why.
+    ``results``: its metrics, tracking data, plots and node timings (``store.results``)."""
     out = console()
     head = Text("Session ", style="bold")
     head.append(lit(summary.session_id, "bold"))
@@ -214,6 +262,9 @@ def print_session(
                     grid.add_row(lit(f"params.{key}"), lit(value))
     _section(out, "CLI", grid)
 
+    if results is not None:
+        _print_results(out, results)
+
     _print_details(out, details)
 
     exc = record.get("exception")
@@ -237,11 +288,61 @@ def print_session(
 
     grid = _grid()
     for key, value in record.items():
-        if key not in KEY_ORDER:  # the keys shown in sections above
+        shown_as_results = results is not None and key in RESULT_KEYS
+        if key not in KEY_ORDER and not shown_as_results:  # the keys shown in sections above
             grid.add_row(lit(key), lit(value))
     _section(out, "Other fields", grid)
 
     _print_log_tail(out, log_tail)
+
+
+def _print_results(out: Console, results: Results) -> None:
+    """Metrics, tracking data (nested JSON as dotted fields), plots, node timings, and what
+    could not be read; every name and value from the store through ``lit``."""
+    grid = _grid()
+    for name, value in results.metrics.items():
+        grid.add_row(lit(name), Text(format_metric(value)))
+    _section(out, "Metrics", grid)
+
+    grid = _grid()
+    for key, value in flatten(results.data).items():
+        grid.add_row(
+            lit(key),
+            lit(
+                json.dumps(value, ensure_ascii=False, default=str)
+                if not isinstance(value, str)
+                else value
+            ),
+        )
+    _section(out, "Tracking data", grid)
+
+    grid = _grid()
+    for name, path in results.plots.items():
+        grid.add_row(lit(name), lit(path))
+    _section(out, "Plots", grid)
+
+    if results.nodes:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        table.add_column("node", overflow="fold")
+        table.add_column("status", no_wrap=True)
+        table.add_column("duration", justify="right", no_wrap=True)
+        table.add_column("error", overflow="fold")
+        for node in results.nodes:
+            table.add_row(
+                lit(node.name),
+                status_text(node.status),
+                Text(format_duration(node.duration_s)),
+                lit(node.error, "red"),
+            )
+        out.print(Text("Nodes", style="bold underline"))
+        out.print(table)
+        out.print()
+
+    if results.problems:
+        out.print(Text("Results that could not be read", style="bold underline"))
+        for problem in results.problems:
+            out.print(lit(problem, "magenta"))
+        out.print()
 
 
 def _print_unreadable(
@@ -342,3 +443,58 @@ def print_comparison(
                 line.append(" => ")
             line.append(lit(f.path))
             out.print(line)
+
+
+# -- diff: results ------------------------------------------------------------------------------
+VERDICT_STYLE = {"better": "green", "worse": "red", "slower": "red", "faster": "green"}
+
+
+def _signed(delta: float | None) -> str:
+    return "" if delta is None else f"{delta:+.6g}"
+
+
+def print_result_rows(
+    metrics: Sequence[MetricRow], nodes: Sequence[NodeRow], problems: Sequence[str]
+) -> None:
+    """Metrics A against B (delta, better/worse by the metric's direction) and node timings
+    (which got slower); nothing when neither session has any."""
+    out = console()
+    if metrics:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left")
+        table.add_column("metric", overflow="fold", style="bold")
+        for name in ("A", "B", "delta"):
+            table.add_column(name, justify="right", no_wrap=True)
+        table.add_column("", no_wrap=True)
+        for row in metrics:
+            verdict = row.verdicts[1]
+            table.add_row(
+                lit(row.name),
+                Text(format_metric(row.values[0])),
+                Text(format_metric(row.values[1])),
+                Text(_signed(row.deltas[1])),
+                Text(verdict, style=VERDICT_STYLE.get(verdict, "dim")),
+            )
+        out.print(Text("Metrics", style="bold underline"))
+        out.print(table)
+    if nodes:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        table.add_column("node", overflow="fold", style="bold")
+        table.add_column("A", justify="right", no_wrap=True)
+        table.add_column("B", justify="right", no_wrap=True)
+        table.add_column("status A", no_wrap=True)
+        table.add_column("status B", no_wrap=True)
+        table.add_column("", no_wrap=True)
+        for row in nodes:
+            verdict = row.verdicts[1]
+            table.add_row(
+                lit(row.name),
+                Text(format_duration(row.durations[0])),
+                Text(format_duration(row.durations[1])),
+                status_text(row.statuses[0]),
+                status_text(row.statuses[1]),
+                Text(verdict, style=VERDICT_STYLE.get(verdict, "dim")),
+            )
+        out.print(Text("Nodes", style="bold underline"))
+        out.print(table)
+    for problem in dict.fromkeys(problems):
+        out.print(lit(problem, "magenta"))

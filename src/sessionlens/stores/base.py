@@ -203,6 +203,23 @@ class SessionStore(ABC):
             names.update(summary.metrics or ())
         return sorted(names)
 
+    def metric_series(
+        self, query: Query | None, metric: str
+    ) -> list[tuple[str, str | None, float]]:
+        """(session id, started_at, value) of ``metric`` for each session ``query`` matches
+        that has it, oldest first: what a metric plot draws. Backends with an index answer it
+        without building summaries (10k sessions in a few ms, not a second)."""
+        from sessionlens.stores.listing import all_sessions
+
+        base = query or all_sessions()
+        ordered = base.sorted_by("started", False)
+        found = []
+        for s in self.list_summaries(ordered, limit=None):
+            value = (s.metrics or {}).get(metric)
+            if value is not None:
+                found.append((s.session_id, s.started_at, value))
+        return found
+
     def needs_index(self) -> bool:
         """Whether filters and sorts other than newest first wait for :meth:`build_index`
         (a big store browsed for the first time); the default listing never waits."""

@@ -170,30 +170,36 @@ def page_rows(
     where, _ = where_sql(tables, query, status, params, drive=drive)
     metric = query.sort_metric
     source = from_sql(tables, True)
+    with_metric = without_metric = source
     if metric is not None:
-        # walk the metric's (name, value) index, joining each session to it: sessions without
-        # the metric are the second part (the NULLs), read by id
+        # walk the metric's (name, value, session_id) index, joining each session to it (an
+        # inner join ordered by the index's own columns: with a LEFT JOIN, or ordered by
+        # i.session_id, SQLite sorts every session first); sessions without the metric are the
+        # second part (the NULLs of a LEFT JOIN), read by id
         params["sort_metric"] = metric
         column = "sm.value"
-        source = (
-            f"{source} LEFT JOIN {tables.metrics} AS sm "
-            "ON sm.session_id = i.session_id AND sm.name = :sort_metric"
-        )
+        on = f"{tables.metrics} AS sm ON sm.session_id = i.session_id AND sm.name = :sort_metric"
+        with_metric = f"{source} JOIN {on}"
+        without_metric = f"{source} LEFT JOIN {on}"
     else:
         column = _SORT_SQL[query.sort].format(status=status, title=TITLE_L)
     if query.sort == "title" and not tables.details_rows:
         column = "NULL"
-    head = f"SELECT {columns_sql(tables, status)} FROM {source} WHERE {where}"
+    columns = columns_sql(tables, status)
 
-    def page(extra: str, order: str, n: int | None, skip: int) -> list[tuple]:
-        sql = f"{head}{extra} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    def page(extra: str, order: str, n: int | None, skip: int, source: str) -> list[tuple]:
+        sql = (
+            f"SELECT {columns} FROM {source} WHERE {where}{extra} "
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
         bound = {**params, "limit": -1 if n is None else n, "offset": skip}
         return conn.execute(sql, bound).fetchall()
 
-    # the order as parts (their extra WHERE and ORDER BY), each read to its end in turn
+    # the order as parts (their extra WHERE, ORDER BY and direction), each read to its end in
+    # turn; the FROM of the part is ``with_metric`` unless its extra WHERE names the NULLs
     if metric is not None:  # the metric's index in either direction, then the sessions without
         parts = [
-            (f" AND {column} IS NOT NULL", [column, "i.session_id"], query.descending),
+            ("", [column, "sm.session_id"], query.descending),
             (f" AND {column} IS NULL", ["i.session_id"], query.descending),
         ]
     elif query.descending:  # SQLite sorts NULL first: descending puts it last
@@ -213,23 +219,45 @@ def page_rows(
     skip = offset
     for n, (extra, terms, desc) in enumerate(parts):
         order = ", ".join(f"{t} DESC" if desc else t for t in terms)
+        part_source = without_metric if extra.endswith("IS NULL") else with_metric
         rest = None if limit is None else limit - len(rows)
         if rest == 0:
             break
         if not rows and skip and n < len(parts) - 1:  # may this part end before ``skip``?
-            got = page(extra, order, rest, skip)
+            got = page(extra, order, rest, skip, part_source)
             if not got:
                 inside = conn.execute(
-                    f"SELECT count(*) FROM {source} WHERE {where}{extra}", params
+                    f"SELECT count(*) FROM {part_source} WHERE {where}{extra}", params
                 ).fetchone()[0]
                 skip = max(0, skip - inside)
                 continue
             rows += got
             skip = 0
             continue
-        rows += page(extra, order, rest, skip)
+        rows += page(extra, order, rest, skip, part_source)
         skip = 0
     return rows if window is None else rows[::-1]
+
+
+def series_rows(
+    conn: sqlite3.Connection,
+    tables: IndexTables,
+    query: Query,
+    status: str,
+    params: dict[str, Any],
+    metric: str,
+) -> list[tuple[str, str | None, float]]:
+    """(session id, started_at, value) of ``metric`` for every session ``query`` matches that
+    has it, oldest first: a plot's data in one pass over the metric's index, no summaries."""
+    where, _ = where_sql(tables, query, status, params)
+    params["series_metric"] = metric
+    sql = (
+        f"SELECT i.session_id, i.started_at, sm.value FROM {from_sql(tables, True)} "
+        f"JOIN {tables.metrics} AS sm ON sm.session_id = i.session_id "
+        f"AND sm.name = :series_metric WHERE {where} "
+        "ORDER BY i.started_at IS NULL, i.started_at, i.session_id"
+    )
+    return conn.execute(sql, params).fetchall()
 
 
 def from_the_end(offset: int, limit: int | None, known: int | None) -> tuple[int, int] | None:

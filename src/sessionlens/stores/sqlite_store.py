@@ -87,6 +87,7 @@ from sessionlens.stores.sqlite_query import (
     details_of,
     lenient_text,
     page_rows,
+    series_rows,
     status_sql,
     summary_from_row,
     summary_row,
@@ -562,6 +563,20 @@ class SQLiteSessionStore(SessionStore):
                 self._conn, tables, query, status, params, offset=offset, limit=limit, known=known
             )
         return [summary_from_row(row) for row in rows]
+
+    def metric_series(
+        self, query: Query | None, metric: str
+    ) -> list[tuple[str, str | None, float]]:
+        query = query or all_sessions()
+        made_at = self._interrupts
+        self._index_for(query, whole=True)
+        with self._reading(made_at, "list"):
+            tables = self._ensure_index()
+            if not self._index_ready():
+                return super().metric_series(query, metric)
+            params: dict[str, Any] = {}
+            status = status_sql(self._conn, tables, params)
+            return series_rows(self._conn, tables, query, status, params, metric)
 
     def get_summary(self, session_id: str) -> SessionSummary:
         with self._errors("read"):
