@@ -379,7 +379,8 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#left-log", LogView).load(message.left_log)
         self.query_one("#right-log", LogView).load(message.right_log)
         self._redraw()
-        self.query_one(CompareTable).focus()
+        if self.query_one(TabbedContent).active == "tab-fields":  # focus would switch tabs
+            self.query_one(CompareTable).focus()
 
     def on_compare_screen_failed(self, message: Failed) -> None:
         self.problem = message.message
