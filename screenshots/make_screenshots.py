@@ -30,6 +30,7 @@ from sessionlens.stores import open_store  # noqa: E402
 from sessionlens.tui.app import SessionLensApp  # noqa: E402
 from sessionlens.tui.screens.compare import CompareScreen  # noqa: E402
 from sessionlens.tui.screens.detail import DetailScreen  # noqa: E402
+from sessionlens.tui.screens.plot import PlotScreen  # noqa: E402
 from sessionlens.tui.screens.sessions import SessionsScreen  # noqa: E402
 
 SIZE = (160, 44)
@@ -62,6 +63,44 @@ async def shoot(app: SessionLensApp, pilot: Pilot, out: Path, name: str) -> None
     await pilot.pause()
     app.save_screenshot(filename=f"{name}.svg", path=str(out))
     print(f"  {out / (name + '.svg')}")
+
+
+async def metric_screens(
+    app: SessionLensApp, pilot: Pilot, screen: SessionsScreen, out: Path
+) -> None:
+    """Metric columns, compare's Metrics and Nodes tabs over three sessions, the plot. Taken
+    only when the demo's sessions have metrics (recorded by ``log_metrics``/the Kedro hooks)."""
+    names = app.store.metric_names()
+    if not names:
+        print("  (the demo sessions have no metrics: metric screens skipped)")
+        return
+    screen.set_metric_columns(names[:3])
+    await until(pilot, lambda: not screen.table.is_loading)
+    screen.sort_by(f"metric.{names[0]}")
+    await until(pilot, lambda: screen.table.shown_query.sort == f"metric.{names[0]}")
+    await shoot(app, pilot, out, "sessions-metrics")
+    screen.sort_by("started")
+    await until(pilot, lambda: screen.table.shown_query.sort == "started")
+    screen.marked_ids.clear()
+    for index in (0, 1, 2):
+        screen.table.move_cursor(index)
+        await pilot.press("space")
+    await pilot.press("c")
+    await until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.results)
+    await shoot(app, pilot, out, "compare-metrics")
+    await pilot.press("6")
+    await shoot(app, pilot, out, "compare-nodes")
+    await pilot.press("escape")
+    await until(pilot, lambda: isinstance(app.screen, SessionsScreen))
+    await pilot.press("p")
+    await until(pilot, lambda: isinstance(app.screen, PlotScreen) and app.screen.data)
+    await shoot(app, pilot, out, "plot")
+    await pilot.press("escape")
+    for session_id in list(screen.marked_ids):  # unmark, as before
+        screen.marked_ids.remove(session_id)
+    screen.table.marked.clear()
+    screen.set_metric_columns([])
+    await until(pilot, lambda: isinstance(app.screen, SessionsScreen))
 
 
 async def take(store_spec: str, project: Path, out: Path) -> None:
@@ -123,6 +162,8 @@ async def take(store_spec: str, project: Path, out: Path) -> None:
         await shoot(app, pilot, out, "compare-logs")
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SessionsScreen))
+
+        await metric_screens(app, pilot, screen, out)
 
         await pilot.press("question_mark")
         await shoot(app, pilot, out, "help")

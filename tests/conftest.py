@@ -83,3 +83,13 @@ def hostile_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, 
         return f"sqlite://{tmp_path / 'session_store.db'}", good, bad
     good, bad = hostile_shelve_store(tmp_path / "sessions")
     return f"shelve://{tmp_path / 'sessions'}", good, bad
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The app's settings (metric columns, directions) go to a fresh temp folder per test, not
+    the user's config dir (inherited by subprocesses too)."""
+    folder = tmp_path_factory.mktemp("config")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SESSIONLENS_CONFIG_DIR", str(folder))
+        yield folder

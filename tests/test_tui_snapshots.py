@@ -16,6 +16,7 @@ from textual.widgets import Input
 
 from sessionlens.tui.screens.compare import CompareScreen
 from sessionlens.tui.screens.detail import DetailScreen
+from sessionlens.tui.screens.plot import PlotScreen
 from sessionlens.tui.widgets.log_view import LogView
 from tui_support import (
     SIZE,
@@ -24,6 +25,7 @@ from tui_support import (
     make_app,
     make_backend,
     make_log,
+    make_metric_record,
     make_record,
     sid,
     wait_for,
@@ -160,3 +162,54 @@ def test_open_store_screen(snap_compare, tmp_path: Path) -> None:
 
     run_before = steps("o", then=typed)
     assert snap_compare(snapshot_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def metrics_app(tmp_path: Path):
+    """Eight sessions with metrics and node timings (session 2 without metrics)."""
+    backend = make_backend("memory", tmp_path)
+    backend.write(make_metric_record(i, with_metrics=i != 2) for i in range(8))
+    return make_app(backend.writer, poll_interval=60)
+
+
+async def _results_loaded(pilot: Pilot) -> None:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
+    await wait_for(pilot, lambda: pilot.app.screen.results is not None)
+    await wait_for(pilot, lambda: pilot.app.screen.git_done)
+
+
+def test_compare_metrics_tab(snap_compare, tmp_path: Path) -> None:
+    async def metrics(pilot: Pilot) -> None:
+        await _results_loaded(pilot)
+        await pilot.press("5", "down")
+
+    run_before = steps("down", "space", "down", "down", "c", then=metrics)
+    assert snap_compare(metrics_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_compare_nodes_tab_three_sessions(snap_compare, tmp_path: Path) -> None:
+    async def nodes(pilot: Pilot) -> None:
+        await _results_loaded(pilot)
+        await pilot.press("6")
+
+    run_before = steps("end", "space", "up", "up", "space", "up", "c", then=nodes)
+    assert snap_compare(metrics_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_plot_screen(snap_compare, tmp_path: Path) -> None:
+    async def plot(pilot: Pilot) -> None:
+        pilot.app.screen.set_metric_columns(["accuracy", "loss"])
+        await pilot.press("down", "down", "space", "p")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, PlotScreen))
+        await wait_for(pilot, lambda: pilot.app.screen.data is not None)
+
+    run_before = steps("down", "space", then=plot)
+    assert snap_compare(metrics_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_sessions_screen_metric_columns(snap_compare, tmp_path: Path) -> None:
+    async def columns(pilot: Pilot) -> None:
+        pilot.app.screen.set_metric_columns(["accuracy", "loss"])
+        pilot.app.screen.sort_by("metric.loss")
+        await wait_for(pilot, lambda: pilot.app.screen.table.shown_query.sort == "metric.loss")
+
+    assert snap_compare(metrics_app(tmp_path), terminal_size=SIZE, run_before=steps(then=columns))

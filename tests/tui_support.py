@@ -186,3 +186,37 @@ def app_test(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
         asyncio.run(test(*args, **kwargs))
 
     return run
+
+
+#: a metric name that looks like markup and carries an escape code (shown, never obeyed)
+ODD_METRIC = "[bold]odd\x1b[31m"
+
+
+def make_metric_record(i: int, *, with_metrics: bool = True) -> dict[str, Any]:
+    """Session ``i`` with metrics (accuracy rises, loss falls with ``i``) and node timings
+    (``train`` gets slower with ``i``), as ``log_metrics`` and the Kedro hooks record them."""
+    record = make_record(i)
+    if with_metrics:
+        record["metrics"] = {
+            "accuracy": round(0.80 + 0.01 * i, 4),
+            "loss": round(1.0 - 0.05 * i, 4),
+            ODD_METRIC: float(i),
+        }
+    record["nodes"] = [
+        {"name": "preprocess", "status": "success", "duration_s": 2.0},
+        {"name": "train", "status": "success", "duration_s": 10.0 + 5.0 * i},
+        {
+            "name": "evaluate",
+            "status": "failed" if i == 3 else "success",
+            "duration_s": 1.0 - 0.2 * (i % 2),
+        },
+    ]
+    return record
+
+
+def metrics_backend(tmp_path: Path, count: int = 8, without: tuple[int, ...] = (2,)) -> Backend:
+    """A real SQLite store in ``tmp_path``: ``count`` sessions with metrics and node timings,
+    those in ``without`` with node timings only."""
+    backend = make_backend("sqlite", tmp_path)
+    backend.write(make_metric_record(i, with_metrics=i not in without) for i in range(count))
+    return backend

@@ -13,6 +13,7 @@ from typing import Any
 
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary
+from sessionlens.results import Results
 from sessionlens.stores.base import IndexProgress, SessionStore
 
 
@@ -43,8 +44,17 @@ class StoreClient:
     def interrupt(self) -> None:
         self.store.interrupt()
 
-    def list_summaries(self, query: Query | None, offset: int, limit: int) -> list[SessionSummary]:
+    def list_summaries(
+        self, query: Query | None, offset: int, limit: int | None
+    ) -> list[SessionSummary]:
         return self.store.list_summaries(query, offset=offset, limit=limit)
+
+    def results(self, session_id: str) -> Results:
+        """Metrics and node timings (read lazily: compare's workers, never a listing)."""
+        return self.store.results(session_id)
+
+    def metric_names(self) -> list[str]:
+        return self.store.metric_names()
 
     def needs_index(self) -> bool:
         return self.store.needs_index()

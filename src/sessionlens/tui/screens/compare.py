@@ -1,8 +1,12 @@
-"""``c``: two sessions side by side, from ``sessionlens.compare`` (the CLI's ``diff`` uses it too).
+"""``c``: the marked sessions side by side, from ``sessionlens.compare`` and
+``sessionlens.compare_results`` (the CLI's ``diff`` uses both too).
 
-Every flattened field aligned, differences highlighted (``d``: only those), the parameter diff,
-the duration difference, the files changed between the two commits (git, in a worker) and both
-logs side by side.
+Two-way views (A against B, the first two sessions): every flattened field aligned, differences
+highlighted (``d``: only those), the parameter diff, the duration difference, the files changed
+between the two commits (git, in a worker) and both logs side by side. N-way views (every
+session against the first, the baseline): the Metrics tab (values, deltas, better/worse by each
+metric's direction, ``f`` flips it and the store's settings remember it) and the Nodes tab
+(durations, deltas, slower nodes highlighted). Results are read in a worker.
 """
 
 from __future__ import annotations
@@ -28,15 +32,27 @@ from sessionlens.compare import (
     changed_files_between,
     compare,
 )
-from sessionlens.errors import UnreadableSessionError
+from sessionlens.compare_results import metric_rows, node_rows
+from sessionlens.errors import SessionLensError, UnreadableSessionError
 from sessionlens.record import Record, SessionSummary, format_duration
+from sessionlens.results import NO_RESULTS, Results
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.logtext import LogText
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
+from sessionlens.tui.settings import Settings
 from sessionlens.tui.text import literal
 from sessionlens.tui.widgets.compare_table import CompareTable, value_text
 from sessionlens.tui.widgets.log_view import LogView
-from sessionlens.tui.workers import ReportsWorkerErrors
+from sessionlens.tui.widgets.metric_table import MetricTable
+from sessionlens.tui.widgets.node_table import NodeTable
+from sessionlens.tui.workers import ReportsWorkerErrors, error_message
+
+#: labels of the sessions compared, in order (A is the baseline)
+LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def session_label(n: int) -> str:
+    return LABELS[n] if n < len(LABELS) else f"S{n + 1}"
 
 
 def _side(text: Text, label: str, summary: SessionSummary, palette: dict[str, Style]) -> None:
@@ -143,7 +159,8 @@ def git_table(
 
 
 class CompareScreen(ReportsWorkerErrors, Screen[None]):
-    """Session A (marked) against session B (selected)."""
+    """Session A (the first marked, the baseline) against B (and C, D... in Metrics and
+    Nodes)."""
 
     CSS_PATH = "compare.tcss"
     COMPONENT_CLASSES: ClassVar[set[str]] = PALETTE_CLASSES
@@ -160,7 +177,9 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         Binding("2", "show_tab('tab-params')", "Params", tooltip="Parameter by parameter"),
         Binding("3", "show_tab('tab-git')", "Git", tooltip="Files changed between the commits"),
         Binding("4", "show_tab('tab-logs')", "Logs", tooltip="Both logs side by side"),
-        Binding("x", "swap", "Swap", tooltip="Swap the two sessions"),
+        Binding("5", "show_tab('tab-metrics')", "Metrics", tooltip="Metrics, better or worse"),
+        Binding("6", "show_tab('tab-nodes')", "Nodes", tooltip="Pipeline node timings"),
+        Binding("x", "swap", "Swap", tooltip="Swap A and B: B becomes the baseline"),
     ]
 
     class Compared(Message):
@@ -192,11 +211,30 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
             self.comparison = comparison
             self.files = files
 
-    def __init__(self, client: StoreClient, left_id: str, right_id: str) -> None:
+    class ResultsLoaded(Message):
+        """Each session's results (``NO_RESULTS`` where unreadable; ``problems`` says so)."""
+
+        def __init__(self, results: list[Results], problems: list[str]) -> None:
+            super().__init__()
+            self.results = results
+            self.problems = problems
+
+    def __init__(
+        self, client: StoreClient, *session_ids: str, settings: Settings | None = None
+    ) -> None:
+        """``session_ids``: two or more, the first the baseline; the two-way tabs compare the
+        first two."""
+        if len(session_ids) < 2:
+            raise ValueError("compare needs two sessions or more")
         super().__init__()
         self.client = client
-        self.left_id = left_id
-        self.right_id = right_id
+        self.session_ids = list(session_ids)
+        self.left_id, self.right_id = session_ids[0], session_ids[1]
+        self.labels = [session_label(n) for n in range(len(session_ids))]
+        self.settings = settings or Settings(None)
+        #: each session's results once read (Metrics and Nodes tabs)
+        self.results: list[Results] | None = None
+        self.results_problems: list[str] = []
         self.comparison: Comparison | None = None
         self.changed_files: list[ChangedFile] | None = None
         self.git_done = False
@@ -207,7 +245,8 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text("Comparing…"), id="compare-title")
         yield Static(id="compare-summary")
-        with TabbedContent(id="compare-tabs", initial="tab-fields"):
+        initial = "tab-metrics" if len(self.session_ids) > 2 else "tab-fields"
+        with TabbedContent(id="compare-tabs", initial=initial):
             with TabPane("Fields", id="tab-fields"):
                 yield CompareTable(id="compare-table")
             with TabPane("Params", id="tab-params"), VerticalScroll():
@@ -223,10 +262,90 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
                 with Vertical(classes="log-side"):
                     yield Static(literal(f"B {self.right_id}"), classes="log-label")
                     yield LogView(id="right-log")
+            with TabPane("Metrics", id="tab-metrics"), Vertical():
+                yield Static(self._legend(), id="metrics-legend", classes="legend")
+                yield MetricTable(id="metric-table")
+            with TabPane("Nodes", id="tab-nodes"), Vertical():
+                yield Static(self._legend(), id="nodes-legend", classes="legend")
+                yield NodeTable(id="node-table")
         yield Footer()
 
     def on_mount(self) -> None:
         self._compare(self.client, self.left_id, self.right_id)
+        self._load_results(self.client, list(self.session_ids))
+        if len(self.session_ids) > 2:
+            self.query_one(MetricTable).focus()
+
+    def _legend(self, note: str = "") -> Text:
+        """``A 2026-…Z (baseline)  B 2026-…Z  C …``, then ``note``."""
+        text = Text()
+        for n, (label, session_id) in enumerate(zip(self.labels, self.session_ids, strict=True)):
+            if n:
+                text.append("   ")
+            text.append(f"{label} ", "bold")
+            text.append_text(literal(session_id))
+            if n == 0:
+                text.append(" (baseline)")
+        if note:
+            text.append("\n")
+            text.append_text(literal(note, "italic"))
+        return text
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare-results")
+    def _load_results(self, client: StoreClient, session_ids: list[str]) -> None:
+        found: list[Results] = []
+        problems: list[str] = []
+        for label, session_id in zip(self.labels, session_ids, strict=True):
+            try:
+                results = client.results(session_id)
+            except SessionLensError as exc:
+                problems.append(f"{label}: {error_message(exc)}")
+                results = NO_RESULTS
+            found.append(results)
+            problems.extend(f"{label}: {p}" for p in results.problems)
+        self.post_message(self.ResultsLoaded(found, problems))
+
+    def on_compare_screen_results_loaded(self, message: ResultsLoaded) -> None:
+        self.results = message.results
+        self.results_problems = message.problems
+        self._show_results()
+
+    def _show_results(self) -> None:
+        if self.results is None:
+            return
+        palette = palette_of(self)
+        note = "; ".join(self.results_problems)
+        metrics = metric_rows(self.results, self.settings.directions)
+        self.query_one(MetricTable).show(
+            metrics, self.labels, palette, set(self.settings.directions)
+        )
+        metric_note = note or ("" if metrics else "None of these sessions recorded metrics.")
+        if metrics:
+            metric_note = (metric_note + "   " if metric_note else "") + (
+                "f: flip whether lower or higher is better for the selected metric"
+            )
+        self.query_one("#metrics-legend", Static).update(self._legend(metric_note))
+        nodes = node_rows(self.results)
+        self.query_one(NodeTable).show(nodes, self.labels, palette)
+        node_note = note or ("" if nodes else "None of these sessions recorded node timings.")
+        if nodes and any("slower" in row.verdicts for row in nodes):
+            slower = sum("slower" in row.verdicts for row in nodes)
+            node_note = (node_note + "   " if node_note else "") + (
+                f"▲ {slower} node{'s' if slower != 1 else ''} slower than in {self.labels[0]}"
+            )
+        self.query_one("#nodes-legend", Static).update(self._legend(node_note))
+
+    def on_metric_table_flip_requested(self, message: MetricTable.FlipRequested) -> None:
+        """Flip the metric's direction and remember it for this store (back to the default
+        when the flip lands on what the name implies anyway)."""
+        from sessionlens.results import lower_is_better
+
+        wanted = "higher" if message.lower_is_better else "lower"
+        implied = "lower" if lower_is_better(message.name) else "higher"
+        problem = self.settings.set_direction(message.name, None if wanted == implied else wanted)
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+        self._show_results()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="compare")
     def _compare(self, client: StoreClient, left_id: str, right_id: str) -> None:
@@ -260,7 +379,8 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#left-log", LogView).load(message.left_log)
         self.query_one("#right-log", LogView).load(message.right_log)
         self._redraw()
-        self.query_one(CompareTable).focus()
+        if self.query_one(TabbedContent).active == "tab-fields":  # focus would switch tabs
+            self.query_one(CompareTable).focus()
 
     def on_compare_screen_failed(self, message: Failed) -> None:
         self.problem = message.message
@@ -296,6 +416,12 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         summary.append(f"   {len(changed)} of {len(comparison.params)} params differ")
         if self.query_one(CompareTable).only_differences:
             summary.append("   showing only differences (d)", palette["accent"])
+        if len(self.session_ids) > 2:
+            summary.append(
+                f"\n{len(self.session_ids)} sessions: Metrics and Nodes compare all with A; "
+                "Fields, Params, Git and Logs compare A with B",
+                palette["accent"],
+            )
         self.query_one("#compare-summary", Static).update(summary)
         self.query_one("#compare-params", Static).update(params_table(comparison, palette))
         if self.git_done:
@@ -306,6 +432,7 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self.call_later(self._redraw)
+        self.call_later(self._show_results)
 
     # -- actions -------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -318,9 +445,15 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        focus = {"tab-fields": "#compare-table", "tab-logs": "#left-log"}.get(tab)
+        focus = {
+            "tab-fields": "#compare-table",
+            "tab-logs": "#left-log",
+            "tab-metrics": "#metric-table",
+            "tab-nodes": "#node-table",
+        }.get(tab)
         if focus:
             self.query_one(focus).focus()
 
     def action_swap(self) -> None:
-        self.app.switch_screen(CompareScreen(self.client, self.right_id, self.left_id))
+        ids = [self.right_id, self.left_id, *self.session_ids[2:]]
+        self.app.switch_screen(CompareScreen(self.client, *ids, settings=self.settings))

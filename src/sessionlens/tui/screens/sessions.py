@@ -30,10 +30,13 @@ from textual.worker import get_current_worker
 from sessionlens.errors import SessionLensError, UnknownSessionError, UnreadableSessionError
 from sessionlens.query import Query, parse_query
 from sessionlens.record import Record, SessionSummary
+from sessionlens.results import lower_is_better
 from sessionlens.run_request import RunRequest, rerun_request
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.screens.confirm import ConfirmScreen
+from sessionlens.tui.screens.metric_chooser import MetricChooserScreen
 from sessionlens.tui.screens.run_form import RunFormScreen
+from sessionlens.tui.settings import Settings
 from sessionlens.tui.text import Clock
 from sessionlens.tui.widgets.filter_bar import FilterBar
 from sessionlens.tui.widgets.run_pane import RunPane
@@ -69,8 +72,13 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         Binding("S", "reverse_sort", "Reverse", tooltip="Reverse the sort order"),
         Binding("space", "mark", "Mark", tooltip="Mark the selected session for compare"),
         Binding(
-            "c", "compare", "Compare", tooltip="Compare the marked session with the selected one"
+            "c",
+            "compare",
+            "Compare",
+            tooltip="Compare the marked sessions (the first is the baseline) and the selected one",
         ),
+        Binding("m", "choose_metrics", "Metrics", tooltip="Choose the metric columns"),
+        Binding("p", "plot", "Plot", tooltip="Plot a metric over the sessions of the filter"),
         Binding(
             "ctrl+r,f5", "reload", "Reload", show=False, tooltip="Reload sessions from the store"
         ),
@@ -121,8 +129,11 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         self.filter_query: Query = parse_query("")
         self.sort = "started"
         self.descending = True
-        #: the session marked with space, compared with the selected one on ``c``
-        self.marked_id: str | None = None
+        #: sessions marked with space, in marking order: ``c`` compares them (and the selected
+        #: one), the first being the baseline
+        self.marked_ids: list[str] = []
+        #: what is remembered for this store (metric columns, metric directions)
+        self.settings = Settings(None)
         self._token: Any = None
         self._token_known = False
         self._detail_timer: Timer | None = None
@@ -141,6 +152,11 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
     @property
     def table(self) -> SessionTable:
         return self.query_one(SessionTable)
+
+    @property
+    def marked_id(self) -> str | None:
+        """The first marked session (the baseline of a compare), None when none is."""
+        return self.marked_ids[0] if self.marked_ids else None
 
     @property
     def current_query(self) -> Query:
@@ -168,9 +184,16 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
             self._token_known = False
             self._poll_changes(client, None)
         self.client = client
-        self.marked_id = None
+        self.marked_ids = []
         self.query_one(StoreHeader).set_store(client.kind, client.location)
         self.query_one(SessionDetailPanel).show_empty("Loading…")
+        self.settings = Settings.for_store(client.kind, client.location)
+        if self.settings.problem:
+            self.notify(self.settings.problem, severity="warning", timeout=10, markup=False)
+            self.settings.problem = None
+        if self.sort.startswith("metric."):
+            self.sort, self.descending = "started", True
+        self.table.set_metric_columns(self.settings.metric_columns)
         self.table.bind_client(client)
         self.table.show_query(self.current_query)
         self.table.focus()
@@ -262,10 +285,17 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
     def on_session_table_sort_requested(self, message: SessionTable.SortRequested) -> None:
         if message.sort == self.sort:
             self.descending = not self.descending
+            self.table.show_query(self.current_query)
         else:
-            self.sort = message.sort
-            self.descending = message.sort in DESCENDING_FIRST
-        self.table.show_query(self.current_query)
+            self.sort_by(message.sort)
+
+    def descending_first(self, sort: str) -> bool:
+        """Which way a sort reads best first: newest, longest; a metric best first (by its
+        direction, as compare says better and worse)."""
+        if sort.startswith("metric."):
+            name = sort[len("metric.") :]
+            return not lower_is_better(name, self.settings.directions)
+        return sort in DESCENDING_FIRST
 
     def _schedule_detail(self, summary: SessionSummary) -> None:
         if self._detail_timer is not None:
@@ -346,7 +376,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
 
     def sort_by(self, sort: str, descending: bool | None = None) -> None:
         self.sort = sort
-        self.descending = sort in DESCENDING_FIRST if descending is None else descending
+        self.descending = self.descending_first(sort) if descending is None else descending
         self.table.show_query(self.current_query)
 
     def action_reverse_sort(self) -> None:
@@ -354,34 +384,75 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         self.table.show_query(self.current_query)
 
     def action_mark(self) -> None:
+        """Mark or unmark the selected session (several can be marked: ``c`` compares all)."""
         selected = self.table.selected
         if selected is None:
             return
-        old = self.marked_id
-        self.marked_id = None if old == selected.session_id else selected.session_id
-        self.table.marked = {self.marked_id} if self.marked_id else set()
-        for session_id in (old, selected.session_id):
-            if session_id:
-                self.table.refresh_row_of(session_id)
-        if self.marked_id:
-            self.notify(
-                f"Marked {self.marked_id}; select another session and press c to compare",
-                markup=False,
-            )
+        session_id = selected.session_id
+        if session_id in self.marked_ids:
+            self.marked_ids.remove(session_id)
+        else:
+            self.marked_ids.append(session_id)
+        self.table.marked = set(self.marked_ids)
+        self.table.refresh_row_of(session_id)
+        if session_id in self.marked_ids:
+            count = len(self.marked_ids)
+            if count == 1:
+                hint = "select another session and press c to compare"
+            else:
+                hint = f"{count} marked (the first is the baseline); c compares them"
+            self.notify(f"Marked {session_id}; {hint}", markup=False)
+
+    def compared_ids(self) -> list[str]:
+        """What ``c`` compares: the marked sessions, then the selected one if not marked."""
+        ids = list(self.marked_ids)
+        selected = self.table.selected
+        if selected is not None and selected.session_id not in ids:
+            ids.append(selected.session_id)
+        return ids
 
     def action_compare(self) -> None:
-        selected = self.table.selected
-        if self.marked_id is None:
+        if not self.marked_ids:
             self.notify(
                 "Mark a session with space first, then press c on another one", severity="warning"
             )
             return
-        if selected is None or selected.session_id == self.marked_id:
+        ids = self.compared_ids()
+        if len(ids) < 2:
             self.notify("Select a session other than the marked one to compare", severity="warning")
             return
         from sessionlens.tui.screens.compare import CompareScreen
 
-        self.app.push_screen(CompareScreen(self.client, self.marked_id, selected.session_id))
+        self.app.push_screen(CompareScreen(self.client, *ids, settings=self.settings))
+
+    def action_choose_metrics(self) -> None:
+        chooser = MetricChooserScreen(self.client, list(self.table.metric_columns))
+        self.app.push_screen(chooser, self.set_metric_columns)
+
+    def set_metric_columns(self, names: list[str] | None) -> None:
+        """Show ``names`` as columns and remember them for this store (None: unchanged)."""
+        if names is None:
+            return
+        self.table.set_metric_columns(names)
+        problem = self.settings.set_metric_columns(names)
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+
+    def action_plot(self) -> None:
+        """A metric over the sessions of the filter, oldest first, the marked ones
+        highlighted; the metric is the first metric column, else the store's first."""
+        from sessionlens.tui.screens.plot import PlotScreen
+
+        shown = self.table.metric_columns
+        self.app.push_screen(
+            PlotScreen(
+                self.client,
+                self.filter_query,
+                shown[0] if shown else None,
+                marked=list(self.marked_ids),
+                clock=self.clock,
+            )
+        )
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         """Commands beyond the keys, for the command palette."""
@@ -390,6 +461,9 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
             (f"Sort by {name}", "sessions", partial(self.sort_by, name)) for name in columns
         ]
         commands.append(("Clear the filter", "sessions", partial(self.set_filter, "")))
+        commands.append(
+            ("Hide the metric columns", "sessions", partial(self.set_metric_columns, []))
+        )
         commands.append(
             ("Filter: failed sessions", "status:failed", partial(self.set_filter, "status:failed"))
         )
@@ -515,7 +589,9 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         if pane.rerun_of and pane.session_id:
             from sessionlens.tui.screens.compare import CompareScreen
 
-            self.app.push_screen(CompareScreen(self.client, pane.rerun_of, pane.session_id))
+            self.app.push_screen(
+                CompareScreen(self.client, pane.rerun_of, pane.session_id, settings=self.settings)
+            )
 
     @on(RunPane.RunAgainRequested)
     def _run_again(self, message: RunPane.RunAgainRequested) -> None:

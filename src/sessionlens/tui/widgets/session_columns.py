@@ -10,8 +10,9 @@ visible cell of every frame, so they stay small. Nothing here imports Textual.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, Protocol
 
 from rich.cells import cell_len, set_cell_size
@@ -24,6 +25,10 @@ from sessionlens.tui.text import visible as make_visible
 #: width bounds of each flexible column (command, params); 150 terminal columns fit both at 14
 MIN_FLEX = 12
 MAX_FLEX = 80
+#: width bounds of a metric column (its name, cut with an ellipsis past the upper one)
+METRIC_MIN, METRIC_MAX = 8, 14
+#: metric columns go after this column (before the flexible command and params)
+METRICS_AFTER = "dirty"
 
 
 class CellContext(Protocol):
@@ -132,6 +137,38 @@ _WITHOUT_USER_DETAILS = tuple(c for c in COLUMNS if not c.user_details)
 def shown_columns(user_details: bool) -> tuple[Column, ...]:
     """The columns of a store with (or without) kedro-viz user details."""
     return COLUMNS if user_details else _WITHOUT_USER_DETAILS
+
+
+def format_metric(value: float | None) -> str:
+    """A metric in a cell: 4 significant digits (``0.9123``, ``12``, ``1.235e6``), '' when
+    the session lacks it."""
+    if value is None:
+        return ""
+    text = f"{value:.4g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+@lru_cache(maxsize=256)
+def metric_column(name: str) -> Column:
+    """The column of metric ``name``: right-aligned, sorted by the store's ``metric.NAME``."""
+
+    def cell(s: SessionSummary, context: CellContext) -> Cell:
+        return format_metric((s.metrics or {}).get(name)), None
+
+    # room for the name and the sort arrow after it
+    width = max(METRIC_MIN, min(METRIC_MAX, cell_len(make_visible(name)) + 2))
+    return Column(f"metric.{name}", name, width, f"metric.{name}", cell, "right")
+
+
+def with_metrics(columns: tuple[Column, ...], metrics: Sequence[str]) -> tuple[Column, ...]:
+    """``columns`` with a column per metric in ``metrics`` after :data:`METRICS_AFTER`."""
+    if not metrics:
+        return columns
+    at = next((i + 1 for i, c in enumerate(columns) if c.name == METRICS_AFTER), len(columns))
+    return (*columns[:at], *(metric_column(name) for name in metrics), *columns[at:])
 
 
 # -- layout -----------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from sessionlens.tui.widgets.session_columns import (
     column_widths,
     fit,
     shown_columns,
+    with_metrics,
 )
 from sessionlens.tui.workers import error_message
 
@@ -230,6 +231,9 @@ class SessionTable(ScrollView, can_focus=True):
         self.total = 0
         self.cursor_row = 0
         self.show_title = False
+        #: metrics shown as columns (after the fixed columns, before command and params)
+        self.metric_columns: tuple[str, ...] = ()
+        self._columns = shown_columns(False)
         #: session ids marked for compare
         self.marked: set[str] = set()
         self.pages = PageCache()
@@ -250,7 +254,14 @@ class SessionTable(ScrollView, can_focus=True):
     # -- public API -------------------------------------------------------------------
     @property
     def columns(self) -> tuple[Column, ...]:
-        return shown_columns(self.show_title)
+        return self._columns
+
+    def set_metric_columns(self, names: list[str] | tuple[str, ...]) -> None:
+        """Show a column per metric in ``names`` (in that order), none when empty."""
+        self.metric_columns = tuple(names)
+        self._columns = with_metrics(shown_columns(self.show_title), self.metric_columns)
+        self._update_virtual_size()
+        self.refresh()
 
     @property
     def selected(self) -> SessionSummary | None:
@@ -266,6 +277,7 @@ class SessionTable(ScrollView, can_focus=True):
         """Show another store: forget everything cached for the previous one."""
         self.client = client
         self.show_title = client.has_user_details
+        self._columns = with_metrics(shown_columns(self.show_title), self.metric_columns)
         self._new_query = None
         self.pages.clear()
         self._pending.clear()
