@@ -1,5 +1,5 @@
-"""``SessionStore.metric_series``: a metric's values over the sessions a filter matches, oldest
-first (a plot's data); SQLite's one-pass answer equals the default built from summaries, and
+"""``SessionStore.metric_series``: a metric's values over the newest sessions a filter matches,
+oldest first (a plot's data); SQLite's one-pass answer equals the default built from summaries, and
 the metric sort walks the metric index for the same order ``Query.sort_key`` gives."""
 
 from __future__ import annotations
@@ -40,9 +40,13 @@ def test_sqlite_series_equals_the_reference(tmp_path: Path, records: list[dict],
             assert memory.metric_series(parse_query(text), "accuracy") == expected
     started = [t for _, t, _ in expected]
     known = [t for t in started if t is not None]
-    assert started == sorted(known) + [None] * (len(started) - len(known))
+    # newest last; sessions whose start is unknown cannot be placed, and lead
+    assert started == [None] * (len(started) - len(known)) + sorted(known)
     if not text:
         assert len(expected) == sum(1 for r in records if "metrics" in r)
+    # the newest few, still oldest first: what a capped plot draws
+    with open_store(f"sqlite://{tmp_path / 's.db'}") as sqlite:
+        assert sqlite.metric_series(parse_query(text), "accuracy", 5) == expected[-5:]
 
 
 @pytest.mark.parametrize("descending", [True, False])

@@ -92,6 +92,12 @@ out = [x * scale + offset for x in data]
 __NORMALISE__
 mean = sum(out) / len(out)
 print(f"[summary] mean={mean:.3f} min={min(out):.3f} max={max(out):.3f}")
+if os.environ.get("SESSIONLENS_SESSION_ID"):  # recorded: the run's results, for compare and plot
+    import sessionlens
+
+    accuracy = round(min(0.99, 0.55 + 0.04 * scale + offset / 200 + rows / 20000), 4)
+    sessionlens.log_metrics({"accuracy": accuracy, "loss": round((1 - accuracy) ** 2 * 4, 4),
+                             "mean": round(mean, 4)})
 print("done")
 '''
 

@@ -246,18 +246,21 @@ def series_rows(
     status: str,
     params: dict[str, Any],
     metric: str,
+    limit: int | None = None,
 ) -> list[tuple[str, str | None, float]]:
-    """(session id, started_at, value) of ``metric`` for every session ``query`` matches that
-    has it, oldest first: a plot's data in one pass over the metric's index, no summaries."""
+    """(session id, started_at, value) of ``metric`` for the newest ``limit`` sessions
+    ``query`` matches that have it, oldest first: a plot's data without building summaries
+    (a metric term reads its ids from one range of the metric's index)."""
     where, _ = where_sql(tables, query, status, params)
     params["series_metric"] = metric
+    params["series_limit"] = -1 if limit is None else limit
     sql = (
         f"SELECT i.session_id, i.started_at, sm.value FROM {from_sql(tables, True)} "
         f"JOIN {tables.metrics} AS sm ON sm.session_id = i.session_id "
         f"AND sm.name = :series_metric WHERE {where} "
-        "ORDER BY i.started_at IS NULL, i.started_at, i.session_id"
+        "ORDER BY i.started_l DESC, i.session_id DESC LIMIT :series_limit"
     )
-    return conn.execute(sql, params).fetchall()
+    return conn.execute(sql, params).fetchall()[::-1]
 
 
 def from_the_end(offset: int, limit: int | None, known: int | None) -> tuple[int, int] | None:
@@ -347,9 +350,11 @@ def _term_sql(tables: IndexTables, term: Term, status: str, bind: Bind) -> tuple
         return _param_sql(tables, term, name, bind), False
     metric = term.metric_name
     if metric is not None:
+        # a list of the matching ids, from one range of the (name, value) index: it drives a
+        # plot's series or a short page (a correlated EXISTS walked every session instead)
         return (
-            f"EXISTS (SELECT 1 FROM {tables.metrics} AS m WHERE m.session_id = i.session_id "
-            f"AND m.name = {bind(metric)} AND m.value {_SQL_OP.get(term.op, '=')} "
+            f"i.session_id IN (SELECT m.session_id FROM {tables.metrics} AS m "
+            f"WHERE m.name = {bind(metric)} AND m.value {_SQL_OP.get(term.op, '=')} "
             f"{bind(term.bound)})"
         ), False
     f = term.field

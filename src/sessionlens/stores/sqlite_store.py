@@ -565,7 +565,7 @@ class SQLiteSessionStore(SessionStore):
         return [summary_from_row(row) for row in rows]
 
     def metric_series(
-        self, query: Query | None, metric: str
+        self, query: Query | None, metric: str, limit: int | None = None
     ) -> list[tuple[str, str | None, float]]:
         query = query or all_sessions()
         made_at = self._interrupts
@@ -573,10 +573,10 @@ class SQLiteSessionStore(SessionStore):
         with self._reading(made_at, "list"):
             tables = self._ensure_index()
             if not self._index_ready():
-                return super().metric_series(query, metric)
+                return super().metric_series(query, metric, limit)
             params: dict[str, Any] = {}
             status = status_sql(self._conn, tables, params)
-            return series_rows(self._conn, tables, query, status, params, metric)
+            return series_rows(self._conn, tables, query, status, params, metric, limit)
 
     def get_summary(self, session_id: str) -> SessionSummary:
         with self._errors("read"):

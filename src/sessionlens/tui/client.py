@@ -56,6 +56,11 @@ class StoreClient:
     def metric_names(self) -> list[str]:
         return self.store.metric_names()
 
+    def metric_series(
+        self, query: Query | None, metric: str, limit: int | None
+    ) -> list[tuple[str, str | None, float]]:
+        return self.store.metric_series(query, metric, limit)
+
     def needs_index(self) -> bool:
         return self.store.needs_index()
 

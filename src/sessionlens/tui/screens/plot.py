@@ -140,15 +140,11 @@ class PlotScreen(ReportsWorkerErrors, Screen[None]):
                 self.post_message(self.Loaded(None, "No session in this store has metrics."))
                 return
             metric = names[0]
-        rows = client.list_summaries(query, 0, CAP + 1)
-        capped = len(rows) > CAP
-        rows = rows[:CAP]
-        points = []
-        for summary in reversed(rows):
-            value = (summary.metrics or {}).get(metric)
-            if value is not None:
-                points.append(Point(summary.session_id, summary.started_at, value))
-        self.post_message(self.Loaded(PlotData(metric, points, len(rows), capped)))
+        series = client.metric_series(query, metric, CAP + 1)
+        capped = len(series) > CAP
+        points = [Point(*row) for row in series[-CAP:]]
+        read = client.count(query)
+        self.post_message(self.Loaded(PlotData(metric, points, read, capped)))
 
     def on_plot_screen_loaded(self, message: Loaded) -> None:
         self.data, self.note = message.data, message.note
