@@ -80,3 +80,33 @@ def test_metric_cells_are_compact_right_aligned_and_empty_when_missing() -> None
     assert (column.sort, column.align, column.label) == ("metric.accuracy", "right", "accuracy")
     names = [c.name for c in with_metrics(shown_columns(False), ["accuracy"])]
     assert names[names.index("dirty") + 1] == "metric.accuracy"
+
+
+def test_the_detail_panel_shows_metrics_and_nodes_literally() -> None:
+    """The panel under the table: the first metrics (names shown as stored, never as markup)
+    and the nodes: how many, the slowest, the one that failed."""
+    from rich.style import Style
+
+    from sessionlens.record import SessionSummary
+    from sessionlens.tui.palette import PALETTE_CLASSES
+    from sessionlens.tui.text import Clock
+    from sessionlens.tui.widgets.session_detail import PANEL_METRICS, describe_session
+
+    metrics = {"accuracy": 0.912345, "[bold]x\x1b[31m": 1.0}
+    metrics.update({f"m{n}": float(n) for n in range(PANEL_METRICS)})
+    summary = SessionSummary("2026-11-25T09.44.11.880Z", "failed", metrics=metrics)
+    record = {
+        "session_id": summary.session_id,
+        "nodes": [
+            {"name": "load", "status": "success", "duration_s": 0.5},
+            {"name": "train", "status": "success", "duration_s": 12.0},
+            {"name": "evaluate", "status": "failed", "duration_s": 0.1, "error": "boom"},
+        ],
+    }
+    palette = {name.removeprefix("palette--"): Style() for name in PALETTE_CLASSES}
+    text = describe_session(summary, record, {}, [], Clock(), palette).plain
+    line = next(t for t in text.splitlines() if t.startswith("Metrics"))
+    assert "accuracy=0.9123" in line and "[bold]x␛[31m=1" in line
+    assert f"+{len(metrics) - PANEL_METRICS} more" in line
+    nodes = next(t for t in text.splitlines() if t.startswith("Nodes"))
+    assert "3 nodes" in nodes and "slowest train 12.0s" in nodes and "failed evaluate" in nodes

@@ -176,6 +176,18 @@ def change(
     return "better" if improved else "worse"
 
 
+def format_metric(value: float | None) -> str:
+    """A metric as every table shows it (the app's cells, ``list``, ``show``, ``diff``): 4
+    significant digits (``0.9123``, ``12``, ``1.235e6``), '' when the session lacks it."""
+    if value is None:
+        return ""
+    text = f"{value:.4g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
 def metric_names(items: Iterable[Mapping[str, float]]) -> list[str]:
     """Every metric name in ``items``, in first-seen order."""
     seen: dict[str, None] = {}

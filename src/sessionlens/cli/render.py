@@ -24,7 +24,7 @@ from sessionlens.compare import MISSING, ChangedFile, Comparison, flatten
 from sessionlens.compare_results import MetricRow, NodeRow
 from sessionlens.query import METRIC_PREFIX, Query
 from sessionlens.record import KEY_ORDER, SessionSummary, format_duration, params_of
-from sessionlens.results import METRICS_KEY, NODES_KEY, TRACKING_KEY, Results
+from sessionlens.results import METRICS_KEY, NODES_KEY, TRACKING_KEY, Results, format_metric
 from sessionlens.textsafe import safe_text
 from sessionlens.timefmt import local_time
 
@@ -83,11 +83,6 @@ _COLUMN_STYLE: dict[str, dict[str, Any]] = {
     "title": {"overflow": "ellipsis", "max_width": 40},
     "metrics": {"overflow": "ellipsis", "max_width": 60},
 }
-
-
-def format_metric(value: float | None) -> str:
-    """A metric as the tables show it: up to 6 significant digits, '' when absent."""
-    return "" if value is None else f"{value:.6g}"
 
 
 def _cell_of(column: str, s: SessionSummary) -> Text:

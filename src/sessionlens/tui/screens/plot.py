@@ -22,12 +22,12 @@ from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from sessionlens.query import Query
+from sessionlens.results import format_metric
 from sessionlens.timefmt import absolute_time, parse_time
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of
 from sessionlens.tui.screens.metric_chooser import MetricChooserScreen
 from sessionlens.tui.text import Clock, literal
-from sessionlens.tui.widgets.session_columns import format_metric
 from sessionlens.tui.workers import ReportsWorkerErrors
 
 #: at most this many sessions are plotted (the newest of the filter)

@@ -17,9 +17,9 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from sessionlens.compare_results import MetricRow
+from sessionlens.results import format_metric
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.text import literal
-from sessionlens.tui.widgets.session_columns import format_metric
 
 #: what a session without the metric shows
 NONE = "\u2014"

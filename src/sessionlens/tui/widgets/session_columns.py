@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 from rich.cells import cell_len, set_cell_size
 
 from sessionlens.record import SessionSummary, format_duration
+from sessionlens.results import format_metric
 from sessionlens.timefmt import absolute_time, parse_time, relative_time
 from sessionlens.tui.text import Clock
 from sessionlens.tui.text import visible as make_visible
@@ -137,18 +138,6 @@ _WITHOUT_USER_DETAILS = tuple(c for c in COLUMNS if not c.user_details)
 def shown_columns(user_details: bool) -> tuple[Column, ...]:
     """The columns of a store with (or without) kedro-viz user details."""
     return COLUMNS if user_details else _WITHOUT_USER_DETAILS
-
-
-def format_metric(value: float | None) -> str:
-    """A metric in a cell: 4 significant digits (``0.9123``, ``12``, ``1.235e6``), '' when
-    the session lacks it."""
-    if value is None:
-        return ""
-    text = f"{value:.4g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text
 
 
 @lru_cache(maxsize=256)

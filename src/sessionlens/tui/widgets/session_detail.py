@@ -1,7 +1,8 @@
 """The detail panel under the session table: what a person asks first about the selected run.
 
-Git, the command and its parameters, how it ended (exception), kedro-viz title/bookmark/notes and
-the last lines of the log. Every store value goes in as ``Text`` (shown literally).
+Git, the command and its parameters, its metrics and node timings, how it ended (exception),
+kedro-viz title/bookmark/notes and the last lines of the log. Every store value goes in as
+``Text`` (shown literally).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from sessionlens.record import Record, SessionSummary, command_line, format_duration, params_of
+from sessionlens.results import NodeTiming, format_metric, nodes_of
 from sessionlens.timefmt import absolute_time, parse_time, relative_time
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
@@ -39,6 +41,37 @@ def params_text(params: Mapping[str, Any], key_style: Style | str = "bold") -> T
 
 
 LABEL_WIDTH = 10
+#: metrics shown in the panel; the rest are counted (compare and ``show`` list them all)
+PANEL_METRICS = 8
+
+
+def metrics_text(metrics: Mapping[str, float], key_style: Style | str = "bold") -> Text:
+    """``accuracy=0.9123  loss=0.21`` for the first few metrics, then ``+N more``."""
+    text = Text()
+    for i, (name, value) in enumerate(list(metrics.items())[:PANEL_METRICS]):
+        if i:
+            text.append("  ")
+        text.append_text(literal(name, key_style))
+        text.append(f"={format_metric(value)}")
+    if len(metrics) > PANEL_METRICS:
+        text.append(f"  +{len(metrics) - PANEL_METRICS} more")
+    return text
+
+
+def nodes_text(nodes: Sequence[NodeTiming], palette: Mapping[str, Style]) -> Text:
+    """How many nodes ran, the slowest, and the one that failed."""
+    text = Text(f"{len(nodes)} node{'s' if len(nodes) != 1 else ''}")
+    timed = [n for n in nodes if n.duration_s is not None]
+    if timed:
+        slowest = max(timed, key=lambda n: n.duration_s or 0.0)
+        text.append("  slowest ")
+        text.append_text(literal(slowest.name, "bold"))
+        text.append(f" {format_duration(slowest.duration_s)}")
+    failed = next((n for n in nodes if n.status == "failed"), None)
+    if failed is not None:
+        text.append("  failed ", palette["error"])
+        text.append_text(literal(failed.name, palette["error"]))
+    return text
 
 
 def describe_session(
@@ -115,6 +148,11 @@ def describe_session(
             row("Params", params_text(params, palette["accent"]))
         if record.get("env"):
             row("Env", literal(record.get("env")))
+    if summary.metrics:
+        row("Metrics", metrics_text(summary.metrics, palette["accent"]))
+    nodes = nodes_of(record) if record is not None else ()
+    if nodes:
+        row("Nodes", nodes_text(nodes, palette))
     who = literal(summary.username or "?")
     if summary.hostname:
         who.append(" on ")
