@@ -110,4 +110,24 @@ def test_import_sessionlens_stays_cheap() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     ).stdout
-    assert out.strip() == "['sessionlens', 'sessionlens.errors']"
+    assert out.strip() == "['sessionlens', 'sessionlens._version', 'sessionlens.errors']"
+
+
+def test_the_python_api_is_exported_lazily_without_textual() -> None:
+    """``from sessionlens import Session, open_store, log_metrics`` (issue 13): each loads its
+    module when asked, and none of them brings Textual."""
+    code = (
+        "import sys\n"
+        "from sessionlens import Session, open_store, log_metrics, __version__\n"
+        "print(Session.__module__, open_store.__module__, log_metrics.__module__, "
+        "'textual' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == [
+        "sessionlens.session",
+        "sessionlens.stores",
+        "sessionlens.metrics_log",
+        "False",
+    ]

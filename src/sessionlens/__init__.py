@@ -1,6 +1,8 @@
 """sessionlens: record, browse, launch and compare the runs of a data or ML project.
 
-Importing this package never imports Textual: the domain (sessions, stores, runner, compare)
+``from sessionlens import Session, open_store, log_metrics`` is the Python API. Each name is
+imported when first used, so ``import sessionlens`` stays cheap (a run's child may import it
+only to log metrics) and never imports Textual: the domain (sessions, stores, runner, compare)
 is usable from scripts and from Kedro without the terminal app.
 """
 
@@ -8,28 +10,39 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sessionlens._version import __version__
 from sessionlens.errors import SessionError, SessionLensError, StoreError, UnknownSessionError
 
 if TYPE_CHECKING:
     from sessionlens.metrics_log import log_metrics
+    from sessionlens.session import Session
+    from sessionlens.stores import open_store
 
-__version__ = "0.1.0"
+#: lazily exported name -> the module that defines it
+_LAZY = {
+    "Session": "sessionlens.session",
+    "log_metrics": "sessionlens.metrics_log",
+    "open_store": "sessionlens.stores",
+}
 
 __all__ = [
+    "Session",
     "SessionError",
     "SessionLensError",
     "StoreError",
     "UnknownSessionError",
     "__version__",
     "log_metrics",
+    "open_store",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """``log_metrics`` is imported when first used (``import sessionlens`` stays cheap)."""
-    if name == "log_metrics":
-        from sessionlens.metrics_log import log_metrics
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sessionlens' has no attribute {name!r}")
+    import importlib
 
-        globals()[name] = log_metrics
-        return log_metrics
-    raise AttributeError(f"module 'sessionlens' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -98,7 +98,7 @@ def _username() -> str | None:
 
 def environment_info() -> dict[str, Any]:
     """The ``environment`` dict: which Python on which system ran the session."""
-    from sessionlens import __version__
+    from sessionlens._version import __version__
 
     uname = os.uname() if hasattr(os, "uname") else None
     info: dict[str, Any] = {
@@ -388,7 +388,7 @@ class Session:
         """Merge ``metrics`` (``{name: number}``, nested mappings flattened with dots) into the
         record's ``metrics``, and save it when the run has started (else it is saved with the
         next save). ``SessionError`` for a value that is not a finite number."""
-        from sessionlens.metrics_log import checked_metrics, checked_step, merge_into
+        from sessionlens.metric_checks import checked_metrics, checked_step, merge_into
 
         values = checked_metrics(metrics)
         step = checked_step(step)

@@ -98,9 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Record, browse, launch and compare the runs of a project. Without a "
         "command: open the app on the project's store.",
     )
-    from sessionlens import __version__
+    from sessionlens._version import __version__
 
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"{PROG} {__version__}")
     _store_option(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
