@@ -20,16 +20,15 @@ Timings are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_store import timed
 from make_store import make_store
 
 from sessionlens.query import parse_query
@@ -40,16 +39,6 @@ PLOT_FILTER = "metric.accuracy>=0.95"
 FILTER = "metric.accuracy>=0.9"
 SORT = "metric.accuracy"
 PAGE = 50
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    """(median, max) milliseconds of ``repeat`` calls."""
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times), max(times)
 
 
 def row(label: str, figures: tuple[float, float], target: float | None = None) -> None:

@@ -341,3 +341,30 @@ async def test_plot_screen_empty_state(tmp_path: Path) -> None:
         assert empty.display and not plot.query_one("PlotextPlot").display
         assert "No session in the filter has the metric" in widget_text(empty)
     backend.writer.close()
+
+
+@app_test
+async def test_the_detail_screen_has_a_results_tab(tmp_path: Path, config_dir: Path) -> None:
+    """``enter`` then ``4``: the session's metrics (names shown literally) and node timings."""
+    from textual.widgets import TabbedContent
+
+    from sessionlens.tui.screens.detail import DetailScreen
+    from sessionlens.tui.widgets.record_tree import RecordTree
+
+    backend = metrics_backend(tmp_path)
+    app = make_app(backend.open())
+    async with app.run_test(size=WIDE) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter")  # the newest: session 7
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
+        detail: DetailScreen = app.screen
+        await wait_for(pilot, lambda: detail.record is not None, what="record")
+        await pilot.press("4")
+        assert detail.query_one(TabbedContent).active == "tab-results"
+        tree = detail.query_one("#results-tree", RecordTree)
+        top = [str(node.label) for node in tree.root.children]
+        assert top == ["metrics  (3 keys)", "nodes  (3 keys)"]
+        metrics = [str(node.label) for node in tree.root.children[0].children]
+        assert "accuracy: 0.87" in metrics and f"{ODD_METRIC}: 7.0".replace("\x1b", "␛") in metrics
+        train = [str(n.label) for n in tree.root.children[1].children[1].children]
+        assert "duration_s: 45.0" in train and "status: success" in train

@@ -1,4 +1,5 @@
-"""``enter`` on a session: the whole record as a tree, as raw JSON, and the full stored log.
+"""``enter`` on a session: the whole record as a tree, as raw JSON, the full stored log, and
+its results (metrics, tracking data, plots and node timings, wherever they were recorded).
 
 The record and log are read in a worker; the log viewer indexes the text once and then renders
 only what is visible, so a 100 MB log opens in a fraction of a second and scrolls freely.
@@ -7,7 +8,7 @@ only what is visible, so a 100 MB log opens in a fraction of a second and scroll
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +21,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from sessionlens.errors import UnreadableSessionError
 from sessionlens.record import Record, SessionSummary, format_duration, to_jsonable
+from sessionlens.results import Results
 from sessionlens.timefmt import absolute_time, parse_time
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.logtext import LogText
@@ -42,6 +44,12 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         Binding("1", "show_tab('tab-tree')", "Record", tooltip="Show the record as a tree"),
         Binding("2", "show_tab('tab-json')", "JSON", tooltip="Show the record as raw JSON"),
         Binding("3", "show_tab('tab-log')", "Log", tooltip="Show the full stored log"),
+        Binding(
+            "4",
+            "show_tab('tab-results')",
+            "Results",
+            tooltip="Metrics, tracking data, plots and node timings",
+        ),
         Binding("slash,ctrl+f", "search", "Search", tooltip="Search the log"),
     ]
 
@@ -49,13 +57,19 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         """The record (None: unreadable, ``summary.problem`` says why) and the log."""
 
         def __init__(
-            self, record: Record | None, summary: SessionSummary, json_text: LogText, log: LogText
+            self,
+            record: Record | None,
+            summary: SessionSummary,
+            json_text: LogText,
+            log: LogText,
+            results: dict[str, Any] | None = None,
         ) -> None:
             super().__init__()
             self.record = record
             self.summary = summary
             self.json_text = json_text
             self.log = log
+            self.results = results
 
     def __init__(self, client: StoreClient, session_id: str, clock: Clock) -> None:
         super().__init__()
@@ -78,6 +92,8 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
                     placeholder="search the log (enter: find, n/N: next/previous)", id="log-search"
                 )
                 yield Static(id="log-status")
+            with TabPane("Results", id="tab-results"):
+                yield RecordTree(id="results-tree")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -104,7 +120,8 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
             plain = {**plain, "user_run_details": to_jsonable(details)}
         json_text = LogText(json.dumps(plain, indent=2, ensure_ascii=False))
         log = LogText(client.read_log(session_id))
-        self.post_message(self.Loaded(plain, summary, json_text, log))
+        results = results_shown(client.results(session_id))
+        self.post_message(self.Loaded(plain, summary, json_text, log, results))
 
     def on_detail_screen_loaded(self, message: Loaded) -> None:
         self.record, self.summary = message.record, message.summary
@@ -113,6 +130,11 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         else:
             self.query_one(RecordTree).show_record(message.record)
         self.query_one("#record-json", LogView).load(message.json_text)
+        results = self.query_one("#results-tree", RecordTree)
+        if message.results:
+            results.show_record(message.results)
+        else:
+            results.show_note("No metrics, tracking data or node timings recorded")
         self.query_one("#log-view", LogView).load(message.log)
         lines = len(message.log)
         self._status(f"{lines:,} log lines" if lines else "No log stored for this session")
@@ -165,7 +187,12 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        widget = {"tab-tree": "#record-tree", "tab-json": "#record-json", "tab-log": "#log-view"}
+        widget = {
+            "tab-tree": "#record-tree",
+            "tab-json": "#record-json",
+            "tab-log": "#log-view",
+            "tab-results": "#results-tree",
+        }
         self.query_one(widget[tab]).focus()
 
     def action_search(self) -> None:
@@ -187,3 +214,16 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         else:
             match = message.match
             self._status(f"Line {match.line + 1:,}, column {match.column + 1}: {message.needle}")
+
+
+def results_shown(results: Results) -> dict[str, Any]:
+    """The parts of a session's results it has, under the names the tab shows."""
+    parts = results.to_dict()
+    shown = {
+        "metrics": parts["metrics"],
+        "tracking data": parts["data"],
+        "plots": parts["plots"],
+        "nodes": {n.pop("name"): n for n in parts["nodes"]},
+        "problems": parts["problems"],
+    }
+    return {name: value for name, value in shown.items() if value}

@@ -40,6 +40,12 @@ class RecordTree(Tree[Any]):
         self._add(self.root, record)
         self.root.expand()
 
+    def show_note(self, note: str) -> None:
+        """In place of data there is none of: say so."""
+        self.clear()
+        self.root.add_leaf(Text(note, style="italic"))
+        self.root.expand()
+
     def show_problem(self, problem: str) -> None:
         """In place of a record that cannot be read: why."""
         self.clear()
