@@ -662,3 +662,32 @@ async def test_r_refuses_for_a_store_in_no_project(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: any("no project" in n for n in notices(app)), what="why")
         assert app.sessions_screen.run_pane is None
     assert sorted(sqlite_tables(loose / "session_store.db")) == ["runs", "user_run_details"]
+
+
+ENV_PRINT = """
+import os
+for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS", "LINES"):
+    print(f"{name}={os.environ.get(name)}")
+"""
+
+
+@app_test
+async def test_a_child_writes_for_the_pane_as_for_a_terminal_of_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Colours forced and the pane's width and height: Kedro's rich logs fill the pane instead
+    of wrapping at 80 columns. With ``NO_COLOR`` set, no colour is forced."""
+    root = make_project(tmp_path / "proj", run=["env_print.py"], extra={"env_print.py": ENV_PRINT})
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app = make_app(browse(root))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await loaded(pilot)
+        await pilot.press("r")
+        pane = await run_ended(pilot)
+        shown = dict(line.split("=", 1) for line in pane.log_view.lines() if "=" in line)
+    assert shown["FORCE_COLOR"] == "1" and shown["TTY_COMPATIBLE"] == "1"
+    assert 140 <= int(shown["COLUMNS"]) <= 160 and 5 <= int(shown["LINES"]) <= 45
+    from sessionlens.tui.run_manager import pane_env
+
+    assert "FORCE_COLOR" not in pane_env(120, 30, {"NO_COLOR": "1"})
+    assert pane_env(120, 30, {})["COLUMNS"] == "119"

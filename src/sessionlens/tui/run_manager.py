@@ -24,6 +24,7 @@ import signal
 import threading
 import time
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -165,9 +166,11 @@ class RunManager:
         self._running = None
         self._finished.clear()
         _LIVE.add(self)
+        shown = pane.log_view.size if pane.log_view.size.width else pane.app.size
+        env = pane_env(shown.width, shown.height, os.environ)
         threading.Thread(
             target=self._run,
-            args=(pane, request, project),
+            args=(pane, request, project, env),
             name="sessionlens-launch",
             daemon=True,
         ).start()
@@ -181,7 +184,9 @@ class RunManager:
 
         return open_store(store.location, read_only=False), True
 
-    def _run(self, pane: RunPane, request: RunRequest, project: ProjectConfig) -> None:
+    def _run(
+        self, pane: RunPane, request: RunRequest, project: ProjectConfig, env: dict[str, str]
+    ) -> None:
         """``launch`` (the same call as ``sessionlens run``) on a thread of its own: the
         session and git info are made and the child started off the UI thread. The runner
         closes the session when the run ends and then calls ``finished``."""
@@ -218,6 +223,7 @@ class RunManager:
                 env_name=request.env,
                 on_output=pane.buffer.feed,
                 on_finish=finished,
+                env=env,
             )
         except Exception as exc:
             release_store()
@@ -345,3 +351,14 @@ def _project_of_store(store: SessionStore) -> Path | None:
     if not location.exists():
         return None
     return find_project_root(location if location.is_dir() else location.parent)
+
+
+def pane_env(width: int, height: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """What a child needs to write for the run pane as for a terminal of the pane's size: the
+    pane shows colours, so ``FORCE_COLOR`` (unless the user set ``NO_COLOR``) and Rich's
+    ``TTY_COMPATIBLE``; ``COLUMNS``/``LINES`` so Kedro's rich logs fill a 160-column pane
+    instead of wrapping at 80 (a pipe has no size to ask)."""
+    env = {"COLUMNS": str(max(20, width - 1)), "LINES": str(max(5, height))}
+    if "NO_COLOR" not in environ:
+        env.update(FORCE_COLOR="1", TTY_COMPATIBLE="1", CLICOLOR_FORCE="1")
+    return env
