@@ -368,3 +368,28 @@ async def test_the_detail_screen_has_a_results_tab(tmp_path: Path, config_dir: P
         assert "accuracy: 0.87" in metrics and f"{ODD_METRIC}: 7.0".replace("\x1b", "␛") in metrics
         train = [str(n.label) for n in tree.root.children[1].children[1].children]
         assert "duration_s: 45.0" in train and "status: success" in train
+
+
+@app_test
+async def test_the_detail_panel_shows_the_end_of_the_log(tmp_path: Path, config_dir: Path) -> None:
+    """A traceback's last line says what went wrong: the panel's log tail ends there (it showed
+    lines 3-8 of a tail that ended below). Focused with tab, the whole tail can be scrolled."""
+    from textual.widgets import Static as StaticWidget
+
+    from sessionlens.tui.widgets.session_detail import SessionDetailPanel
+
+    backend = metrics_backend(tmp_path, count=1)
+    newest = sid(0)
+    backend.writer.append_log(newest, "".join(f"traceback line {n}\n" for n in range(30)))
+    backend.writer.append_log(newest, "ValueError: the last line\n", "stderr")
+    app = make_app(backend.open())
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        panel = app.screen.query_one(SessionDetailPanel)
+        body = panel.query_one("#detail-body", StaticWidget)
+        await wait_for(pilot, lambda: "ValueError" in str(body.content), what="the log's end")
+        shown = str(body.content)
+        assert "traceback line 29" in shown and "traceback line 19" not in shown  # what fits
+        panel.focus()
+        await wait_for(pilot, lambda: "traceback line 19" in str(body.content), what="all tail")
+        assert "ValueError: the last line" in str(body.content)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -180,8 +181,18 @@ def describe_session(
     return out
 
 
-class SessionDetailPanel(VerticalScroll, can_focus=False):
-    """Scrollable summary of the selected session; rebuilt when the theme changes."""
+def rows_of(text: Text, width: int) -> int:
+    """How many rows ``text`` takes, wrapped at ``width`` cells."""
+    width = max(1, width)
+    return sum(max(1, -(-cell_len(line) // width)) for line in text.plain.split("\n"))
+
+
+class SessionDetailPanel(VerticalScroll, can_focus=True):
+    """Scrollable summary of the selected session; rebuilt when the theme changes.
+
+    The log tail shows the *end* of the log: as many of its last lines as fit under the rest
+    (a traceback's last line is the one that says what went wrong). Focused (``tab``), the
+    panel shows the whole tail, scrolled to its end, to be scrolled back through."""
 
     DEFAULT_CSS = css_beside(__file__)
     COMPONENT_CLASSES: ClassVar[set[str]] = PALETTE_CLASSES
@@ -215,8 +226,23 @@ class SessionDetailPanel(VerticalScroll, can_focus=False):
         if self._shown is None or not self.is_mounted:
             return
         summary, record, details, tail = self._shown
-        body = describe_session(summary, record, details, tail, self.clock, palette_of(self))
+        palette = palette_of(self)
+        room = self.scrollable_content_region
+        if tail and not self.has_focus and room.height > 0:
+            head = describe_session(summary, record, details, [], self.clock, palette)
+            free = room.height - rows_of(head, room.width) - 1  # the "Log tail" label
+            tail = tail[-max(1, free) :]
+        body = describe_session(summary, record, details, tail, self.clock, palette)
         self.query_one("#detail-body", Static).update(body)
+        if self.has_focus:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    def on_focus(self) -> None:
+        self._render_shown()
+
+    def on_blur(self) -> None:
+        self._render_shown()
+        self.scroll_home(animate=False)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
