@@ -237,8 +237,15 @@ async def test_log_search_next_and_previous(backend: Backend) -> None:
         await wait_for(pilot, lambda: log.match.line == 2506, what="n")
         await pilot.press("N", "N")
         await wait_for(pilot, lambda: log.match.line == 2500, what="N twice")
-        await pilot.press("slash", *"no such text", "enter")
         status = detail.query_one("#log-status", Static)
+        hits = log.log_text.text.lower().count("node_1")
+        first = log.log_text.text.lower()[: log.log_text.offset_of(2500)].count("node_1")
+        await wait_for(
+            pilot,
+            lambda: f"hit {first + 1:,} of {hits:,}, line 2,501" in widget_text(status),
+            what="hit n of m",
+        )
+        await pilot.press("slash", *"no such text", "enter")
         await wait_for(pilot, lambda: "Not found" in widget_text(status), what="not found")
 
 

@@ -120,3 +120,12 @@ def test_store_client_log_tail_keeps_only_the_end(tmp_path: Path) -> None:
     ]
     client.close()
     backend.writer.close()
+
+
+def test_log_search_ranks_a_hit_among_all() -> None:
+    """ "hit 2 of 3": counted once per needle, in the search's case rule."""
+    text = LogText("Error one\nfine\nerror two\nERROR three\n")
+    second = text.search("error", 0, 0)
+    assert second is not None and text.rank("error", second) == (2, 3)
+    exact = text.search("ERROR", 0)
+    assert exact is not None and text.rank("ERROR", exact) == (1, 1)

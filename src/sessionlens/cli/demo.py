@@ -7,6 +7,7 @@ import sys
 
 from sessionlens.cli.browse import open_app
 from sessionlens.cli.common import PROG
+from sessionlens.wording import plural
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -19,7 +20,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     demo = build_demo(args.dir, rebuild=args.rebuild, progress=say)
     state = "reusing" if demo.reused else "built"
-    say(f"{PROG}: {state} demo project {demo.path} ({demo.sessions} sessions)")
+    say(f"{PROG}: {state} demo project {demo.path} ({plural(demo.sessions, 'session')})")
     say(f"{PROG}: try: cd {demo.path} && {PROG} list")
     if args.no_open:
         return 0

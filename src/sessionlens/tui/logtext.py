@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 _NEWLINE = re.compile("\n")
@@ -41,6 +41,7 @@ class LogText:
         if not text:
             self.offsets = array("q")
         self.longest = self._longest_line()
+        self._hits: tuple[str, array] | None = None  # (needle, start of every hit)
 
     def _longest_line(self) -> int:
         """Length of the longest line, in slices: this runs in a worker, and one C-level pass
@@ -96,6 +97,15 @@ class LogText:
         start = self.offset_of(line, column + 1)
         found = pattern.search(self.text, start) or pattern.search(self.text, 0)
         return self._match_at(found.start(), found.end() - found.start()) if found else None
+
+    def rank(self, needle: str, match: Match) -> tuple[int, int]:
+        """(which hit ``match`` is, from 1; how many hits there are): "hit 3 of 17". Every hit
+        is found once per needle (a worker's job: a pass over the whole text)."""
+        if self._hits is None or self._hits[0] != needle:
+            starts = array("q", (m.start() for m in self._pattern(needle).finditer(self.text)))
+            self._hits = (needle, starts)
+        starts = self._hits[1]
+        return bisect_left(starts, self.offset_of(match.line, match.column)) + 1, len(starts)
 
     def search_backward(self, needle: str, line: int, column: int = 0) -> Match | None:
         """The last hit before (line, column), wrapping to the bottom."""

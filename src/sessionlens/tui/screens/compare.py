@@ -46,6 +46,7 @@ from sessionlens.tui.widgets.log_view import LogView
 from sessionlens.tui.widgets.metric_table import MetricTable
 from sessionlens.tui.widgets.node_table import NodeTable
 from sessionlens.tui.workers import ReportsWorkerErrors, error_message
+from sessionlens.wording import plural
 
 #: labels of the sessions compared, in order (A is the baseline)
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -135,7 +136,7 @@ def git_table(
         return head
     added = sum(f.insertions or 0 for f in files)
     removed = sum(f.deletions or 0 for f in files)
-    head.append(f"  {len(files)} files changed, ")
+    head.append(f"  {plural(len(files), 'file')} changed, ")
     head.append(f"+{added}", palette["success"])
     head.append(" ")
     head.append(f"-{removed}", palette["error"])

@@ -31,6 +31,7 @@ from sessionlens.tui.widgets.log_view import LogView
 from sessionlens.tui.widgets.record_tree import RecordTree
 from sessionlens.tui.widgets.safe_input import SafeInput
 from sessionlens.tui.workers import ReportsWorkerErrors
+from sessionlens.wording import plural
 
 
 class DetailScreen(ReportsWorkerErrors, Screen[None]):
@@ -137,7 +138,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
             results.show_note("No metrics, tracking data or node timings recorded")
         self.query_one("#log-view", LogView).load(message.log)
         lines = len(message.log)
-        self._status(f"{lines:,} log lines" if lines else "No log stored for this session")
+        self._status(plural(lines, "log line") if lines else "No log stored for this session")
         self._draw_title()
 
     def _draw_title(self) -> None:
@@ -212,8 +213,12 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         if message.match is None:
             self._status(f"Not found: {message.needle}")
         else:
-            match = message.match
-            self._status(f"Line {match.line + 1:,}, column {match.column + 1}: {message.needle}")
+            match, where = message.match, ""
+            if message.rank is not None:
+                where = f"hit {message.rank[0]:,} of {message.rank[1]:,}, "
+            self._status(
+                f"{where}line {match.line + 1:,}, column {match.column + 1}: {message.needle}"
+            )
 
 
 def results_shown(results: Results) -> dict[str, Any]:

@@ -43,21 +43,30 @@ class LogView(ScrollView, can_focus=True):
     class SearchDone(Message):
         """A search finished; ``match`` is None when the text was not found."""
 
-        def __init__(self, view: LogView, needle: str, match: Match | None) -> None:
+        def __init__(
+            self,
+            view: LogView,
+            needle: str,
+            match: Match | None,
+            rank: tuple[int, int] | None = None,
+        ) -> None:
             super().__init__()
             self.view = view
             self.needle = needle
             self.match = match
+            #: (which hit, how many): "hit 3 of 17"
+            self.rank = rank
 
         @property
         def control(self) -> LogView:
             return self.view
 
     class _Found(Message):
-        def __init__(self, needle: str, match: Match | None) -> None:
+        def __init__(self, needle: str, match: Match | None, rank: tuple[int, int] | None) -> None:
             super().__init__()
             self.needle = needle
             self.match = match
+            self.rank = rank
 
     def __init__(
         self,
@@ -112,7 +121,8 @@ class LogView(ScrollView, can_focus=True):
             found = text.search_backward(needle, line, max(column, 0))
         else:
             found = text.search(needle, line, column)
-        self.post_message(self._Found(needle, found))
+        rank = None if found is None else text.rank(needle, found)
+        self.post_message(self._Found(needle, found, rank))
 
     def on_log_view__found(self, message: _Found) -> None:
         message.stop()
@@ -121,7 +131,7 @@ class LogView(ScrollView, can_focus=True):
         if message.match is not None:
             self.scroll_to_line(message.match.line, message.match.column)
         self.refresh()
-        self.post_message(self.SearchDone(self, message.needle, message.match))
+        self.post_message(self.SearchDone(self, message.needle, message.match, message.rank))
 
     def scroll_to_line(self, line: int, column: int = 0) -> None:
         """Bring ``line`` into view (centred when it was off screen)."""

@@ -11,6 +11,7 @@ from textual.widgets.tree import TreeNode
 
 from sessionlens.tui.css import css_beside
 from sessionlens.tui.text import literal
+from sessionlens.wording import plural
 
 #: containers with more children than this start collapsed
 COLLAPSE_OVER = 40
@@ -64,9 +65,8 @@ class RecordTree(Tree[Any]):
             label = literal(key, "bold")
             if isinstance(child, Mapping | list | tuple):
                 size = len(child)
-                label.append(
-                    f"  ({size} {'keys' if isinstance(child, Mapping) else 'items'})", style="dim"
-                )
+                kind = "key" if isinstance(child, Mapping) else "item"
+                label.append(f"  ({plural(size, kind)})", style="dim")
                 branch = node.add(label, data=child, expand=size <= COLLAPSE_OVER)
                 self._add(branch, child)
             else:

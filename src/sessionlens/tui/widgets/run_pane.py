@@ -31,6 +31,7 @@ from sessionlens.tui.palette import PALETTE_CLASSES, palette_of, status_style
 from sessionlens.tui.text import literal, visible
 from sessionlens.tui.widgets.run_header import RunHeader
 from sessionlens.tui.widgets.run_log import MAX_LINES, RunLog
+from sessionlens.wording import plural
 
 if TYPE_CHECKING:
     from sessionlens.runner import RunningSession
@@ -240,7 +241,7 @@ class RunPane(Vertical):
         lines = self._log.line_count
         if lines:
             kept = min(lines, self.log_view.max_lines)
-            left.append(f"  {lines:,} lines", palette["muted"])
+            left.append(f"  {plural(lines, 'line')}", palette["muted"])
             if kept < lines:
                 left.append(f" (last {kept:,} here)", palette["muted"])
         middle = Text()

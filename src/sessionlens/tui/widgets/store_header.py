@@ -89,7 +89,8 @@ class StoreHeader(Static):
             filtered = self.shown_query is not None and not self.shown_query.is_empty
             if filtered and self.total is not None:
                 counted += f" of {self.total:,}"
-            text.append(f"{counted} sessions", palette["label"])
+            one = self.exact and self.count == 1 and not (filtered and self.total is not None)
+            text.append(f"{counted} {'session' if one else 'sessions'}", palette["label"])
             if self.shown_query is not None:
                 arrow = "▼" if self.shown_query.descending else "▲"
                 text.append(f"  sorted by {self.shown_query.sort} {arrow}", palette["muted"])
