@@ -163,3 +163,12 @@ def test_parse_numstat_z_rename_and_plain() -> None:
         ("new.py", "old.py", 5, 0),
         ("img.png", None, None, None),
     ]
+
+
+def test_duration_change_is_worded_once_for_diff_and_the_app() -> None:
+    from sessionlens.compare import duration_change
+
+    assert duration_change(12.3, 15.1) == "+2.80s, +23%"
+    assert duration_change(100.0, 40.0) == "-1m00s, -60%"
+    assert duration_change(0.0, 1.5) == "+1.50s"
+    assert duration_change(None, 3.0) is None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sessionlens.record import KEY_ORDER, Record, params_of, to_jsonable
+from sessionlens.record import KEY_ORDER, Record, format_duration, params_of, to_jsonable
 
 
 class _Missing:
@@ -160,6 +160,19 @@ def compare(left: Mapping[str, Any], right: Mapping[str, Any]) -> Comparison:
         left_sha=_sha(left),
         right_sha=_sha(right),
     )
+
+
+def duration_change(before: float | None, after: float | None) -> str | None:
+    """``+2.80s, +23%``: how much longer (or shorter) the second run took, the same words in
+    ``diff`` and the app; None when either duration is unknown."""
+    if before is None or after is None:
+        return None
+    delta = after - before
+    sign = "+" if delta >= 0 else "-"
+    text = f"{sign}{format_duration(abs(delta))}"
+    if before:
+        text += f", {sign}{abs(delta) / before:.0%}"
+    return text
 
 
 def _sections_in_order(keys: list[str], records: list[Record]) -> list[str]:

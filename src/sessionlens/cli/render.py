@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sessionlens.cli.columns import DEFAULT_COLUMNS
-from sessionlens.compare import MISSING, ChangedFile, Comparison, flatten
+from sessionlens.compare import MISSING, ChangedFile, Comparison, duration_change, flatten
 from sessionlens.compare_results import MetricRow, NodeRow
 from sessionlens.query import METRIC_PREFIX, Query
 from sessionlens.record import KEY_ORDER, SessionSummary, format_duration, params_of
@@ -414,9 +414,8 @@ def print_comparison(
             line.append(" -> ")
             line.append(_cell(p.right))
             out.print(line)
-    if comparison.duration_delta_s is not None:
-        delta = comparison.duration_delta_s
-        change = ("+" if delta >= 0 else "-") + format_duration(abs(delta))
+    change = duration_change(comparison.left_duration_s, comparison.right_duration_s)
+    if change is not None:
         left, right = (
             format_duration(comparison.left_duration_s),
             format_duration(comparison.right_duration_s),

@@ -31,6 +31,7 @@ from sessionlens.compare import (
     Comparison,
     changed_files_between,
     compare,
+    duration_change,
 )
 from sessionlens.compare_results import metric_rows, node_rows
 from sessionlens.errors import SessionLensError, UnreadableSessionError
@@ -79,11 +80,8 @@ def duration_text(comparison: Comparison, palette: dict[str, Style]) -> Text:
         comparison.duration_delta_s,
     )
     text.append(f"{format_duration(a) or '?'} → {format_duration(b) or '?'}")
-    if delta is not None:
-        sign = "+" if delta >= 0 else "-"
-        detail = f"{sign}{format_duration(abs(delta))}"
-        if a:
-            detail += f", {sign}{abs(delta) / a:.0%}"
+    detail = duration_change(a, b)
+    if delta is not None and detail is not None:
         text.append(f"  ({detail})", palette["warning"] if delta > 0 else palette["success"])
     return text
 
