@@ -36,6 +36,7 @@ and filtering/sorting runs in Python; for tens of thousands of sessions use the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import json
 import os
@@ -390,7 +391,12 @@ class ShelveSessionStore(SessionStore):
     def update(self, record: Mapping[str, Any]) -> None:
         self._write(record, new=False)
 
-    def _write(self, record: Mapping[str, Any], *, new: bool) -> None:
+    def _insert_copied(self, record: Record) -> None:
+        """A copied session may find the empty folder a killed copy claimed for it: taken
+        over (the rename onto an empty folder is atomic, and fails once a writer filled it)."""
+        self._write(record, new=True, reclaim=True)
+
+    def _write(self, record: Mapping[str, Any], *, new: bool, reclaim: bool = False) -> None:
         """Write the shelve into a temporary folder beside the others, then put it in place in
         one step: a new session renames it onto the empty folder that claimed its id (``mkdir``
         fails when another process claimed it first); an update swaps the two folders."""
@@ -406,7 +412,8 @@ class ShelveSessionStore(SessionStore):
             if new:
                 os.mkdir(final)
         except FileExistsError:
-            raise SessionExistsError(session_id, self.location) from None
+            if not (reclaim and _is_empty_folder(final)):
+                raise SessionExistsError(session_id, self.location) from None
         except OSError as exc:
             raise StoreError(f"{self.root}: cannot write ({exc.strerror})") from None
         if not new and which_backend(final) is None:
@@ -419,7 +426,12 @@ class ShelveSessionStore(SessionStore):
                 with open(path, "rb+") as fh:
                     os.fsync(fh.fileno())
             if new:
-                os.rename(tmp, final)  # onto the empty claimed folder: atomic
+                try:
+                    os.rename(tmp, final)  # onto the empty claimed folder: atomic
+                except OSError as exc:
+                    if reclaim and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                        raise SessionExistsError(session_id, self.location) from None
+                    raise
             else:
                 carried = _carry_details(final, tmp)
                 self._replace(tmp, final)
@@ -533,6 +545,13 @@ class ShelveSessionStore(SessionStore):
                 os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         except OSError as exc:
             raise StoreError(f"{path}: cannot record a heartbeat ({exc.strerror})") from None
+
+
+def _is_empty_folder(path: Path) -> bool:
+    try:
+        return path.is_dir() and not os.listdir(path)
+    except OSError:
+        return False
 
 
 def _read_details(session_dir: Path) -> dict[str, Any]:
