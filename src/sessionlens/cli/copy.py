@@ -28,7 +28,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
     query = parse_query(args.filter) if args.filter else None
     src_spec = detect_store(args.src)
-    dst_spec = detect_store(args.dst, create=not args.dry_run)
+    dst_spec = detect_store(args.dst, create=True)  # names it; nothing is made yet
     for role, spec in (("SRC", src_spec), ("DST", dst_spec)):
         if spec.kind == "memory":
             raise UsageError(
