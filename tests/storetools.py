@@ -149,6 +149,28 @@ def add_user_details(path: Path, records: list[dict[str, Any]]) -> None:
     conn.close()
 
 
+def set_details_through_api(store: Any, records: list[dict[str, Any]]) -> None:
+    """The same ``DETAILS`` through ``set_user_details``: what kedro-viz's rows mean in the
+    SQLite store, in a backend that keeps them its own way (a field None is left unset)."""
+    for index, (title, bookmark, notes) in DETAILS.items():
+        if index < len(records):
+            store.set_user_details(
+                records[index]["session_id"],
+                title=title,
+                notes=notes,
+                bookmark=None if bookmark is None else bool(bookmark),
+            )
+
+
+def add_details(store: Any, path: Path, records: list[dict[str, Any]]) -> None:
+    """``DETAILS`` as each backend gets them: kedro-viz's rows (another connection) in the
+    SQLite store, ``set_user_details`` elsewhere."""
+    if store.kind == "sqlite":
+        add_user_details(path / "sessions.db", records)
+    else:
+        set_details_through_api(store, records)
+
+
 def leave_heartbeat(store: Any, session_id: str, at: float) -> None:
     """A heartbeat as a writer whose clock read ``at`` left it (another host, long ago): the
     backend's own ``heartbeat`` under that clock, and for shelve (whose heartbeat is the log

@@ -32,7 +32,7 @@ from storetools import (
     HOST,
     STORE_KINDS,
     _dead_pid,
-    add_user_details,
+    add_details,
     leave_heartbeat,
     make_records,
     store_location,
@@ -50,8 +50,7 @@ def filled(
     store.insert_many(records[:40] + UNREADABLE[:1])
     for record in records[40:] + UNREADABLE[1:]:
         store.insert(record)
-    if kind == "sqlite":
-        add_user_details(tmp_path / "sessions.db", records + UNREADABLE)
+    add_details(store, tmp_path, records + UNREADABLE)
     yield store
     store.close()
 
@@ -269,9 +268,9 @@ FILTERS = {
     "command:'kedro run'": True,
     "command:'kedro run --pipeline *train*'": True,
     "-command:python": True,
-    "title:base": None,  # titles are kedro-viz's: in the SQLite store only
-    "title:*ünï*": None,
-    "title:=retry": None,
+    "title:base": True,  # kedro-viz's rows in SQLite, set_user_details elsewhere
+    "title:*ünï*": True,
+    "title:=retry": True,
     "-title:*": True,
     "rerun:2026": True,
     "rerun:*t1*": True,
@@ -367,8 +366,7 @@ def edged(
     store = open_store(store_location(kind, tmp_path), read_only=False, create=True)
     records = make_records(40)
     store.insert_many(records + EDGE_RECORDS)
-    if kind == "sqlite":
-        add_user_details(tmp_path / "sessions.db", records)
+    add_details(store, tmp_path, records)
     yield store
     store.close()
 
@@ -378,7 +376,7 @@ def test_every_filter_means_the_same_in_every_backend(edged: SessionStore, text:
     """Each store lists, pages and counts what ``Query.matches`` accepts (the reference)."""
     query = parse_query(text, now=NOW, tz=NOW.tzinfo)
     expected = reference(edged, query)
-    must = FILTERS[text] if FILTERS[text] is not None else edged.kind == "sqlite"
+    must = FILTERS[text]
     assert bool(expected) is must, [s.session_id for s in expected]
     ids = [s.session_id for s in expected]
     assert [s.session_id for s in edged.list_summaries(query, limit=None)] == ids
@@ -631,9 +629,65 @@ def test_capabilities_say_what_the_backend_does(new_store: SessionStore, store_k
     caps = new_store.capabilities
     assert caps.persistent == (store_kind != "memory")
     assert caps.logs
-    assert caps.user_details == (store_kind == "sqlite")
+    assert caps.user_details
     assert new_store.kind == store_kind
     assert new_store.describe().startswith(f"{store_kind}: ")
+
+
+def test_user_details_set_through_the_api_list_filter_and_sort_alike(
+    new_store: SessionStore, store_kind: str, tmp_path: Path
+) -> None:
+    """``set_user_details`` in every backend: only the given fields change, text as typed, and
+    listings, ``title:``/``bookmark:`` terms and the title sort follow at once."""
+    records = make_records(12)
+    new_store.insert_many(records + UNREADABLE[:1])
+    a, b, c = (r["session_id"] for r in records[:3])
+    bad = UNREADABLE[0]["session_id"]
+    token = new_store.change_token()
+    typed = "  [bold]Zeta[/]  \x1b[31m"
+    new_store.set_user_details(a, title=typed, notes="line 1\nline 2")
+    assert new_store.change_token() != token
+    new_store.set_user_details(b, bookmark=True)
+    new_store.set_user_details(c, title="alpha", bookmark=True)
+    new_store.set_user_details(c, bookmark=False)  # the title stays
+    new_store.set_user_details(bad, title="unreadable but titled")
+    assert new_store.user_details(a) == {
+        "title": typed,
+        "bookmark": False,
+        "notes": "line 1\nline 2",
+    }
+    assert new_store.user_details(b) == {"title": None, "bookmark": True, "notes": None}
+    assert new_store.user_details(c) == {"title": "alpha", "bookmark": False, "notes": None}
+    assert new_store.get_summary(a).title == typed
+    assert new_store.get_summary(bad).title == "unreadable but titled"
+
+    def ids(text: str, sort: str = "started", descending: bool = True) -> list[str]:
+        query = parse_query(text, sort=sort, descending=descending)
+        found = [s.session_id for s in new_store.list_summaries(query, limit=None)]
+        assert found == [s.session_id for s in reference(new_store, query)]
+        assert new_store.count(query) == len(found)
+        return found
+
+    assert ids("bookmark:yes") == [b]
+    assert ids("title:alp") == [c]
+    assert ids("title:*zeta*") == [a]
+    assert ids("title:unread") == [bad]
+    assert ids("-title:*", "id", False)[:1] != [a]
+    assert ids("", "title", False)[:3] == [a, c, bad]  # as typed: leading spaces first
+    row = next(s for s in new_store.list_summaries(None, limit=None) if s.session_id == a)
+    assert (row.title, row.notes, row.bookmark) == (typed, "line 1\nline 2", False)
+    new_store.update({**records[0], "username": "changed"})  # a later save keeps them
+    assert new_store.user_details(a)["title"] == typed
+    assert ids("title:*zeta*") == [a]
+    with pytest.raises(UnknownSessionError):
+        new_store.set_user_details("2030-01-01T00.00.00.000Z", title="x")
+    if store_kind != "memory":  # another reader of the same store sees them
+        with open_store(store_location(store_kind, tmp_path)) as reader:
+            assert reader.user_details(a)["title"] == typed
+            assert [s.session_id for s in reader.list_summaries(parse_query("bookmark:yes"))] == [b]
+            with pytest.raises(ReadOnlyStoreError):
+                reader.set_user_details(a, title="no")
+            assert reader.user_details(a)["title"] == typed
 
 
 def test_every_backend_is_safe_to_share_between_threads(new_store: SessionStore) -> None:

@@ -41,6 +41,8 @@ COMMANDS: dict[str | None, tuple[str, str]] = {
     "log": ("sessionlens.cli.read", "cmd_log"),
     "run": ("sessionlens.cli.run", "cmd_run"),
     "demo": ("sessionlens.cli.demo", "cmd_demo"),
+    "annotate": ("sessionlens.cli.annotate", "cmd_annotate"),
+    "copy": ("sessionlens.cli.copy", "cmd_copy"),
 }
 
 
@@ -200,6 +202,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rerun-of", metavar="ID", help="record this run as a re-run of session ID")
     p.add_argument("--quiet", "-q", action="store_true", help="no closing status line")
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="COMMAND", help=argparse.SUPPRESS)
+
+    p = sub.add_parser(
+        "annotate",
+        help="set a session's title, notes or bookmark",
+        description="Set a session's title, notes or bookmark (only the ones given change; "
+        "text is kept as typed). In an SQLite store they go to kedro-viz's user_run_details, "
+        "so kedro-viz shows them too. The store is opened read-write for this command only.",
+    )
+    _store_option(p)
+    p.add_argument("session", metavar="ID", help="session id or a unique prefix of one")
+    p.add_argument("--title", metavar="T", help="the title ('' clears it)")
+    p.add_argument("--notes", metavar="N", help="the notes ('' clears them)")
+    p.add_argument(
+        "--bookmark",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bookmark the session (--no-bookmark: remove the bookmark)",
+    )
+    p.add_argument("--json", action="store_true", help="print the details saved, as JSON")
+
+    p = sub.add_parser(
+        "copy",
+        help="copy sessions from one store into another",
+        usage=f"{PROG} copy SRC DST [--filter TEXT] [--dry-run] [--json]",
+        description="Copy sessions (records, logs, title/notes/bookmark) from store SRC into "
+        "store DST: any two of SQLite (sessionlens's or kedro-viz's), shelve folders and the "
+        "other backends, in either direction. SRC is only read; DST is created when missing. "
+        "Sessions already in DST are skipped, so running it again adds nothing, and an "
+        "interrupted copy is finished by running it again. Sessions that cannot be read are "
+        "named on stderr and skipped.",
+        epilog=_FILTER_HELP,
+        formatter_class=_filter_help_formatter(),
+    )
+    p.add_argument("src", metavar="SRC", help="store to copy from (URI or path)")
+    p.add_argument("dst", metavar="DST", help="store to copy into (URI or path; made if missing)")
+    p.add_argument(
+        "--filter", "-f", default="", metavar="TEXT", help="copy only the sessions it matches"
+    )
+    p.add_argument("--dry-run", action="store_true", help="say what would be copied; write nothing")
+    p.add_argument("--json", action="store_true", help="the summary as JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     p = sub.add_parser("demo", help="build a demo project with recorded sessions and open it")
     p.add_argument("--dir", metavar="DIR", help="where to build it (default: a per-user folder)")

@@ -12,7 +12,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from sessionlens.errors import ReadOnlyStoreError, UnreadableSessionError
+from sessionlens.errors import (
+    ReadOnlyStoreError,
+    StoreError,
+    UnknownSessionError,
+    UnreadableSessionError,
+)
 from sessionlens.record import Record, SessionSummary
 
 if TYPE_CHECKING:
@@ -39,11 +44,60 @@ class StoreCapabilities(NamedTuple):
 IndexProgress = Callable[[int, int], None]
 
 
+#: The fields of :meth:`SessionStore.set_user_details` (kedro-viz's ``user_run_details``).
+USER_DETAIL_FIELDS = ("title", "bookmark", "notes")
+
+
+def merged_details(
+    old: Mapping[str, Any],
+    title: str | None,
+    notes: str | None,
+    bookmark: bool | None,
+) -> dict[str, Any]:
+    """``old`` details with the given fields replaced (None: unchanged), text as typed: a
+    backend stores the result whole, so every backend merges the same way."""
+    for name, value in (("title", title), ("notes", notes)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be text, not {type(value).__name__}")
+    new = {
+        "title": old.get("title"),
+        "bookmark": bool(old.get("bookmark")),
+        "notes": old.get("notes"),
+    }
+    if title is not None:
+        new["title"] = title
+    if notes is not None:
+        new["notes"] = notes
+    if bookmark is not None:
+        new["bookmark"] = bool(bookmark)
+    return new
+
+
+def details_args(details: Mapping[str, Any]) -> dict[str, Any]:
+    """``details`` (as ``user_details`` gives them) as keyword arguments of
+    :meth:`SessionStore.set_user_details`: text fields that are set, the bookmark always."""
+    found: dict[str, Any] = {"bookmark": bool(details.get("bookmark"))}
+    for name in ("title", "notes"):
+        value = details.get(name)
+        if isinstance(value, str):
+            found[name] = value
+    return found
+
+
 class LogChunk(NamedTuple):
     """A piece of a session's log as it was streamed; ``stream`` is ``stdout`` or ``stderr``."""
 
     text: str
     stream: str = "stdout"
+
+
+class SessionCopy(NamedTuple):
+    """A whole session as :meth:`SessionStore.import_sessions` takes it from another store:
+    the record as ``get`` returned it, the log chunks still to write, its details."""
+
+    record: Record
+    log: list[LogChunk]
+    details: Mapping[str, Any]
 
 
 def tail_lines(texts_from_end: Iterable[str], lines: int, max_chars: int) -> list[str]:
@@ -153,6 +207,38 @@ class SessionStore(ABC):
     def user_details(self, session_id: str) -> Mapping[str, Any]:
         """kedro-viz's title/bookmark/notes for a session; empty where the backend has none."""
         return {}
+
+    def existing_ids(self, session_ids: Iterable[str]) -> set[str]:
+        """Which of ``session_ids`` the store holds (readable or not): ``copy`` asks it per
+        batch. This default asks one session at a time; indexed backends ask once."""
+        found = set()
+        for session_id in session_ids:
+            try:
+                self.get_summary(session_id)
+            except UnknownSessionError:
+                continue
+            found.add(session_id)
+        return found
+
+    def iter_records(
+        self, session_ids: Iterable[str] | None = None
+    ) -> Iterator[tuple[str, Record | str]]:
+        """``(id, record)`` of the given sessions (all, in id order, when None), or ``(id,
+        reason)`` for one that cannot be read; ids the store lacks are left out. ``copy``
+        reads a source this way; backends that can read many records at once do (a ``get``
+        per session is the default)."""
+        if session_ids is None:
+            from sessionlens.stores.listing import all_sessions
+
+            by_id = all_sessions().sorted_by("id", False)
+            session_ids = [s.session_id for s in self.list_summaries(by_id, limit=None)]
+        for session_id in session_ids:
+            try:
+                yield session_id, self.get(session_id)
+            except UnreadableSessionError as exc:
+                yield session_id, exc.problem
+            except UnknownSessionError:
+                continue
 
     def read_log(self, session_id: str) -> str:
         """The whole stored log as text ('' when the session has none)."""
@@ -276,6 +362,41 @@ class SessionStore(ABC):
         ``record.HEARTBEAT_EVERY_S`` seconds; a ``running`` session whose last heartbeat is older
         than ``record.STALE_AFTER_S`` is listed ``lost`` (its runner is gone where the pid
         check cannot tell: another host, a reused pid). Must be cheap: one small write."""
+
+    def set_user_details(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        notes: str | None = None,
+        bookmark: bool | None = None,
+    ) -> None:
+        """Change a session's title, notes or bookmark (kedro-viz's ``user_run_details``): only
+        the fields given (None: unchanged); text is kept as typed. ``UnknownSessionError`` for
+        a session not in the store, ``ReadOnlyStoreError`` on a read-only store. A backend that
+        keeps none (``capabilities.user_details`` false) refuses with a ``StoreError``."""
+        self._check_writable()
+        raise StoreError(f"{self.describe()}: this store keeps no title, notes or bookmark")
+
+    def import_sessions(self, sessions: Iterable[SessionCopy]) -> None:
+        """Add whole sessions taken from another store (``sessionlens copy``): for each, its
+        log, then its record, then its details. The record is what makes a session "in the
+        store", so a crash between the steps leaves either a log without a record (``copy``
+        finds its chunks a prefix of the source's and appends the rest) or a record without
+        its details (``copy`` sets them when it finds them missing). ``SessionExistsError``
+        when a record's id is taken. Backends with transactions write a batch in one."""
+        for session in sessions:
+            session_id = str(session.record.get("session_id", ""))
+            for chunk in session.log:
+                self.append_log(session_id, chunk.text, chunk.stream)
+            self._insert_copied(session.record)
+            if session.details and self.capabilities.user_details:
+                self.set_user_details(session_id, **details_args(session.details))
+
+    def _insert_copied(self, record: Record) -> None:
+        """How :meth:`import_sessions` inserts a record; a backend whose claim a crash can
+        leave behind empty (shelve) takes such a claim over here."""
+        self.insert(record)
 
     def _check_writable(self) -> None:
         if self.read_only:

@@ -15,7 +15,7 @@ from sessionlens.errors import SessionExistsError, UnknownSessionError, Unreadab
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
 from sessionlens.stores import listing
-from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities, merged_details
 from sessionlens.stores.listing import IndexEntry
 from sessionlens.stores.readable import RecordProblem, load_record
 from sessionlens.stores.record_json import json_to_save, plain_record
@@ -26,7 +26,7 @@ class MemoryStore(SessionStore):
 
     kind: ClassVar[str] = "memory"
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        persistent=False, logs=True, user_details=False
+        persistent=False, logs=True, user_details=True
     )
 
     def __init__(self, location: str = "memory:", *, read_only: bool = False) -> None:
@@ -36,6 +36,8 @@ class MemoryStore(SessionStore):
         self._index: dict[str, IndexEntry] = {}
         self._logs: dict[str, list[LogChunk]] = {}
         self._beats: dict[str, float] = {}
+        #: title, bookmark, notes per session (kedro-viz's ``user_run_details``)
+        self._details: dict[str, dict[str, Any]] = {}
         self._version = 0
         self._lock = threading.RLock()
 
@@ -72,6 +74,14 @@ class MemoryStore(SessionStore):
     def last_heartbeat(self, session_id: str) -> float | None:
         with self._lock:
             return self._beats.get(session_id)
+
+    def user_details(self, session_id: str) -> Mapping[str, Any]:
+        with self._lock:
+            return dict(self._details.get(session_id, {}))
+
+    def existing_ids(self, session_ids: Iterable[str]) -> set[str]:
+        with self._lock:
+            return {sid for sid in session_ids if sid in self._records}
 
     def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
         with self._lock:
@@ -111,10 +121,31 @@ class MemoryStore(SessionStore):
                     raise UnknownSessionError(session_id, self.location)
                 seen.add(session_id)
             for session_id, plain, entry in prepared:
+                details = self._details.get(session_id)
+                if details:
+                    entry = _with_details(entry, details)
                 self._records[session_id] = plain
                 self._index[session_id] = entry
                 if new and isinstance(plain, dict) and is_running(plain):
                     self._beats[session_id] = time.time()
+            self._version += 1
+
+    def set_user_details(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        notes: str | None = None,
+        bookmark: bool | None = None,
+    ) -> None:
+        self._check_writable()
+        with self._lock:
+            entry = self._index.get(session_id)
+            if entry is None:
+                raise UnknownSessionError(session_id, self.location)
+            details = merged_details(self._details.get(session_id, {}), title, notes, bookmark)
+            self._details[session_id] = details
+            self._index[session_id] = _with_details(entry, details)
             self._version += 1
 
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
@@ -127,3 +158,13 @@ class MemoryStore(SessionStore):
         self._check_writable()
         with self._lock:
             self._beats[session_id] = time.time()
+
+
+def _with_details(entry: IndexEntry, details: Mapping[str, Any]) -> IndexEntry:
+    """``entry`` whose summary shows ``details`` (title, bookmark, notes)."""
+    summary = entry.summary._replace(
+        title=details.get("title"),
+        bookmark=bool(details.get("bookmark")),
+        notes=details.get("notes"),
+    )
+    return entry._replace(summary=summary)

@@ -13,6 +13,12 @@ renamed onto the claimed folder. An update swaps the new folder and the old one 
 file through one descriptor of the folder, so they see the old record or the new one, whole.
 Logs: ``<dir>/.sessionlens/logs/<session_id>.jsonl``, one JSON object per appended chunk
 (``{"stream": ..., "text": ...}``), appended with ``O_APPEND`` so concurrent appends never mix.
+Title, notes, bookmark (kedro-viz's ``user_run_details``): JSON in
+``<dir>/<session_id>/sessionlens-details.json`` beside Kedro's shelve files, never inside its
+db (Kedro opens only ``store*``); written to a temporary file in the store folder and renamed
+into place (atomic; the store folder's mtime moves, so listings and ``change_token`` see it).
+An update of the record carries the file into the new session folder, and takes the old
+folder's copy when an annotation landed there while the folders were being swapped.
 Heartbeat: that file's mtime (appends move it, ``heartbeat`` touches it), so a live run's
 heartbeat costs no write of its own and a reader a ``stat``.
 
@@ -30,6 +36,7 @@ and filtering/sorting runs in Python; for tens of thousands of sessions use the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import json
 import os
@@ -54,7 +61,7 @@ from sessionlens.errors import (
 from sessionlens.query import Query
 from sessionlens.record import Record, SessionSummary, is_running
 from sessionlens.stores import dir_swap, listing
-from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities, merged_details
 from sessionlens.stores.listing import IndexEntry
 from sessionlens.stores.record_json import json_to_save
 from sessionlens.stores.shelve_dbm import (
@@ -64,6 +71,9 @@ from sessionlens.stores.shelve_dbm import (
     which_backend,
     write_shelve,
 )
+
+#: title/notes/bookmark of a session, in its folder beside Kedro's shelve files
+DETAILS_FILE = "sessionlens-details.json"
 
 #: Sessions whose files changed this recently are re-checked on every listing.
 _SETTLE_NS = 2_000_000_000
@@ -109,7 +119,7 @@ class ShelveSessionStore(SessionStore):
 
     kind: ClassVar[str] = "shelve"
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        persistent=True, logs=True, user_details=False
+        persistent=True, logs=True, user_details=True
     )
 
     @classmethod
@@ -173,6 +183,11 @@ class ShelveSessionStore(SessionStore):
         listed, and a millisecond's id is never claimed again.)"""
         now = time.time()
         for entry in os.scandir(self.root):
+            if entry.name.startswith(".details-") and entry.is_file():
+                with contextlib.suppress(OSError):  # an annotation a crash left half-done
+                    if now - entry.stat().st_mtime >= 60:
+                        os.unlink(entry.path)
+                continue
             if not entry.is_dir() or not entry.name.startswith((".old-", ".tmp-")):
                 continue
             with contextlib.suppress(OSError):
@@ -235,19 +250,23 @@ class ShelveSessionStore(SessionStore):
             self._pending.add(name)
             return
         self._pending.discard(name)
+        with contextlib.suppress(OSError):
+            st_details = os.stat(session_dir / DETAILS_FILE)
+            files_sig += ((DETAILS_FILE, st_details.st_size, st_details.st_mtime_ns),)
         settling = any(now - m < _SETTLE_NS for _, _, m in files_sig) or (
             now - st.st_mtime_ns < _SETTLE_NS
         )
         if cached and cached.dir_sig == dir_sig and cached.files_sig == files_sig:
             cached.settling = settling
             return
+        details = _read_details(session_dir)
         try:
             record = self._read(session_dir, name)  # checked by readable.load_record
             entry = IndexEntry.from_record(
-                record, session_id=name, checked=True, tracking=self.tracking
+                record, details, session_id=name, checked=True, tracking=self.tracking
             )
         except UnreadableSessionError as exc:  # listed as such, never hiding the others
-            entry = IndexEntry.unreadable(name, exc.problem)
+            entry = IndexEntry.unreadable(name, exc.problem, details)
         self._cache[name] = _Cached(dir_sig, files_sig, entry, entry.summary.problem, settling)
 
     def _read(self, session_dir: Path, session_id: str) -> Record:
@@ -289,6 +308,23 @@ class ShelveSessionStore(SessionStore):
         if not self._files_sig(session_dir):  # a claimed folder not yet written: not listed
             raise UnknownSessionError(session_id, self.location)
         return self._read(session_dir, session_id)
+
+    def user_details(self, session_id: str) -> Mapping[str, Any]:
+        try:
+            return _read_details(self._session_dir(session_id))
+        except UnknownSessionError:
+            return {}
+
+    def existing_ids(self, session_ids: Iterable[str]) -> set[str]:
+        found = set()
+        for session_id in session_ids:
+            try:
+                _check_session_id(session_id, self.location)
+            except StoreError:
+                continue
+            if self._files_sig(self.root / session_id):
+                found.add(session_id)
+        return found
 
     def _log_path(self, session_id: str) -> Path:
         return self.root / ".sessionlens" / "logs" / f"{session_id}.jsonl"
@@ -355,7 +391,12 @@ class ShelveSessionStore(SessionStore):
     def update(self, record: Mapping[str, Any]) -> None:
         self._write(record, new=False)
 
-    def _write(self, record: Mapping[str, Any], *, new: bool) -> None:
+    def _insert_copied(self, record: Record) -> None:
+        """A copied session may find the empty folder a killed copy claimed for it: taken
+        over (the rename onto an empty folder is atomic, and fails once a writer filled it)."""
+        self._write(record, new=True, reclaim=True)
+
+    def _write(self, record: Mapping[str, Any], *, new: bool, reclaim: bool = False) -> None:
         """Write the shelve into a temporary folder beside the others, then put it in place in
         one step: a new session renames it onto the empty folder that claimed its id (``mkdir``
         fails when another process claimed it first); an update swaps the two folders."""
@@ -371,7 +412,8 @@ class ShelveSessionStore(SessionStore):
             if new:
                 os.mkdir(final)
         except FileExistsError:
-            raise SessionExistsError(session_id, self.location) from None
+            if not (reclaim and _is_empty_folder(final)):
+                raise SessionExistsError(session_id, self.location) from None
         except OSError as exc:
             raise StoreError(f"{self.root}: cannot write ({exc.strerror})") from None
         if not new and which_backend(final) is None:
@@ -384,9 +426,16 @@ class ShelveSessionStore(SessionStore):
                 with open(path, "rb+") as fh:
                     os.fsync(fh.fileno())
             if new:
-                os.rename(tmp, final)  # onto the empty claimed folder: atomic
+                try:
+                    os.rename(tmp, final)  # onto the empty claimed folder: atomic
+                except OSError as exc:
+                    if reclaim and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                        raise SessionExistsError(session_id, self.location) from None
+                    raise
             else:
+                carried = _carry_details(final, tmp)
                 self._replace(tmp, final)
+                _keep_late_details(tmp, final, carried)
             _fsync_folder(self.root)
             with self._lock:
                 self._writes += 1
@@ -402,6 +451,43 @@ class ShelveSessionStore(SessionStore):
         finally:
             if tmp is not None and tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def set_user_details(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        notes: str | None = None,
+        bookmark: bool | None = None,
+    ) -> None:
+        """Write the merged details to a temporary file in the store folder, then rename it
+        into the session's folder: readers see the old file or the new one."""
+        self._check_writable()
+        try:
+            _check_session_id(session_id, self.location)
+        except StoreError:
+            raise UnknownSessionError(session_id, self.location) from None
+        final = self.root / session_id
+        if not self._files_sig(final):
+            raise UnknownSessionError(session_id, self.location)
+        details = merged_details(_read_details(final), title, notes, bookmark)
+        data = json.dumps(details, ensure_ascii=False).encode("utf-8")
+        tmp = self.root / f".details-{session_id}-{uuid.uuid4().hex[:8]}"
+        try:
+            with open(tmp, "xb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final / DETAILS_FILE)
+            _fsync_folder(final)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise StoreError(
+                one_line(f"{self.root}: cannot save the details of {session_id} ({exc})")
+            ) from None
+        with self._lock:
+            self._writes += 1
 
     def _replace(self, tmp: Path, final: Path) -> None:
         """Put ``tmp`` in place of ``final``: swapped in one step where the system can (the
@@ -459,6 +545,54 @@ class ShelveSessionStore(SessionStore):
                 os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         except OSError as exc:
             raise StoreError(f"{path}: cannot record a heartbeat ({exc.strerror})") from None
+
+
+def _is_empty_folder(path: Path) -> bool:
+    try:
+        return path.is_dir() and not os.listdir(path)
+    except OSError:
+        return False
+
+
+def _read_details(session_dir: Path) -> dict[str, Any]:
+    """The session's title/bookmark/notes, each of its own type; {} when it has none or the
+    file cannot be read (details never make a session unreadable)."""
+    try:
+        with open(session_dir / DETAILS_FILE, "rb") as fh:
+            found = json.loads(fh.read(1 << 20))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        "title": found.get("title") if isinstance(found.get("title"), str) else None,
+        "bookmark": found.get("bookmark") is True,
+        "notes": found.get("notes") if isinstance(found.get("notes"), str) else None,
+    }
+
+
+def _carry_details(old: Path, new: Path) -> bytes | None:
+    """Copy the details file of the folder an update replaces into the new one; its bytes."""
+    try:
+        data = (old / DETAILS_FILE).read_bytes()
+    except OSError:
+        return None
+    with open(new / DETAILS_FILE, "wb") as fh:
+        fh.write(data)
+        os.fsync(fh.fileno())
+    return data
+
+
+def _keep_late_details(swapped_out: Path, final: Path, carried: bytes | None) -> None:
+    """After an update's swap (``swapped_out`` holds the old folder when the system swapped
+    both in one step): an annotation written into the old folder meanwhile is moved over."""
+    try:
+        late = (swapped_out / DETAILS_FILE).read_bytes()
+    except OSError:
+        return
+    if late != carried:
+        with contextlib.suppress(OSError):
+            os.replace(swapped_out / DETAILS_FILE, final / DETAILS_FILE)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -6,7 +6,8 @@ Layout (kept exactly, so kedro-viz reads our files and we read theirs):
 - ``runs(id VARCHAR PRIMARY KEY, blob JSON)`` with ``ix_runs_id``: one row per session; ``blob``
   is the record's JSON *encoded twice* (a JSON string whose content is the record's JSON).
 - ``user_run_details(id, run_id UNIQUE REFERENCES runs(id), bookmark, title, notes)``: what people
-  type in kedro-viz; read here, never written.
+  type in kedro-viz; ``set_user_details`` writes it as kedro-viz does (one row per session,
+  ``id`` assigned by SQLite, ``bookmark`` 0 or 1, text as typed).
 
 sessionlens adds its own tables beside them and never alters kedro-viz's:
 
@@ -217,6 +218,16 @@ def create_tables(conn: sqlite3.Connection, path: Path, *, new: bool, version: i
         f"CREATE TABLE IF NOT EXISTS main.{HEARTBEAT_TABLE} (session_id TEXT NOT NULL "
         "PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID"
     )
+
+
+def create_details_table(conn: sqlite3.Connection) -> None:
+    """kedro-viz's ``user_run_details`` (a file whose writer never made one), in its DDL."""
+    for ddl in KEDRO_VIZ_DDL[2:]:
+        conn.execute(
+            ddl.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1).replace(
+                "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1
+            )
+        )
 
 
 def _indexes() -> list[tuple[str, str]]:

@@ -58,7 +58,15 @@ from sessionlens.errors import (
 )
 from sessionlens.record import Record, SessionSummary, is_running
 from sessionlens.stores import sqlite_direct, sqlite_files, sqlite_open, sqlite_schema
-from sessionlens.stores.base import IndexProgress, LogChunk, SessionStore, StoreCapabilities
+from sessionlens.stores.base import (
+    IndexProgress,
+    LogChunk,
+    SessionCopy,
+    SessionStore,
+    StoreCapabilities,
+    details_args,
+    merged_details,
+)
 from sessionlens.stores.listing import all_sessions
 from sessionlens.stores.readable import RecordProblem, load_record
 from sessionlens.stores.record_json import json_to_save
@@ -105,7 +113,10 @@ _HEARTBEAT_UPSERT = (
     "ON CONFLICT(session_id) DO UPDATE SET at = excluded.at"
 )
 
+_INSERT_RUN = "INSERT INTO main.runs (id, blob) VALUES (?, ?)"
 _LOG_PAGE = 2000
+#: sessions read per statement by ``iter_records`` and ``existing_ids``
+_RECORD_PAGE = 500
 #: A store browsed read-only with more sessions than this and no index yet lists its newest
 #: straight from ``runs`` while the index is built (see ``sqlite_direct``)
 DIRECT_ABOVE = 2000
@@ -691,6 +702,62 @@ class SQLiteSessionStore(SessionStore):
         record.setdefault("session_id", session_id)
         return record
 
+    def iter_records(
+        self, session_ids: Iterable[str] | None = None
+    ) -> Iterator[tuple[str, Record | str]]:
+        """Pages of runs rows: every row in rowid order (a keyset walk), or the given ids
+        ``_RECORD_PAGE`` per statement; the lock is held for one page at a time."""
+        if session_ids is not None:
+            yield from self._records_of(session_ids)
+            return
+        last = 0
+        while True:
+            with self._errors("read"):
+                rows = self._conn.execute(
+                    f"SELECT rowid, {sqlite_schema.RUNS_ROW} FROM main.runs WHERE rowid > ? "
+                    "ORDER BY rowid LIMIT ?",
+                    (last, _RECORD_PAGE),
+                ).fetchall()
+            for _, *row in rows:
+                yield _with_id(*sqlite_schema.read_run(*row))
+            if len(rows) < _RECORD_PAGE:
+                return
+            last = rows[-1][0]
+
+    def _records_of(self, session_ids: Iterable[str]) -> Iterator[tuple[str, Record | str]]:
+        for batch in batched(session_ids, _RECORD_PAGE):
+            with self._errors("read"):
+                rows = self._conn.execute(
+                    f"SELECT {sqlite_schema.RUNS_ROW} FROM main.runs "
+                    "WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(batch),),
+                ).fetchall()
+            found = dict(_with_id(*sqlite_schema.read_run(*row)) for row in rows)
+            for session_id in batch:
+                if session_id in found:
+                    yield session_id, found[session_id]
+                    continue
+                try:  # listed under a repaired id (its own is not UTF-8), or gone
+                    yield session_id, self.get(session_id)
+                except UnreadableSessionError as exc:
+                    yield session_id, exc.problem
+                except UnknownSessionError:
+                    continue
+
+    def existing_ids(self, session_ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in batched(session_ids, 5000):
+            with self._errors("read"):
+                found.update(
+                    _text_id(row[0])
+                    for row in self._conn.execute(
+                        "SELECT CAST(id AS BLOB) FROM main.runs "
+                        "WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(batch),),
+                    )
+                )
+        return found
+
     def last_heartbeat(self, session_id: str) -> float | None:
         with self._errors("read"):
             return self._heartbeat_unlocked(session_id)
@@ -760,37 +827,131 @@ class SQLiteSessionStore(SessionStore):
         """New sessions, all in one transaction: a failure, a crash or an id already in the
         store (``SessionExistsError``) half-way writes none. A plain ``INSERT``: the primary key
         makes claiming an id atomic between processes."""
-        self._write_records(records, "INSERT INTO main.runs (id, blob) VALUES (?, ?)")
+        self._write_records(records, _INSERT_RUN)
 
     def update(self, record: Mapping[str, Any]) -> None:
         self._write_records([record], "UPDATE main.runs SET blob = ?2 WHERE id = ?1")
 
     def _write_records(self, records: Iterable[Mapping[str, Any]], statement: str) -> None:
         self._check_writable()
-        inserting = statement.startswith("INSERT")
         with self._write():
             self._sync_main()
-            for batch in batched(records, 1000):
-                runs, indexed, beats = [], [], []
-                for record in batch:
-                    session_id, text = json_to_save(record, self.location)
-                    runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
-                    try:  # indexed as a reader of the blob will see it: unreadable ones too
-                        loaded = load_record(text, "blob")
-                        indexed.append(index_session(session_id, loaded, tracking=self.tracking))
-                    except RecordProblem as exc:
-                        indexed.append(index_session(session_id, None, problem=str(exc)))
-                    if inserting and is_running(record):
-                        beats.append((session_id, time.time()))
-                if inserting:
-                    self._insert_runs(statement, runs)
-                    self._conn.executemany(_HEARTBEAT_UPSERT, beats)
-                elif self._conn.execute(statement, runs[0]).rowcount == 0:
-                    raise UnknownSessionError(runs[0][0], self.location)
-                write_index(self._conn, _MAIN, indexed, lookup=True)
-            sqlite_schema.set_indexed_rowid(self._conn, sqlite_schema.max_rowid(self._conn))
+            self._put_records(records, statement)
+            self._saved()
+
+    def _put_records(self, records: Iterable[Mapping[str, Any]], statement: str) -> None:
+        """Inside a write transaction: the runs rows of ``records`` and their index rows."""
+        inserting = statement.startswith("INSERT")
+        for batch in batched(records, 1000):
+            runs, indexed, beats = [], [], []
+            for record in batch:
+                session_id, text = json_to_save(record, self.location)
+                runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
+                try:  # indexed as a reader of the blob will see it: unreadable ones too
+                    loaded = load_record(text, "blob")
+                    indexed.append(index_session(session_id, loaded, tracking=self.tracking))
+                except RecordProblem as exc:
+                    indexed.append(index_session(session_id, None, problem=str(exc)))
+                if inserting and is_running(record):
+                    beats.append((session_id, time.time()))
+            if inserting:
+                self._insert_runs(statement, runs)
+                self._conn.executemany(_HEARTBEAT_UPSERT, beats)
+            elif self._conn.execute(statement, runs[0]).rowcount == 0:
+                raise UnknownSessionError(runs[0][0], self.location)
+            write_index(self._conn, _MAIN, indexed, lookup=True)
+
+    def _saved(self) -> None:
+        """Inside a write transaction that changed sessions: the bookkeeping of a save."""
+        sqlite_schema.set_indexed_rowid(self._conn, sqlite_schema.max_rowid(self._conn))
+        sqlite_schema.bump_generation(self._conn)
+        self._counts.clear()
+
+    def import_sessions(self, sessions: Iterable[SessionCopy]) -> None:
+        """Records, logs and details of a batch in ONE transaction: a crash leaves all of
+        the batch or none of it (``copy`` never finds half a session here)."""
+        self._check_writable()
+        sessions = list(sessions)
+        with self._write():
+            self._sync_main()
+            self._put_records([s.record for s in sessions], _INSERT_RUN)
+            rows = []
+            for session in sessions:
+                if not session.log:
+                    continue
+                session_id = str(session.record["session_id"])
+                first = self._conn.execute(
+                    f"SELECT coalesce(max(seq) + 1, 0) FROM main.{LOG_TABLE} WHERE session_id = ?",
+                    (session_id,),
+                ).fetchone()[0]
+                rows += [
+                    (session_id, first + n, chunk.stream, chunk.text)
+                    for n, chunk in enumerate(session.log)
+                ]
+            self._conn.executemany(
+                f"INSERT INTO main.{LOG_TABLE} (session_id, seq, stream, text) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            annotated = [s for s in sessions if s.details]
+            for session in annotated:
+                fields = details_args(session.details)
+                self._put_details(str(session.record["session_id"]), fields)
+            self._saved()
+        if annotated:
+            self._details_rows = self._has_details = True
+
+    def set_user_details(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        notes: str | None = None,
+        bookmark: bool | None = None,
+    ) -> None:
+        """kedro-viz's ``user_run_details`` row, as kedro-viz writes it: updated in place (only
+        the given columns), or inserted (``id`` assigned by SQLite, bookmark 0 unless given)."""
+        self._check_writable()
+        fields = {
+            name: value
+            for name, value in (("title", title), ("notes", notes), ("bookmark", bookmark))
+            if value is not None
+        }
+        merged_details({}, title, notes, bookmark)  # the same type checks as every backend
+        with self._write():
+            exists = self._conn.execute(
+                "SELECT 1 FROM main.runs WHERE id = ?", (session_id,)
+            ).fetchone()
+            if exists is None:
+                raise UnknownSessionError(session_id, self.location)
+            self._put_details(session_id, fields)
             sqlite_schema.bump_generation(self._conn)
             self._counts.clear()
+        # own commits do not move ``PRAGMA data_version``: the join is wanted from now on
+        self._details_rows = self._has_details = True
+
+    def _put_details(self, session_id: str, fields: Mapping[str, Any]) -> None:
+        """Inside a write transaction: set ``fields`` of the session's details row."""
+        if not self._has_details:
+            sqlite_schema.create_details_table(self._conn)
+            self._has_details = True
+        values = {k: int(bool(v)) if k == "bookmark" else v for k, v in fields.items()}
+        if values:
+            sets = ", ".join(f"{name} = :{name}" for name in values)
+            changed = self._conn.execute(
+                f"UPDATE main.user_run_details SET {sets} WHERE run_id = :run_id",
+                {**values, "run_id": session_id},
+            ).rowcount
+            if changed:
+                return
+        elif self._conn.execute(
+            "SELECT 1 FROM main.user_run_details WHERE run_id = ?", (session_id,)
+        ).fetchone():
+            return
+        self._conn.execute(
+            "INSERT INTO main.user_run_details (run_id, bookmark, title, notes) "
+            "VALUES (?, ?, ?, ?)",
+            (session_id, values.get("bookmark", 0), values.get("title"), values.get("notes")),
+        )
 
     def _insert_runs(self, statement: str, runs: list[tuple[str, str]]) -> None:
         try:
@@ -849,3 +1010,14 @@ def _log_text(value: Any) -> str:
     if isinstance(value, bytes):
         return lenient_text(value)
     return "" if value is None else str(value)
+
+
+def _with_id(session_id: str, record: Record | str) -> tuple[str, Record | str]:
+    """A runs row read by ``read_run`` as ``get`` returns it (the id in the record)."""
+    if isinstance(record, dict):
+        record.setdefault("session_id", session_id)
+    return session_id, record
+
+
+def _text_id(value: Any) -> str:
+    return lenient_text(value) if isinstance(value, bytes) else str(value)
