@@ -1,4 +1,4 @@
-"""The ``SessionStore`` contract, run against every backend (memory, shelve, sqlite).
+"""The ``SessionStore`` contract, run against every backend (memory, shelve, sqlite, postgresql).
 
 Listing is checked against the reference semantics: each record read back with ``get`` (and
 ``user_details``), summarised with ``SessionSummary.from_record``, filtered with
@@ -29,10 +29,12 @@ from sessionlens.query import SORT_KEYS, Query, Term, parse_query
 from sessionlens.record import STALE_AFTER_S, SessionSummary, params_of, to_jsonable
 from sessionlens.stores import SessionStore, open_store
 from storetools import (
+    DETAILS,
     HOST,
     STORE_KINDS,
     _dead_pid,
     add_user_details,
+    database_rows,
     leave_heartbeat,
     make_records,
     store_location,
@@ -50,8 +52,7 @@ def filled(
     store.insert_many(records[:40] + UNREADABLE[:1])
     for record in records[40:] + UNREADABLE[1:]:
         store.insert(record)
-    if kind == "sqlite":
-        add_user_details(tmp_path / "sessions.db", records + UNREADABLE)
+    add_details(store, tmp_path, records + UNREADABLE)
     yield store
     store.close()
 
@@ -63,6 +64,22 @@ UNREADABLE = [
     {"session_id": "legacy-bad", "git": ["main"], "username": "ana"},
     {"session_id": "2026-11-04T09.00.00.000Z", "run": {"exit_code": "0"}},
 ]
+
+
+#: the kinds that keep kedro-viz's title, bookmark and notes
+WITH_DETAILS = ("sqlite", "postgresql")
+
+
+def add_details(store: SessionStore, tmp_path: Path, records: list[dict]) -> None:
+    """``DETAILS`` where the kind keeps them: kedro-viz's rows in SQLite, the details table of
+    PostgreSQL."""
+    if store.kind == "sqlite":
+        add_user_details(tmp_path / "sessions.db", records)
+    elif store.kind == "postgresql":
+        for index, (title, bookmark, notes) in DETAILS.items():
+            if index < len(records):
+                details = {"title": title, "bookmark": bool(bookmark), "notes": notes}
+                store.set_user_details(records[index]["session_id"], details)
 
 
 def reference(store: SessionStore, query: Query) -> list[SessionSummary]:
@@ -235,7 +252,7 @@ EDGE_RECORDS = [
 ]
 
 #: filter text -> whether at least one session of ``edged`` must match (a typo in a query that
-#: makes it match nothing would prove nothing); None: in the SQLite store only
+#: makes it match nothing would prove nothing); None: only where titles are kept (SQLite, PG)
 FILTERS = {
     # text: prefix in any case, * a glob, := exact; ?, [ and ] are literal
     "id:2026-11-04": True,
@@ -269,7 +286,7 @@ FILTERS = {
     "command:'kedro run'": True,
     "command:'kedro run --pipeline *train*'": True,
     "-command:python": True,
-    "title:base": None,  # titles are kedro-viz's: in the SQLite store only
+    "title:base": None,  # titles: only where the store keeps them
     "title:*ünï*": None,
     "title:=retry": None,
     "-title:*": True,
@@ -367,8 +384,7 @@ def edged(
     store = open_store(store_location(kind, tmp_path), read_only=False, create=True)
     records = make_records(40)
     store.insert_many(records + EDGE_RECORDS)
-    if kind == "sqlite":
-        add_user_details(tmp_path / "sessions.db", records)
+    add_details(store, tmp_path, records)
     yield store
     store.close()
 
@@ -378,7 +394,7 @@ def test_every_filter_means_the_same_in_every_backend(edged: SessionStore, text:
     """Each store lists, pages and counts what ``Query.matches`` accepts (the reference)."""
     query = parse_query(text, now=NOW, tz=NOW.tzinfo)
     expected = reference(edged, query)
-    must = FILTERS[text] if FILTERS[text] is not None else edged.kind == "sqlite"
+    must = FILTERS[text] if FILTERS[text] is not None else edged.kind in WITH_DETAILS
     assert bool(expected) is must, [s.session_id for s in expected]
     ids = [s.session_id for s in expected]
     assert [s.session_id for s in edged.list_summaries(query, limit=None)] == ids
@@ -617,9 +633,14 @@ def test_read_only_store_refuses_writes_and_changes_nothing(
     assert _snapshot(tmp_path) == before
 
 
-def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+def _snapshot(folder: Path) -> dict[str, object]:
     """Bytes and mtime of every file under ``folder``: what 'changed nothing' means. SQLite's
-    ``-wal``/``-shm`` companions are left out: every reader of a WAL database maps them."""
+    ``-wal``/``-shm`` companions are left out: every reader of a WAL database maps them. For a
+    PostgreSQL store made for ``folder``: every row of its database."""
+    from pgserver import _databases
+
+    if str(folder) in _databases:
+        return database_rows(_databases[str(folder)])
     return {
         str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
         for p in sorted(folder.rglob("*"))
@@ -631,7 +652,7 @@ def test_capabilities_say_what_the_backend_does(new_store: SessionStore, store_k
     caps = new_store.capabilities
     assert caps.persistent == (store_kind != "memory")
     assert caps.logs
-    assert caps.user_details == (store_kind == "sqlite")
+    assert caps.user_details == (store_kind in WITH_DETAILS)
     assert new_store.kind == store_kind
     assert new_store.describe().startswith(f"{store_kind}: ")
 
@@ -701,7 +722,7 @@ print(json.dumps(won))
 """
 
 
-@pytest.mark.parametrize("kind", ["shelve", "sqlite"])
+@pytest.mark.parametrize("kind", ["shelve", "sqlite", "postgresql"])
 def test_processes_racing_for_the_same_ids_each_win_distinct_ones(
     kind: str, tmp_path: Path
 ) -> None:
@@ -754,7 +775,7 @@ print(json.dumps(ids))
 """
 
 
-@pytest.mark.parametrize("kind", ["shelve", "sqlite"])
+@pytest.mark.parametrize("kind", ["shelve", "sqlite", "postgresql"])
 def test_sessions_started_in_the_same_millisecond_all_keep_their_record(
     kind: str, tmp_path: Path
 ) -> None:
