@@ -322,7 +322,7 @@ def _param_sql(term: Term, name: str, bind: Bind) -> str:
 def summary_from_row(row: tuple) -> SessionSummary:
     """A summary row (see ``_COLUMNS``) as its ``SessionSummary``."""
     (sid, status, started, finished, duration, exit_code, branch, sha, dirty, command, user,
-     package, host, rerun, params, problem, title, bookmark, notes, names, values) = row  # fmt: skip
+     package, host, rerun, params, problem, title, bookmark, notes, names, vals) = row  # fmt: skip
     if status not in STATUSES:
         status, problem = UNREADABLE, f"its index row says status {status!r}"
     return SessionSummary(
@@ -345,5 +345,5 @@ def summary_from_row(row: tuple) -> SessionSummary:
         notes=notes,
         params=params,
         problem=problem,
-        metrics=dict(zip(names, values, strict=True)) or None,
+        metrics=dict(zip(names, vals, strict=True)) or None,
     )

@@ -106,6 +106,10 @@ def version(conn: Any, where: str) -> int | None:
     found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (META,)).fetchone()[0]
     if not found:
         return None
+    return _stored_version(conn, where)
+
+
+def _stored_version(conn: Any, where: str) -> int:
     row = conn.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchone()
     try:
         return int(row[0]) if row else 0
@@ -128,11 +132,13 @@ def migrate(conn: Any, where: str) -> None:
     while True:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-            current = version(conn, where)
+            # IF NOT EXISTS, then a read of the table: a catalog lookup could still miss a
+            # table the lock's previous holder just made
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {META} (key text PRIMARY KEY, value text NOT NULL)"
+            )
+            current = _stored_version(conn, where)
             check_version(current, where)
-            if current is None:
-                conn.execute(f"CREATE TABLE {META} (key text PRIMARY KEY, value text NOT NULL)")
-                current = 0
             if current >= SCHEMA_VERSION:
                 return
             for statement in MIGRATIONS[current + 1]:
