@@ -10,6 +10,7 @@ one more change, so a browser re-reads once.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -63,10 +64,8 @@ class Listener:
     def _close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection
                 conn.close()
-            except Exception:
-                pass
 
     def stop(self) -> None:
         self._stopped.set()
