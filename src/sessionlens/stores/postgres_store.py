@@ -498,20 +498,15 @@ class PostgresSessionStore(SessionStore):
 
 
 def _pg_row(row: tuple) -> tuple:
-    """A row PostgreSQL takes: text without NUL (it refuses them; U+FFFD instead) and without
-    lone surrogates; integers past 64 bits left out (no index column holds them)."""
+    """A row PostgreSQL takes: text without NUL (it refuses them; U+FFFD instead) and no integer
+    past 64 bits (no index column holds one). Lone surrogates cannot occur: index rows come
+    from ``load_record``, which repairs them, and the JSON is ASCII."""
     return tuple(_pg_value(v) for v in row)
 
 
 def _pg_value(value: Any) -> Any:
-    if isinstance(value, str):
-        if "\x00" in value:
-            value = value.replace("\x00", "\ufffd")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            value = value.encode("utf-8", "replace").decode("utf-8")
-        return value
+    if type(value) is str:
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
     if type(value) is int and not -(2**63) <= value < 2**63:
         return None
     return value
