@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pgserver import pg_database, pg_server, stop_shared  # noqa: F401 - fixtures
 from sessionlens.stores import SessionStore, open_store
 from storetools import STORE_KINDS, hostile_shelve_store, hostile_sqlite_store, store_location
 
@@ -32,6 +33,13 @@ def index_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SESSIONLENS_CACHE_DIR", str(folder))
         yield folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_postgresql() -> Iterator[None]:
+    """Stop the PostgreSQL server some test started (``pgserver``), at the end of the session."""
+    yield
+    stop_shared()
 
 
 @pytest.fixture(scope="session")

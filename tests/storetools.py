@@ -16,13 +16,18 @@ from typing import Any
 import pytest
 
 #: The store kinds every backend-independent test runs against.
-STORE_KINDS = ("memory", "shelve", "sqlite")
+STORE_KINDS = ("memory", "shelve", "sqlite", "postgresql")
 
 
 def store_location(kind: str, tmp_path: Path) -> str:
-    """Where a fresh store of ``kind`` lives in tmp_path, as a spec ``open_store`` accepts."""
+    """Where a fresh store of ``kind`` lives in tmp_path, as a spec ``open_store`` accepts (for
+    PostgreSQL: a fresh database on the test server, the same one for the same tmp_path)."""
     if kind == "memory":
         return "memory:"
+    if kind == "postgresql":
+        from pgserver import database_for
+
+        return database_for(str(tmp_path))
     if kind == "shelve":
         return f"shelve://{tmp_path / 'sessions'}"
     return f"sqlite://{tmp_path / 'sessions.db'}"
@@ -350,3 +355,19 @@ def hostile_shelve_store(folder: Path, good: int = 4) -> tuple[list[str], dict[s
     (bad_dbm / "store.dir").write_text("'username', (0, 10\n((((((\n")
     labels["bad-dbm"] = bad_dbm.name
     return ids, labels
+
+
+def database_rows(spec: str) -> dict[str, list[tuple]]:
+    """Every row of every table of a PostgreSQL store, in order: what "changed nothing" means."""
+    import psycopg
+
+    with psycopg.connect(spec) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+            )
+        ]
+        return {
+            t: conn.execute(f"SELECT t::text FROM {t} AS t ORDER BY 1").fetchall() for t in tables
+        }

@@ -1,4 +1,4 @@
-"""The ``SessionStore`` contract, run against every backend (memory, shelve, sqlite).
+"""The ``SessionStore`` contract, run against every backend (memory, shelve, sqlite, postgresql).
 
 Listing is checked against the reference semantics: each record read back with ``get`` (and
 ``user_details``), summarised with ``SessionSummary.from_record``, filtered with
@@ -33,6 +33,7 @@ from storetools import (
     STORE_KINDS,
     _dead_pid,
     add_details,
+    database_rows,
     leave_heartbeat,
     make_records,
     store_location,
@@ -234,7 +235,7 @@ EDGE_RECORDS = [
 ]
 
 #: filter text -> whether at least one session of ``edged`` must match (a typo in a query that
-#: makes it match nothing would prove nothing); None: in the SQLite store only
+#: makes it match nothing would prove nothing); None: only where titles are kept (SQLite, PG)
 FILTERS = {
     # text: prefix in any case, * a glob, := exact; ?, [ and ] are literal
     "id:2026-11-04": True,
@@ -615,9 +616,14 @@ def test_read_only_store_refuses_writes_and_changes_nothing(
     assert _snapshot(tmp_path) == before
 
 
-def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+def _snapshot(folder: Path) -> dict[str, object]:
     """Bytes and mtime of every file under ``folder``: what 'changed nothing' means. SQLite's
-    ``-wal``/``-shm`` companions are left out: every reader of a WAL database maps them."""
+    ``-wal``/``-shm`` companions are left out: every reader of a WAL database maps them. For a
+    PostgreSQL store made for ``folder``: every row of its database."""
+    from pgserver import _databases
+
+    if str(folder) in _databases:
+        return database_rows(_databases[str(folder)])
     return {
         str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
         for p in sorted(folder.rglob("*"))
@@ -755,7 +761,7 @@ print(json.dumps(won))
 """
 
 
-@pytest.mark.parametrize("kind", ["shelve", "sqlite"])
+@pytest.mark.parametrize("kind", ["shelve", "sqlite", "postgresql"])
 def test_processes_racing_for_the_same_ids_each_win_distinct_ones(
     kind: str, tmp_path: Path
 ) -> None:
@@ -808,7 +814,7 @@ print(json.dumps(ids))
 """
 
 
-@pytest.mark.parametrize("kind", ["shelve", "sqlite"])
+@pytest.mark.parametrize("kind", ["shelve", "sqlite", "postgresql"])
 def test_sessions_started_in_the_same_millisecond_all_keep_their_record(
     kind: str, tmp_path: Path
 ) -> None:

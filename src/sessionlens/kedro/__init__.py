@@ -21,12 +21,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sessionlens.kedro.datasets import JSONDataset, MetricsDataset
     from sessionlens.kedro.hooks import SessionLensHooks
-    from sessionlens.kedro.store import KedroSessionStore, ShelveStore, SQLiteStore, live_store
+    from sessionlens.kedro.store import (
+        KedroSessionStore,
+        PostgresStore,
+        ShelveStore,
+        SQLiteStore,
+        live_store,
+    )
 
 __all__ = [
     "JSONDataset",
     "KedroSessionStore",
     "MetricsDataset",
+    "PostgresStore",
     "SQLiteStore",
     "SessionLensHooks",
     "ShelveStore",
@@ -36,6 +43,7 @@ __all__ = [
 _LAZY = {
     "KedroSessionStore": "sessionlens.kedro.store",
     "SQLiteStore": "sessionlens.kedro.store",
+    "PostgresStore": "sessionlens.kedro.store",
     "ShelveStore": "sessionlens.kedro.store",
     "live_store": "sessionlens.kedro.store",
     "SessionLensHooks": "sessionlens.kedro.hooks",

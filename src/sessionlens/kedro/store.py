@@ -193,15 +193,27 @@ class KedroSessionStore(_Base):
         """Where the store is, given the absolute ``path`` setting."""
         raise NotImplementedError
 
+    @property
+    def address(self) -> str | None:
+        """The database server ``path`` names (``postgresql://...``), else None: a team's
+        Kedro runs all record into one database, whatever the store class."""
+        return server_address(self._path)
+
+    def _store_key(self) -> str:
+        return self.address or str(self.location())
+
     @classmethod
     def store_spec(cls, path: str | None, project_path: str | Path) -> str:
         """The ``--store`` URI for ``SESSION_STORE_ARGS["path"]`` (Kedro's default when None)."""
+        address = server_address(path)
+        if address is not None:
+            return address
         base = absolute_setting(path if path is not None else "sessions", project_path)
         return f"{cls.kind}://{cls.location_from(base)}"
 
     def store_uri(self) -> str:
         """The store as a sessionlens ``--store`` URI."""
-        return f"{self.kind}://{self.location()}"
+        return self.address or f"{self.kind}://{self.location()}"
 
     def open_backend(self, *, read_only: bool) -> SessionStore:
         """Open the sessionlens store (created when missing unless ``read_only``)."""
@@ -210,7 +222,7 @@ class KedroSessionStore(_Base):
         return open_store(self.store_uri(), read_only=read_only, create=not read_only)
 
     def _exists(self) -> bool:
-        return self.location().exists()
+        return self.address is not None or self.location().exists()
 
     def parent_session_id(self) -> str | None:
         """The ``sessionlens run`` session this Kedro run is the command of, if it shares our store.
@@ -229,6 +241,10 @@ class KedroSessionStore(_Base):
         return self._parent_id
 
     def _same_store(self, where: str) -> bool:
+        if self.address is not None:
+            from sessionlens.stores.locate import redact
+
+            return redact(where) == redact(self.address)
         if "://" in where:
             where = where.split("://", 1)[1]
         try:
@@ -247,7 +263,7 @@ class KedroSessionStore(_Base):
         without a pipeline has no ``run``, and in a container every run may be pid 1 on the
         same host name."""
         with _live_lock:
-            stored = _claimed_here.get((str(self.location()), self._session_id))
+            stored = _claimed_here.get((self._store_key(), self._session_id))
         if stored is None or not self._exists():
             return {}
         try:
@@ -294,7 +310,7 @@ class KedroSessionStore(_Base):
             else:
                 self._stored_id = _claim(backend, record)
                 with _live_lock:
-                    _claimed_here[(str(self.location()), self._session_id)] = self._stored_id
+                    _claimed_here[(self._store_key(), self._session_id)] = self._stored_id
 
     def add_git_details(self) -> None:
         """Add the branch and full sha beside Kedro's short sha and dirty flag (once)."""
@@ -629,6 +645,23 @@ class SQLiteStore(KedroSessionStore):
         return base / cls.DB_NAME
 
 
+class PostgresStore(KedroSessionStore):
+    """A team's PostgreSQL store: ``path`` is its libpq URI (every store class here accepts
+    one; this name says so in settings.py). Settings::
+
+        SESSION_STORE_CLASS = PostgresStore
+        SESSION_STORE_ARGS = {"path": "postgresql://kedro@db.example/sessions"}
+    """
+
+    kind = "postgresql"
+
+    @classmethod
+    def location_from(cls, base: Path) -> Path:
+        raise StoreError(
+            f"{base}: PostgresStore needs a postgresql:// URI as SESSION_STORE_ARGS['path']"
+        )
+
+
 class ShelveStore(KedroSessionStore):
     """Kedro's ShelveStore layout (removed in Kedro 0.19.9): ``<path>/<session_id>/store``.
 
@@ -646,8 +679,22 @@ class ShelveStore(KedroSessionStore):
         return folder.is_dir() and any(p.name.startswith("store") for p in folder.iterdir())
 
 
+def server_address(path: str | None) -> str | None:
+    """``path`` when it is the URI of a database server (``postgresql://...``), else None."""
+    if not path:
+        return None
+    scheme, sep, _ = path.strip().partition("://")
+    if not sep:
+        return None
+    from sessionlens.stores import registry
+
+    backend = registry.for_scheme(scheme)
+    return path.strip() if backend is not None and backend.names == "address" else None
+
+
 __all__ = [
     "KedroSessionStore",
+    "PostgresStore",
     "SQLiteStore",
     "ShelveStore",
     "StoreError",

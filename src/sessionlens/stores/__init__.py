@@ -5,14 +5,14 @@ a spec names without opening it (the app shows the kind first). Spec forms and t
 project's store is looked for are in :mod:`sessionlens.stores.locate`; the backends, and how each
 is opened, in :mod:`sessionlens.stores.registry` (a new backend is one module and one line there):
 
-==========  ==========================================  ==========================
-kind        class                                       on disk
-==========  ==========================================  ==========================
-memory      :class:`~.memory.MemoryStore`               nothing
-shelve      :class:`~.shelve_store.ShelveSessionStore`  ``<dir>/<session_id>/store*``
-sqlite      :class:`~.sqlite_store.SQLiteSessionStore`  one kedro-viz ``.db`` file
-postgresql  not available yet                           -
-==========  ==========================================  ==========================
+==========  ================================================  =============================
+kind        class                                             on disk
+==========  ================================================  =============================
+memory      :class:`~.memory.MemoryStore`                     nothing
+shelve      :class:`~.shelve_store.ShelveSessionStore`        ``<dir>/<session_id>/store*``
+sqlite      :class:`~.sqlite_store.SQLiteSessionStore`        one kedro-viz ``.db`` file
+postgresql  :class:`~.postgres_store.PostgresSessionStore`    a database on a server
+==========  ================================================  =============================
 
 Browsing opens read-only (the default here) and never writes; pass ``read_only=False`` to record.
 """
@@ -61,7 +61,11 @@ def open_store(
     create = create and not read_only
     found = detect_store(spec, create=create)
     store = registry.open_backend(
-        found.kind, found.location, read_only=read_only, create=create, busy_timeout=busy_timeout
+        found.kind,
+        found.address or found.location,
+        read_only=read_only,
+        create=create,
+        busy_timeout=busy_timeout,
     )
     if tracking and store.capabilities.persistent and "://" not in found.location:
         from sessionlens.tracking import TrackingSource

@@ -6,7 +6,7 @@ Spec forms (DESIGN.md section 2):
   ``sqlite:///name.db`` is read "sensibly": the absolute path when it exists or its first folder
   exists at the root (``/tmp/...``, ``/home/...``), else relative to the working directory, as
   SQLAlchemy reads it. ``sqlite:rel/path.db`` is always relative. Same rules for ``shelve:``.
-- ``memory:``; ``postgresql://...`` (not available yet: a one-line error). Which schemes exist
+- ``memory:``; ``postgresql://...`` (a libpq URI; its password is never shown). Which schemes exist
   and what each names is the registry's (:mod:`~.registry`).
 - A plain path, detected by content: an SQLite file (its 16-byte header); a folder holding
   ``session_store.db`` (what kedro-viz's ``SESSION_STORE_ARGS`` path names); a folder of
@@ -61,9 +61,18 @@ class StoreSpec(NamedTuple):
     found_by: str = "path"
     #: False when the store does not exist yet and opening it with ``create=True`` makes it
     exists: bool = True
+    #: a server's URI as given, password and all: for the backend to connect with, never
+    #: shown (``location`` is the same URI without its password; ``repr`` leaves it out)
+    address: str | None = None
 
     def describe(self) -> str:
         return f"{self.kind}: {self.location}"
+
+    def __repr__(self) -> str:
+        return (
+            f"StoreSpec(kind={self.kind!r}, location={self.location!r}, "
+            f"found_by={self.found_by!r}, exists={self.exists!r})"
+        )
 
 
 def detect_store(spec: str | os.PathLike[str] | StoreSpec, *, create: bool = False) -> StoreSpec:
@@ -121,7 +130,7 @@ def _detect_uri(text: str, scheme: str, rest: str, *, base: Path, create: bool) 
     if backend is not None and backend.names == "nothing":
         return StoreSpec(backend.kind, f"{backend.kind}:", "uri")
     if backend is not None and backend.names == "address":
-        return StoreSpec(backend.kind, _redact(text), "uri")
+        return StoreSpec(backend.kind, redact(text), "uri", address=text)
     path = _uri_path(rest, base)
     if backend is None:
         return _detect_path(path, create=create, found_by="uri")
@@ -154,8 +163,8 @@ def _uri_path(rest: str, base: Path) -> Path:
     return absolute if first and (Path("/") / first[0]).exists() else relative
 
 
-def _redact(uri: str) -> str:
-    """The URI without a password, fit for messages and headers."""
+def redact(uri: str) -> str:
+    """The URI without a password, fit for messages, headers and logs."""
     try:
         parts = urlsplit(uri)
         if parts.password is None:
@@ -247,7 +256,7 @@ def _configured_store(project: Path, value: Any, *, create: bool) -> StoreSpec:
     uri = _parse_uri(value)
     if uri is not None:
         spec = _detect_uri(value, *uri, base=project, create=create)
-        return StoreSpec(spec.kind, spec.location, "pyproject.toml", spec.exists)
+        return spec._replace(found_by="pyproject.toml")
     path = (project / os.path.expanduser(value)).absolute()
     if path.is_dir():
         if (path / "session_store.db").is_file():

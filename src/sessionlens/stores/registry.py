@@ -1,7 +1,7 @@
 """The store backends, one entry per kind: how a ``--store`` URI names it and how it is opened.
 
 :func:`sessionlens.stores.open_store` and :mod:`~.locate` choose a backend here and nowhere
-else. A new backend (PostgreSQL is next) is one module holding a :class:`~.base.SessionStore`
+else. A new backend is one module holding a :class:`~.base.SessionStore`
 subclass, plus its entry in :data:`BACKENDS`. A backend's module is imported only when a store of
 its kind is opened: ``sessionlens list`` on an SQLite file never imports the shelve reader, and
 nothing here imports more than the standard library.
@@ -72,10 +72,10 @@ BACKENDS: dict[str, Backend] = {
         ),
         Backend(
             kind="postgresql",
-            store_class=None,  # not available yet: opening one says so
+            store_class="sessionlens.stores.postgres_store:PostgresSessionStore",
             schemes=("postgres*",),
             names="address",
-            example=None,
+            example="postgresql://user@host/db",
             title="PostgreSQL",
         ),
     )

@@ -1,0 +1,170 @@
+"""PostgreSQL store figures (issue 11), against a server this script starts (as the tests do).
+
+    python benchmarks/bench_postgres.py [--sessions 1000000] [--writers 16] [--per-writer 100]
+
+1. 16 writer processes x 100 sessions through the API (insert, a log line, update): all
+   stored, no error; the wall time.
+2. A store of ``--sessions`` sessions: the first page from open (open + count + first page,
+   what the app's first screen needs), and a filter keystroke (count + first page).
+3. A write from another connection seen by ``change_token`` (LISTEN/NOTIFY), in ms.
+
+Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for extra in (ROOT / "src", ROOT / "tests", ROOT / "benchmarks"):
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+
+from make_store import make_records  # noqa: E402
+
+from pgserver import skip_reason, started_server  # noqa: E402
+from sessionlens.query import parse_query  # noqa: E402
+from sessionlens.stores import open_store  # noqa: E402
+
+WRITER = """
+import sys
+from sessionlens.stores import open_store
+spec, worker, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open_store(spec, read_only=False) as store:
+    for k in range(n):
+        sid = f"2026-12-{1 + worker % 28:02d}T10.{worker:02d}.{k // 1000:02d}.{k % 1000:03d}Z"
+        store.insert({"session_id": sid, "worker": worker, "run": {"status": "running"}})
+        store.append_log(sid, f"worker {worker} session {k}\\n")
+        store.update({"session_id": sid, "worker": worker, "run": {"status": "success"}})
+"""
+
+
+def writers(server_db: str, n_writers: int, per_writer: int) -> None:
+    open_store(server_db, read_only=False).close()
+    started = time.perf_counter()
+    env_path = f"{ROOT / 'src'}"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, server_db, str(w), str(per_writer)],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": env_path},
+        )
+        for w in range(n_writers)
+    ]
+    errors = [p.communicate()[1] for p in procs]
+    took = time.perf_counter() - started
+    failed = [e for p, e in zip(procs, errors, strict=True) if p.returncode]
+    with open_store(server_db) as store:
+        stored = store.count()
+    print(
+        f"writers: {n_writers} processes x {per_writer} sessions: {stored:,} stored, "
+        f"{len(failed)} failed, {took:.1f} s ({stored / took:,.0f} sessions/s)"
+    )
+    for e in failed[:3]:
+        print("  error:", e.strip().splitlines()[-1])
+
+
+def fill(server_db: str, n: int) -> None:
+    started = time.perf_counter()
+    with open_store(server_db, read_only=False) as store:
+        records = make_records(n, metrics=True)
+        while batch := list(itertools.islice(records, 20_000)):
+            store.insert_many(batch)
+        store._conn.execute("VACUUM ANALYZE")
+    took = time.perf_counter() - started
+    print(f"fill: {n:,} sessions in {took:.0f} s ({n / took:,.0f} sessions/s)")
+
+
+def browse(server_db: str) -> None:
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        store = open_store(server_db)
+        store.change_token()  # the app listens from the start
+        page = store.list_summaries(limit=50)
+        count = store.count_at_most(parse_query(""), 10_000)
+        times.append(time.perf_counter() - started)
+        store.close()
+    print(
+        f"first page from open (open, listen, 50 rows, capped count): "
+        f"{1000 * min(times):.0f} ms best, {1000 * max(times):.0f} ms worst "
+        f"({len(page)} rows, {count:,}+ counted)"
+    )
+    with open_store(server_db) as store:
+        store.change_token()
+        for text in (
+            "branch:main",
+            "branch:ma",
+            "status:failed",
+            "user:ana",
+            "param.scale>=3",
+            "metric.accuracy>0.9",
+            "train",
+            "-status:success dirty:yes",
+        ):
+            query = parse_query(text)
+            laps = []
+            for _ in range(3):
+                started = time.perf_counter()
+                store.count_at_most(query, 10_000)
+                store.list_summaries(query, limit=50)
+                laps.append(time.perf_counter() - started)
+            total = store.count(query)
+            print(
+                f"filter {text!r:32} count + first page: {1000 * statistics.median(laps):6.1f} ms"
+                f" ({total:,} match)"
+            )
+        query = parse_query("")
+        total = store.count(query)
+        started = time.perf_counter()
+        store.list_summaries(query, offset=total - 50, limit=50)
+        print(f"end (last page of {total:,}): {1000 * (time.perf_counter() - started):.1f} ms")
+
+
+def live(server_db: str) -> None:
+    with open_store(server_db) as reader, open_store(server_db, read_only=False) as writer:
+        laps = []
+        for k in range(10):
+            token = reader.change_token()
+            started = time.perf_counter()
+            writer.insert({"session_id": f"2030-01-01T00.00.00.{k:03d}Z"})
+            while reader.change_token() == token:
+                time.sleep(0.001)
+            laps.append(time.perf_counter() - started)
+        print(
+            f"live: a write elsewhere seen by change_token in {1000 * statistics.median(laps):.1f}"
+            f" ms median, {1000 * max(laps):.1f} ms worst"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--writers", type=int, default=16)
+    parser.add_argument("--per-writer", type=int, default=100)
+    args = parser.parse_args()
+    reason = skip_reason()
+    if reason:
+        sys.exit(f"cannot run: {reason}")
+    server_gen = started_server()
+    server = next(server_gen)
+    try:
+        writers(server.create_database("writers"), args.writers, args.per_writer)
+        big = server.create_database("big")
+        fill(big, args.sessions)
+        browse(big)
+        live(big)
+    finally:
+        server_gen.close()
+
+
+if __name__ == "__main__":
+    main()

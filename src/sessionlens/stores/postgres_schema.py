@@ -1,0 +1,150 @@
+"""The PostgreSQL store's tables and their numbered migrations.
+
+Layout (every text column ``COLLATE "C"``: code-point order and byte ranges, as Python
+compares the lower-cased text the index holds):
+
+- ``sessionlens_sessions``: one row per session, the record as JSON (the source of truth,
+  PostgreSQL's ``json`` type: the text exactly as saved; ``jsonb`` would turn ``1e300`` into an
+  integer and refuse ``\\u0000``) and the index columns the table sorts and filters on, derived
+  in Python exactly as the SQLite store's (:func:`~.sqlite_index.index_session`).
+- ``sessionlens_params(session_id, name, value, num)`` and
+  ``sessionlens_metrics(session_id, name, value)``, indexed by value for ``param.X``/``metric.X``.
+- ``sessionlens_logs(session_id, seq, stream, text)``; ``sessionlens_heartbeats(session_id, at)``.
+- ``sessionlens_details(session_id, title, title_l, notes, bookmark)``: what people type, apart
+  from the record, so annotating never races a run's writes.
+- ``sessionlens_meta(key, value)``: ``schema_version``.
+
+Migrations are numbered; each runs in one transaction under ``pg_advisory_xact_lock``, so two
+machines opening a new database at once apply it once. A database of a newer schema is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sessionlens.errors import StoreError
+from sessionlens.stores.sqlite_index import FILTER_INDEXES, INDEX_COLUMNS, SORT_INDEXES
+
+SESSIONS = "sessionlens_sessions"
+PARAMS = "sessionlens_params"
+METRICS = "sessionlens_metrics"
+LOGS = "sessionlens_logs"
+HEARTBEATS = "sessionlens_heartbeats"
+DETAILS = "sessionlens_details"
+META = "sessionlens_meta"
+#: the advisory lock key of migrations ("sessionl" as a number)
+LOCK_KEY = 0x73657373696F6E6C
+#: the channel writers notify on every insert or update of a session
+CHANNEL = "sessionlens"
+
+_TYPES = {
+    "runs_rowid": "bigint",
+    "duration_s": "double precision",
+    "exit_code": "numeric",
+    "dirty": "integer",
+    "pid": "bigint",
+    "started_ts": "double precision",
+}
+#: the index columns sessionlens_sessions holds beside the record (SQLite's, without runs_rowid)
+COLUMNS = tuple(c for c in INDEX_COLUMNS if c != "runs_rowid")
+
+
+def _column(name: str) -> str:
+    kind = _TYPES.get(name, 'text COLLATE "C"')
+    not_null = " NOT NULL" if name in ("status", "id_l", "hay") else ""
+    return f"{name} {kind}{not_null}"
+
+
+def _v1() -> list[str]:
+    columns = ",\n    ".join(_column(c) for c in COLUMNS if c != "session_id")
+    ddl = [
+        f"""CREATE TABLE {SESSIONS} (
+    session_id text COLLATE "C" PRIMARY KEY,
+    record json NOT NULL,
+    {columns}
+)""",
+        f"""CREATE TABLE {PARAMS} (
+    session_id text COLLATE "C" NOT NULL REFERENCES {SESSIONS} ON DELETE CASCADE,
+    name text COLLATE "C" NOT NULL, value text COLLATE "C" NOT NULL, num double precision,
+    PRIMARY KEY (session_id, name)
+)""",
+        f"CREATE INDEX ix_{PARAMS}_value ON {PARAMS} (name, value)",
+        f"CREATE INDEX ix_{PARAMS}_num ON {PARAMS} (name, num)",
+        f"""CREATE TABLE {METRICS} (
+    session_id text COLLATE "C" NOT NULL REFERENCES {SESSIONS} ON DELETE CASCADE,
+    name text COLLATE "C" NOT NULL, value double precision NOT NULL,
+    PRIMARY KEY (session_id, name)
+)""",
+        f"CREATE INDEX ix_{METRICS}_value ON {METRICS} (name, value, session_id)",
+        f"""CREATE TABLE {LOGS} (
+    session_id text COLLATE "C" NOT NULL, seq bigint NOT NULL,
+    stream text NOT NULL, text text NOT NULL, PRIMARY KEY (session_id, seq)
+)""",
+        f"""CREATE TABLE {HEARTBEATS} (
+    session_id text COLLATE "C" PRIMARY KEY, at double precision NOT NULL
+)""",
+        f"""CREATE TABLE {DETAILS} (
+    session_id text COLLATE "C" PRIMARY KEY, title text, title_l text COLLATE "C",
+    notes text, bookmark boolean NOT NULL DEFAULT false
+)""",
+    ]
+    for name, columns in SORT_INDEXES + FILTER_INDEXES:
+        ddl.append(f"CREATE INDEX ix_{SESSIONS}_{name} ON {SESSIONS} ({columns})")
+    ddl.append(
+        f"CREATE INDEX ix_{SESSIONS}_running ON {SESSIONS} (session_id) WHERE status = 'running'"
+    )
+    return ddl
+
+
+#: Migration n brings a database from schema n - 1 to n.
+MIGRATIONS: dict[int, list[str]] = {1: _v1()}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def version(conn: Any, where: str) -> int | None:
+    """The database's schema version; None when sessionlens never set it up."""
+    found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (META,)).fetchone()[0]
+    if not found:
+        return None
+    return _stored_version(conn, where)
+
+
+def _stored_version(conn: Any, where: str) -> int:
+    row = conn.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchone()
+    try:
+        return int(row[0]) if row else 0
+    except ValueError:
+        raise StoreError(f"{where}: {META} holds an unreadable schema_version {row[0]!r}") from None
+
+
+def check_version(found: int | None, where: str) -> None:
+    """Refuse, in one line, a database of a newer schema than this code."""
+    if found is not None and found > SCHEMA_VERSION:
+        raise StoreError(
+            f"{where}: written by a newer sessionlens (store schema {found}, this version "
+            f"reads up to {SCHEMA_VERSION}); upgrade sessionlens"
+        )
+
+
+def migrate(conn: Any, where: str) -> None:
+    """Apply the migrations this database lacks, each in one transaction under the advisory
+    lock (``conn`` in autocommit mode; the version is read again under the lock)."""
+    while True:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            # IF NOT EXISTS, then a read of the table: a catalog lookup could still miss a
+            # table the lock's previous holder just made
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {META} (key text PRIMARY KEY, value text NOT NULL)"
+            )
+            current = _stored_version(conn, where)
+            check_version(current, where)
+            if current >= SCHEMA_VERSION:
+                return
+            for statement in MIGRATIONS[current + 1]:
+                conn.execute(statement)
+            conn.execute(
+                f"INSERT INTO {META} VALUES ('schema_version', %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(current + 1),),
+            )

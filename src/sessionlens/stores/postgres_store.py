@@ -1,0 +1,531 @@
+"""``PostgresSessionStore``: a team's sessions in one PostgreSQL database (``postgresql://``).
+
+Many machines record into it and everyone browses it live. The URI is libpq's: credentials
+may also come from ``PG*`` variables, ``~/.pgpass`` or a service file, and ``sslmode`` is
+honoured, because the conninfo goes to libpq as given. The password is never shown: the
+store's ``location`` is the URI without it, and every error is one line with it removed.
+psycopg 3 is imported only here (the ``postgresql`` extra).
+
+Tables and migrations: :mod:`~.postgres_schema`; a ``Query`` as SQL: :mod:`~.postgres_query`;
+hearing other machines' writes: :mod:`~.postgres_listen`. Index columns are derived by
+:func:`~.sqlite_index.index_session`, the SQLite store's derivation, so both list alike.
+
+One connection (autocommit; each write one transaction) guarded by a lock serves the app's
+workers and a run's log and heartbeat threads; ``interrupt`` cancels the statement running on
+it. A read-only open sets ``default_transaction_read_only``: browsing cannot write. A new
+session's ``INSERT`` on the primary key claims its id (no upsert): two machines starting in the
+same millisecond both keep their session (``Session`` moves to the next free millisecond).
+When the connection drops during a run, ``append_log`` keeps the log in memory (bounded) and
+writes it with the next call that reaches the server; the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from sessionlens.errors import (
+    SessionExistsError,
+    StoreError,
+    UnknownSessionError,
+    UnreadableSessionError,
+    one_line,
+)
+from sessionlens.record import Record, SessionSummary, is_running
+from sessionlens.stores import postgres_query as pq
+from sessionlens.stores import postgres_schema as schema
+from sessionlens.stores.base import LogChunk, SessionStore, StoreCapabilities, merged_details
+from sessionlens.stores.listing import all_sessions
+from sessionlens.stores.locate import redact
+from sessionlens.stores.readable import RecordProblem, load_record
+from sessionlens.stores.record_json import json_to_save
+from sessionlens.stores.sqlite_index import batched, index_session
+
+if TYPE_CHECKING:
+    from sessionlens.query import Query
+    from sessionlens.stores.postgres_listen import Listener
+
+_LOG_PAGE = 2000
+#: characters of log a run keeps in memory while the server cannot be reached
+PENDING_LOG_CHARS = 16 * 1024 * 1024
+_HEARTBEAT = (
+    f"INSERT INTO {schema.HEARTBEATS} (session_id, at) VALUES (%s, %s) "
+    "ON CONFLICT (session_id) DO UPDATE SET at = excluded.at"
+)
+_NOTIFY = f"NOTIFY {schema.CHANNEL}"
+#: the index columns as written, with the record (``runs_rowid`` is SQLite's alone)
+_INSERT_COLUMNS = ("session_id", "record", *schema.COLUMNS[1:])
+
+
+class PostgresSessionStore(SessionStore):
+    """Sessions in a PostgreSQL database. Thread-safe (one connection + lock)."""
+
+    kind: ClassVar[str] = "postgresql"
+    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
+        persistent=True, logs=True, user_details=True
+    )
+
+    @classmethod
+    def open(
+        cls,
+        location: str,
+        *,
+        read_only: bool = True,
+        create: bool = False,
+        busy_timeout: float | None = None,
+    ) -> PostgresSessionStore:
+        return cls(location, read_only=read_only)
+
+    def __init__(self, conninfo: str, *, read_only: bool = False) -> None:
+        super().__init__(redact(conninfo), read_only=read_only)
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError(
+                f"{self.location}: the PostgreSQL store needs psycopg; "
+                "pip install 'sessionlens[postgresql]'"
+            ) from None
+        self._pg = psycopg
+        self._conninfo = conninfo
+        try:
+            self._secret = urlsplit(conninfo).password
+        except ValueError:
+            self._secret = None
+        self._lock = threading.RLock()
+        self._conn: Any = None
+        self._own_pids: set[int] = set()
+        self._writes = 0  # own saves, for change_token
+        self._listener: Listener | None = None
+        self._counts: dict[tuple, int] = {}
+        self._reading = 0  # reads in progress, which interrupt() cancels
+        self._pending: list[tuple[str, str, str]] = []  # log appends the server did not take
+        self._pending_chars = 0
+        self._closed = False
+        with self._errors("open"):
+            self._connection()
+            found = schema.version(self._conn, self.location)
+            schema.check_version(found, self.location)
+            if not read_only:
+                schema.migrate(self._conn, self.location)
+            elif found is None:
+                raise StoreError(
+                    f"{self.location}: no sessionlens tables in this database; "
+                    "record a run into it (read-write) to set it up"
+                )
+
+    # -- the connection ---------------------------------------------------------------
+    def _connect(self, *, listener: bool = False) -> Any:
+        """A new autocommit connection (read-only sessions for a read-only store)."""
+        conn = self._pg.connect(self._conninfo, autocommit=True)
+        if self.read_only and not listener:
+            conn.execute("SET default_transaction_read_only = on")
+        return conn
+
+    def _connection(self) -> Any:
+        """The store's connection, made again after it was lost; the caller holds the lock."""
+        if self._closed:
+            raise StoreError(f"{self.location}: the store was closed")
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._drop()
+            self._conn = self._connect()
+            self._own_pids.add(self._conn.info.backend_pid)
+        return self._conn
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _error(self, exc: Exception, action: str) -> StoreError:
+        """One line naming the store (never its password) and what failed."""
+        text = one_line(exc) or type(exc).__name__
+        if self._secret:
+            text = text.replace(self._secret, "***")
+        if isinstance(exc, self._pg.errors.QueryCanceled):
+            return StoreError(f"{self.location}: {action} abandoned for a newer one")
+        return StoreError(f"{self.location}: cannot {action}: {text}")
+
+    @contextlib.contextmanager
+    def _errors(self, action: str, *, reading: bool = False) -> Iterator[Any]:
+        with self._lock:
+            try:
+                conn = self._connection()
+                self._reading += reading
+                try:
+                    yield conn
+                finally:
+                    self._reading -= reading
+            except self._pg.Error as exc:
+                if isinstance(exc, self._pg.OperationalError) and not isinstance(
+                    exc, self._pg.errors.QueryCanceled
+                ):
+                    self._drop()  # made again by the next call
+                raise self._error(exc, action) from None
+
+    # -- reading ----------------------------------------------------------------------
+    def _status(self, conn: Any, params: dict[str, Any]) -> str:
+        return pq.status_sql(conn, params)
+
+    def count(self, query: Query | None = None) -> int:
+        query = query or all_sessions()
+        with self._errors("count", reading=True) as conn:
+            params: dict[str, Any] = {}
+            status = self._status(conn, params)
+            key = (pq.count_key(query, params), self._token())
+            found = self._counts.get(key)
+            if found is None:
+                found = pq.count_rows(conn, query, status, params)
+                if self._listener is not None:  # else another machine's write would go unseen
+                    self._counts = {key: found, **self._counts} if len(self._counts) < 64 else {}
+            return found
+
+    def count_at_most(self, query: Query, cap: int) -> int:
+        with self._errors("count", reading=True) as conn:
+            params: dict[str, Any] = {}
+            status = self._status(conn, params)
+            return pq.count_rows(conn, query, status, params, at_most=max(0, cap))
+
+    def interrupt(self) -> None:
+        """Cancel the statement running on the connection (from any thread)."""
+        conn = self._conn
+        if conn is not None and self._reading and not conn.closed:
+            with contextlib.suppress(Exception):
+                getattr(conn, "cancel_safe", conn.cancel)()
+
+    def list_summaries(
+        self, query: Query | None = None, *, offset: int = 0, limit: int | None = 50
+    ) -> list[SessionSummary]:
+        query = query or all_sessions()
+        offset = max(0, offset)
+        limit = None if limit is None else max(0, limit)
+        if limit == 0:
+            return []
+        with self._errors("list", reading=True) as conn:
+            params: dict[str, Any] = {}
+            status = self._status(conn, params)
+            known = self._counts.get((pq.count_key(query, params), self._token()))
+            rows = pq.page_rows(
+                conn, query, status, params, offset=offset, limit=limit, known=known
+            )
+        return [pq.summary_from_row(row) for row in rows]
+
+    def metric_series(
+        self, query: Query | None, metric: str, limit: int | None = None
+    ) -> list[tuple[str, str | None, float]]:
+        with self._errors("list", reading=True) as conn:
+            params: dict[str, Any] = {}
+            status = self._status(conn, params)
+            return pq.series_rows(conn, query or all_sessions(), status, params, metric, limit)
+
+    def metric_names(self) -> list[str]:
+        with self._errors("read") as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT name FROM {schema.METRICS} ORDER BY name"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def get_summary(self, session_id: str) -> SessionSummary:
+        with self._errors("read") as conn:
+            params: dict[str, Any] = {"sid": session_id}
+            status = self._status(conn, params)
+            row = conn.execute(pq.summary_sql(status), params).fetchone()
+        if row is None:
+            raise UnknownSessionError(session_id, self.location)
+        return pq.summary_from_row(row)
+
+    def get(self, session_id: str) -> Record:
+        with self._errors("read") as conn:
+            row = conn.execute(
+                f"SELECT record::text FROM {schema.SESSIONS} WHERE session_id = %s",
+                (session_id,),
+            ).fetchone()
+        if row is None:
+            raise UnknownSessionError(session_id, self.location)
+        try:
+            record = load_record(row[0])
+        except RecordProblem as exc:
+            raise UnreadableSessionError(session_id, str(exc), self.location) from None
+        record.setdefault("session_id", session_id)
+        return record
+
+    def last_heartbeat(self, session_id: str) -> float | None:
+        with self._errors("read") as conn:
+            row = conn.execute(
+                f"SELECT at FROM {schema.HEARTBEATS} WHERE session_id = %s", (session_id,)
+            ).fetchone()
+        return None if row is None else float(row[0])
+
+    def user_details(self, session_id: str) -> Mapping[str, Any]:
+        with self._errors("read") as conn:
+            row = conn.execute(
+                f"SELECT title, bookmark, notes FROM {schema.DETAILS} WHERE session_id = %s",
+                (session_id,),
+            ).fetchone()
+        if row is None:
+            return {}
+        return {"title": row[0], "bookmark": bool(row[1]), "notes": row[2]}
+
+    def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
+        seq = max(0, start)
+        while True:
+            with self._errors("read log") as conn:
+                rows = conn.execute(
+                    f"SELECT seq, stream, text FROM {schema.LOGS} WHERE session_id = %s "
+                    "AND seq >= %s ORDER BY seq LIMIT %s",
+                    (session_id, seq, _LOG_PAGE),
+                ).fetchall()
+            for _, stream, text in rows:
+                yield LogChunk(text, stream)
+            if len(rows) < _LOG_PAGE:
+                return
+            seq = rows[-1][0] + 1
+
+    def _chunks_from_end(self, session_id: str) -> Iterator[str]:
+        seq: int | None = None
+        while True:
+            with self._errors("read log") as conn:
+                rows = conn.execute(
+                    f"SELECT seq, text FROM {schema.LOGS} WHERE session_id = %s "
+                    "AND seq < coalesce(%s, 9223372036854775807) ORDER BY seq DESC LIMIT 64",
+                    (session_id, seq),
+                ).fetchall()
+            for _, text in rows:
+                yield text
+            if len(rows) < 64:
+                return
+            seq = rows[-1][0]
+
+    def change_token(self) -> Any:
+        """(own saves, other connections' notifications): moves without asking the server.
+        The first call starts listening (a run, which never asks, holds one connection)."""
+        if self._listener is None and not self._closed:
+            from sessionlens.stores.postgres_listen import Listener
+
+            with self._lock:
+                if self._listener is None:
+                    try:
+                        self._listener = Listener(
+                            lambda: self._connect(listener=True), lambda: self._own_pids
+                        )
+                    except self._pg.Error as exc:
+                        raise self._error(exc, "listen") from None
+        return self._token()
+
+    def _token(self) -> tuple[int, int]:
+        listener = self._listener
+        return (self._writes, 0 if listener is None else listener.count)
+
+    # -- writing ----------------------------------------------------------------------
+    def insert_many(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """New sessions in one transaction; an id in the store already (or twice in the batch)
+        is a ``SessionExistsError`` and writes none of them."""
+        self._check_writable()
+        records = list(records)
+        with self._errors("save") as conn:
+            try:
+                with conn.transaction():
+                    wrote = False
+                    for batch in batched(records, 1000):
+                        rows, params, metrics, beats = self._rows(batch)
+                        with conn.cursor().copy(
+                            f"COPY {schema.SESSIONS} ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
+                        ) as copy:
+                            for row in rows:
+                                copy.write_row(row)
+                        self._write_children(conn, params, metrics, replace=False)
+                        if beats:
+                            conn.cursor().executemany(_HEARTBEAT, beats)
+                        wrote = True
+                    if wrote:
+                        conn.execute(_NOTIFY)
+            except self._pg.errors.UniqueViolation:
+                raise self._exists(conn, records) from None
+            self._saved()
+
+    def _exists(self, conn: Any, records: Iterable[Mapping[str, Any]]) -> SessionExistsError:
+        ids = [str(r.get("session_id")) for r in records]
+        taken = conn.execute(
+            f"SELECT session_id FROM {schema.SESSIONS} WHERE session_id = ANY(%s)", (ids,)
+        ).fetchall()
+        taken_ids = {t[0] for t in taken}
+        first = next((sid for sid in ids if sid in taken_ids), None)
+        duplicate = next((sid for sid in ids if ids.count(sid) > 1), None)
+        return SessionExistsError(first or duplicate or ids[0], self.location)
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        self._check_writable()
+        rows, params, metrics, _ = self._rows([record])
+        row = rows[0]
+        sets = ", ".join(f"{c} = %s" for c in _INSERT_COLUMNS[1:])
+        with self._errors("save") as conn:
+            with conn.transaction():
+                cur = conn.execute(
+                    f"UPDATE {schema.SESSIONS} SET {sets} WHERE session_id = %s",
+                    (*row[1:], row[0]),
+                )
+                if cur.rowcount == 0:
+                    raise UnknownSessionError(row[0], self.location)
+                self._write_children(conn, params, metrics, replace=True, ids=[row[0]])
+                conn.execute(_NOTIFY)
+            self._saved()
+
+    def _saved(self) -> None:
+        self._writes += 1
+        self._counts.clear()
+
+    def _rows(
+        self, records: Iterable[Mapping[str, Any]]
+    ) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
+        """Session rows (id, JSON, index columns), parameter and metric rows, and heartbeats of
+        the running ones: indexed as a reader of the stored JSON will see the record."""
+        rows, params, metrics, beats = [], [], [], []
+        now = time.time()
+        for record in records:
+            session_id, text = json_to_save(record, self.location)
+            try:
+                indexed = index_session(session_id, load_record(text), tracking=self.tracking)
+            except RecordProblem as exc:
+                indexed = index_session(session_id, None, problem=str(exc))
+            row, ps, ms = indexed
+            rows.append(_pg_row((row[0], text, *row[2:])))
+            params.extend(_pg_row(p) for p in ps)
+            metrics.extend(_pg_row(m) for m in ms)
+            if is_running(record):
+                beats.append((session_id, now))
+        return rows, params, metrics, beats
+
+    def _write_children(
+        self,
+        conn: Any,
+        params: list[tuple],
+        metrics: list[tuple],
+        *,
+        replace: bool,
+        ids: list[str] | None = None,
+    ) -> None:
+        cur = conn.cursor()
+        if replace:
+            cur.execute(f"DELETE FROM {schema.PARAMS} WHERE session_id = ANY(%s)", (ids,))
+            cur.execute(f"DELETE FROM {schema.METRICS} WHERE session_id = ANY(%s)", (ids,))
+        if params:
+            with cur.copy(f"COPY {schema.PARAMS} (session_id, name, value, num) FROM STDIN") as c:
+                for p in params:
+                    c.write_row(p)
+        if metrics:
+            with cur.copy(f"COPY {schema.METRICS} (session_id, name, value) FROM STDIN") as c:
+                for m in metrics:
+                    c.write_row(m)
+
+    def set_user_details(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        notes: str | None = None,
+        bookmark: bool | None = None,
+    ) -> None:
+        """Title, notes and bookmark live in their own table, so annotating never races a run's
+        writes; only the fields given change."""
+        self._check_writable()
+        merged_details({}, title, notes, bookmark)  # the same type checks as every backend
+        sets: list[str] = []
+        values: list[Any] = []
+        if title is not None:
+            sets += ["title = %s", "title_l = %s"]
+            values += [title, title.lower()]
+        if notes is not None:
+            sets.append("notes = %s")
+            values.append(notes)
+        if bookmark is not None:
+            sets.append("bookmark = %s")
+            values.append(bool(bookmark))
+        with self._errors("annotate") as conn:
+            with conn.transaction():
+                found = conn.execute(
+                    f"SELECT 1 FROM {schema.SESSIONS} WHERE session_id = %s", (session_id,)
+                ).fetchone()
+                if found is None:
+                    raise UnknownSessionError(session_id, self.location)
+                conn.execute(
+                    f"INSERT INTO {schema.DETAILS} (session_id, bookmark) VALUES (%s, false) "
+                    "ON CONFLICT (session_id) DO NOTHING",
+                    (session_id,),
+                )
+                if sets:
+                    conn.execute(
+                        f"UPDATE {schema.DETAILS} SET {', '.join(sets)} WHERE session_id = %s",
+                        _pg_row((*values, session_id)),
+                    )
+                conn.execute(_NOTIFY)
+            self._saved()
+
+    def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
+        """Append (and beat). When the server cannot be reached the text waits in memory and
+        goes with the next append that reaches it; only past ``PENDING_LOG_CHARS`` does this
+        raise (a ``StoreError``: the runner stops logging to the store, the run goes on)."""
+        self._check_writable()
+        with self._lock:
+            self._pending.append(_pg_row((session_id, stream, text)))
+            self._pending_chars += len(text)
+            try:
+                with self._errors("append to the log") as conn:
+                    with conn.transaction():
+                        cur = conn.cursor()
+                        cur.executemany(
+                            f"INSERT INTO {schema.LOGS} (session_id, seq, stream, text) VALUES "
+                            f"(%s, (SELECT coalesce(max(seq) + 1, 0) FROM {schema.LOGS} "
+                            "WHERE session_id = %s), %s, %s)",
+                            [(sid, sid, st, tx) for sid, st, tx in self._pending],
+                        )
+                        cur.execute(_HEARTBEAT, (session_id, time.time()))
+                    self._pending, self._pending_chars = [], 0
+            except StoreError:
+                if self._pending_chars > PENDING_LOG_CHARS:
+                    self._pending, self._pending_chars = [], 0
+                    raise
+                if self._closed:
+                    raise
+
+    def heartbeat(self, session_id: str) -> None:
+        self._check_writable()
+        with self._errors("beat") as conn:
+            conn.execute(_HEARTBEAT, (session_id, time.time()))
+
+    # -- lifecycle --------------------------------------------------------------------
+    @property
+    def listener(self) -> Listener | None:
+        """The thread hearing other connections' writes, once ``change_token`` started it."""
+        return self._listener
+
+    def close(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop()
+        with self._lock:
+            if self._pending and not self._closed:  # a last try for the log kept in memory
+                sid, stream, text = self._pending.pop()
+                self._pending_chars -= len(text)
+                with contextlib.suppress(StoreError):
+                    self.append_log(sid, text, stream)
+            self._closed = True
+            self._drop()
+
+
+def _pg_row(row: tuple) -> tuple:
+    """A row PostgreSQL takes: text without NUL (it refuses them; U+FFFD instead) and no integer
+    past 64 bits (no index column holds one). Lone surrogates cannot occur: index rows come
+    from ``load_record``, which repairs them, and the JSON is ASCII."""
+    return tuple(_pg_value(v) for v in row)
+
+
+def _pg_value(value: Any) -> Any:
+    if type(value) is str:
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if type(value) is int and not -(2**63) <= value < 2**63:
+        return None
+    return value
