@@ -23,7 +23,7 @@ from sessionlens.stores import SessionStore, open_store
 from sessionlens.stores.base import LogChunk
 from sessionlens.stores.memory import MemoryStore
 from sessiontools import assert_one_line_error, cli
-from storetools import make_records, set_details_through_api
+from storetools import make_records, set_details_through_api, store_location
 
 DATA = Path(__file__).parent / "data"
 VIZ_DB = DATA / "kedro/kedro-0.19.15-kedro-viz-10.2.0-sqlitestore/.viz/session_store.db"
@@ -57,7 +57,11 @@ def make_source(kind: str, tmp_path: Path) -> str:
     if kind == "kedro-shelve":
         shutil.copytree(KEDRO_SHELVE, tmp_path / "kedro-sessions")
         return f"shelve://{tmp_path / 'kedro-sessions'}"
-    spec = f"sqlite://{tmp_path / 'own.db'}" if kind == "sqlite" else f"shelve://{tmp_path / 'own'}"
+    spec = {
+        "sqlite": f"sqlite://{tmp_path / 'own.db'}",
+        "shelve": f"shelve://{tmp_path / 'own'}",
+        "postgresql": _postgres(tmp_path / "own"),
+    }[kind]
     with open_store(spec, read_only=False, create=True) as store:
         _fill(store)
     return spec
@@ -91,8 +95,18 @@ def readable_ids(store: SessionStore) -> tuple[list[str], list[str]]:
     return good, bad
 
 
-SOURCES = ["viz", "tracking", "kedro-shelve", "sqlite", "shelve"]
-DESTS = ["sqlite", "shelve", "memory"]
+def _postgres(where: Path) -> str:
+    """A fresh database on the tests' PostgreSQL server (skipped where there is none)."""
+    from pgserver import skip_reason
+
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    return store_location("postgresql", where)
+
+
+SOURCES = ["viz", "tracking", "kedro-shelve", "sqlite", "shelve", "postgresql"]
+DESTS = ["sqlite", "shelve", "memory", "postgresql"]
 
 
 @pytest.mark.parametrize("dst_kind", DESTS)
@@ -100,11 +114,14 @@ DESTS = ["sqlite", "shelve", "memory"]
 def test_copy_every_direction_field_for_field(src_kind: str, dst_kind: str, tmp_path: Path) -> None:
     spec = make_source(src_kind, tmp_path)
     before = _fingerprint(tmp_path)
-    dst_spec = {
-        "sqlite": f"sqlite://{tmp_path / 'out' / 'dst.db'}",
-        "shelve": f"shelve://{tmp_path / 'out' / 'dst'}",
-        "memory": "memory:",
-    }[dst_kind]
+    if dst_kind == "postgresql":
+        dst_spec = _postgres(tmp_path / "out")  # another database than a PostgreSQL source's
+    else:
+        dst_spec = {
+            "sqlite": f"sqlite://{tmp_path / 'out' / 'dst.db'}",
+            "shelve": f"shelve://{tmp_path / 'out' / 'dst'}",
+            "memory": "memory:",
+        }[dst_kind]
     problems: list[tuple[str, str]] = []
     with open_store(spec, tracking=False) as src:
         dst = open_store(dst_spec, read_only=False, create=True)
