@@ -65,8 +65,6 @@ def cmd_copy(args: argparse.Namespace) -> int:
 def _run(
     src: SessionStore, dst: SessionStore | None, query: Query | None, args: argparse.Namespace
 ) -> CopyResult:
-    from sessionlens.stores.memory import MemoryStore
-
     bar = _Progress() if sys.stderr.isatty() and not args.quiet else None
 
     def problem(session_id: str, reason: str) -> None:
@@ -74,7 +72,9 @@ def _run(
             bar.clear()
         error(f"{session_id}: {reason}")
 
-    target = dst if dst is not None else MemoryStore(read_only=True)
+    from sessionlens.stores import open_store
+
+    target = dst if dst is not None else open_store("memory:")  # a dry run writes nowhere
     try:
         return copy_sessions(
             src,
