@@ -40,8 +40,23 @@ from storetools import (
 )
 
 
+def beat_live_runs(store: SessionStore, records: list[dict]) -> SessionStore:
+    """A shared store's runs of this (live) process given a fresh heartbeat: under load a
+    module's tests outlast ``STALE_AFTER_S``, and those runs were then shown ``lost``."""
+    for record in records:
+        run = record.get("run", {})
+        if run.get("status") == "running" and run.get("pid") == os.getpid():
+            store.heartbeat(record["session_id"])
+    return store
+
+
+@pytest.fixture
+def filled(_filled: SessionStore) -> SessionStore:
+    return beat_live_runs(_filled, make_records())
+
+
 @pytest.fixture(scope="module", params=STORE_KINDS)
-def filled(
+def _filled(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SessionStore]:
     """One store per kind with 64 varied sessions, shared by the read-only listing tests."""
@@ -358,8 +373,13 @@ FILTERS = {
 }
 
 
+@pytest.fixture
+def edged(_edged: SessionStore) -> SessionStore:
+    return beat_live_runs(_edged, make_records(40))
+
+
 @pytest.fixture(scope="module", params=STORE_KINDS)
-def edged(
+def _edged(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SessionStore]:
     """One store per kind: 40 varied sessions and the EDGE_RECORDS, kedro-viz details too."""
