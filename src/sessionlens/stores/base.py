@@ -378,6 +378,21 @@ class SessionStore(ABC):
         self._check_writable()
         raise StoreError(f"{self.describe()}: this store keeps no title, notes or bookmark")
 
+    def archive(self, session_ids: Iterable[str], archived: bool = True) -> None:
+        """Archive (or, ``archived=False``, bring back) sessions: an archived session stays in
+        the store, hidden from listings unless a query asks ``archived:yes``/``any``. All or
+        nothing: ``UnknownSessionError`` for an id not in the store, before anything is
+        written; ``ReadOnlyStoreError`` on a read-only store."""
+        self._check_writable()
+        raise StoreError(f"{self.describe()}: this store cannot archive sessions")
+
+    def delete(self, session_ids: Iterable[str]) -> None:
+        """Remove sessions for good: record, log, heartbeat, details and index rows, in one
+        transaction where the backend has them. ``UnknownSessionError`` for an id not in the
+        store, before anything is removed; ``ReadOnlyStoreError`` on a read-only store."""
+        self._check_writable()
+        raise StoreError(f"{self.describe()}: this store cannot delete sessions")
+
     def import_sessions(self, sessions: Iterable[SessionCopy]) -> None:
         """Add whole sessions taken from another store (``sessionlens copy``): for each, its
         log, then its record, then its details. The record is what makes a session "in the
