@@ -508,19 +508,24 @@ class ShelveSessionStore(SessionStore):
             self._writes += 1
 
     def archive(self, session_ids: Iterable[str], archived: bool = True) -> None:
-        """Create (or remove) each session's archive mark; the folder's mtime moves, so
-        listings and ``change_token`` see it."""
+        """Create (or remove) each session's archive mark, moved in (or out) through the store
+        folder so its mtime moves: listings and ``change_token`` of other readers see it."""
         self._check_writable()
         folders = self._folders(session_ids)
         try:
             for folder in folders:
+                # through the store folder, as details are: its mtime is what readers watch
+                tmp = self.root / f".details-{folder.name}-{uuid.uuid4().hex[:8]}"
                 mark = folder / ARCHIVED_FILE
                 if archived:
-                    os.close(os.open(mark, os.O_WRONLY | os.O_CREAT, 0o644))
+                    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                    os.replace(tmp, mark)
                 else:
                     with contextlib.suppress(FileNotFoundError):
-                        os.unlink(mark)
+                        os.replace(mark, tmp)
+                        os.unlink(tmp)
                 _fsync_folder(folder)
+            _fsync_folder(self.root)
         except OSError as exc:
             raise StoreError(one_line(f"{self.root}: cannot archive ({exc})")) from None
         with self._lock:
