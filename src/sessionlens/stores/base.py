@@ -228,9 +228,11 @@ class SessionStore(ABC):
         reads a source this way; backends that can read many records at once do (a ``get``
         per session is the default)."""
         if session_ids is None:
+            from sessionlens.query import Term
             from sessionlens.stores.listing import all_sessions
 
-            by_id = all_sessions().sorted_by("id", False)
+            # every session: archived ones too (``copy`` copies them)
+            by_id = all_sessions()._replace(terms=(Term("archived", "any"),)).sorted_by("id", False)
             session_ids = [s.session_id for s in self.list_summaries(by_id, limit=None)]
         for session_id in session_ids:
             try:
