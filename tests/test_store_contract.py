@@ -82,7 +82,9 @@ UNREADABLE = [
 
 def reference(store: SessionStore, query: Query) -> list[SessionSummary]:
     """What a listing must be, computed from the records alone."""
-    ids = [s.session_id for s in store.list_summaries(None, limit=None)]
+    everything = store.list_summaries(parse_query("archived:any"), limit=None)
+    ids = [s.session_id for s in everything]
+    archived = {s.session_id for s in everything if s.archived}
     rows = []
     for sid in ids:
         try:
@@ -95,6 +97,7 @@ def reference(store: SessionStore, query: Query) -> list[SessionSummary]:
                 record, store.user_details(sid), heartbeat=store.last_heartbeat(sid)
             )
             params = params_of(record)
+        summary = summary._replace(archived=sid in archived)
         if query.matches(summary, params):
             rows.append(summary)
     return sorted(rows, key=query.sort_key, reverse=query.descending)
@@ -998,3 +1001,99 @@ def test_reading_heartbeats_writes_nothing(store_kind: str, tmp_path: Path) -> N
         with pytest.raises(ReadOnlyStoreError):
             reader.heartbeat(sid)
     assert _snapshot(tmp_path) == before
+
+
+def test_archive_hides_sessions_until_asked_and_unarchive_brings_them_back(
+    new_store: SessionStore, store_kind: str, tmp_path: Path
+) -> None:
+    """``archive`` in every backend: hidden from listings and counts unless a query has an
+    ``archived`` term; ``archived:yes``/``no``/``any`` (and ``-archived:yes``) as the reference
+    says; all or nothing for an unknown id; a later save keeps the mark."""
+    records = make_records(10)
+    new_store.insert_many(records + UNREADABLE[:1])
+    a, b = records[0]["session_id"], records[1]["session_id"]
+    bad = UNREADABLE[0]["session_id"]
+    token = new_store.change_token()
+    new_store.archive([a, b, bad])
+    assert new_store.change_token() != token
+
+    def ids(text: str) -> list[str]:
+        query = parse_query(text)
+        found = [s.session_id for s in new_store.list_summaries(query, limit=None)]
+        assert found == [s.session_id for s in reference(new_store, query)], text
+        assert new_store.count(query) == len(found)
+        return found
+
+    assert set(ids("archived:yes")) == {a, b, bad}
+    assert len(ids("")) == 8 and new_store.count() == 8
+    assert not {a, b, bad} & set(ids(""))
+    assert ids("-archived:yes") == ids("archived:no") == ids("")
+    assert len(ids("archived:any")) == 11
+    assert ids(f"id:{a}") == [] and ids(f"id:{a} archived:any") == [a]
+    assert (
+        new_store.get_summary(a).archived
+        and not new_store.get_summary(records[2]["session_id"]).archived
+    )
+    assert new_store.get(a)["session_id"] == a  # still in the store
+    new_store.update({**records[0], "username": "changed"})  # a later save keeps the mark
+    assert a in ids("archived:yes")
+    with pytest.raises(UnknownSessionError):
+        new_store.archive([records[3]["session_id"], "2030-01-01T00.00.00.000Z"])
+    assert records[3]["session_id"] not in ids("archived:yes")  # nothing was written
+    new_store.archive([a], archived=False)
+    assert set(ids("archived:yes")) == {b, bad} and a in ids("")
+    if store_kind != "memory":  # another reader sees the marks, and cannot change them
+        with open_store(store_location(store_kind, tmp_path)) as reader:
+            assert {s.session_id for s in reader.list_summaries(parse_query("archived:yes"))} == {
+                b,
+                bad,
+            }
+            assert reader.count() == 9
+            with pytest.raises(ReadOnlyStoreError):
+                reader.archive([a])
+            with pytest.raises(ReadOnlyStoreError):
+                reader.delete([a])
+
+
+def test_delete_removes_record_log_details_and_index_rows(
+    new_store: SessionStore, store_kind: str, tmp_path: Path
+) -> None:
+    """``delete`` in every backend: the session is gone from every read (its log, details,
+    heartbeat, parameters and metrics too), the others untouched; an unknown id deletes
+    nothing; the id can be recorded again."""
+    records = make_records(8)
+    new_store.insert_many(records + UNREADABLE[:1])
+    a, b, keep = (r["session_id"] for r in records[:3])
+    bad = UNREADABLE[0]["session_id"]
+    new_store.append_log(a, "gone\n")
+    new_store.append_log(keep, "kept\n")
+    new_store.heartbeat(a)
+    new_store.set_user_details(a, title="to delete", bookmark=True)
+    new_store.archive([b])
+    with pytest.raises(UnknownSessionError):
+        new_store.delete([a, "2030-01-01T00.00.00.000Z"])
+    assert new_store.get(a)["session_id"] == a  # nothing was removed
+    token = new_store.change_token()
+    new_store.delete([a, b, bad])
+    assert new_store.change_token() != token
+    for gone in (a, b, bad):
+        with pytest.raises(UnknownSessionError):
+            new_store.get(gone)
+        with pytest.raises(UnknownSessionError):
+            new_store.get_summary(gone)
+    assert new_store.read_log(a) == ""
+    assert new_store.user_details(a) in ({}, {"title": None, "bookmark": False, "notes": None})
+    assert new_store.last_heartbeat(a) is None
+    assert new_store.existing_ids([a, b, keep]) == {keep}
+    assert new_store.count(parse_query("archived:any")) == 6
+    assert new_store.read_log(keep) == "kept\n"
+    assert not new_store.list_summaries(parse_query("bookmark:yes archived:any"), limit=None)
+    metric = records[0].get("metrics") and next(iter(records[0]["metrics"]), None)
+    if metric:
+        assert a not in [sid for sid, _, _ in new_store.metric_series(None, metric)]
+    new_store.insert(records[0])  # the id is free again
+    assert new_store.get(a)["session_id"] == a
+    assert new_store.read_log(a) == ""
+    if store_kind != "memory":
+        with open_store(store_location(store_kind, tmp_path)) as reader:
+            assert reader.count() == 7

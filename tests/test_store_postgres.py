@@ -21,6 +21,7 @@ from pgserver import PgServer, skip_reason, started_server
 from sessionlens.errors import StoreError
 from sessionlens.query import parse_query
 from sessionlens.stores import detect_store, open_store
+from sessionlens.stores.postgres_schema import SCHEMA_VERSION
 from storetools import make_records
 
 
@@ -152,7 +153,7 @@ def test_migrations_run_once_when_many_open_a_new_database_at_once(pg_database: 
 
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(open_one, range(8))) == [0] * 8
-    assert run_sql(pg_database, "SELECT value FROM sessionlens_meta") == [("1",)]
+    assert run_sql(pg_database, "SELECT value FROM sessionlens_meta") == [(str(SCHEMA_VERSION),)]
 
 
 def test_read_only_sessions_cannot_write_even_by_hand(store_uri: str) -> None:

@@ -213,3 +213,31 @@ def test_sessions_screen_metric_columns(snap_compare, tmp_path: Path) -> None:
         await wait_for(pilot, lambda: pilot.app.screen.table.shown_query.sort == "metric.loss")
 
     assert snap_compare(metrics_app(tmp_path), terminal_size=SIZE, run_before=steps(then=columns))
+
+
+def test_notes_dialog(snap_compare, tmp_path: Path) -> None:
+    """Stored text that looks like markup or holds an escape code, shown as its characters."""
+    app = snapshot_app(tmp_path)
+    app.client.store.set_user_details(
+        sid(25), title="[bold]Tuned[/] \x1b[31mred", notes="first line\nsecond [i]line[/i]"
+    )
+
+    async def opened(pilot: Pilot) -> None:
+        from sessionlens.tui.screens.notes import NotesScreen
+
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, NotesScreen))
+        pilot.app.screen.query_one("#notes-title", Input).cursor_position = 0
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps(then=opened))
+
+
+def test_delete_confirmation(snap_compare, tmp_path: Path) -> None:
+    async def asked(pilot: Pilot) -> None:
+        from sessionlens.tui.screens.confirm import ConfirmScreen
+
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+
+    app = snapshot_app(tmp_path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("space", "down", then=asked))

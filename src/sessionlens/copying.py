@@ -139,8 +139,10 @@ def copy_sessions(
 
 def _source(src: SessionStore, query: Query | None) -> tuple[Iterator[tuple[str, Any]], int]:
     """The source's (id, record or reason) pairs to copy, and how many there are."""
-    if query is None or query.is_empty:
-        return src.iter_records(None), src.count()
+    if query is None or query.is_empty:  # every session, archived ones too
+        from sessionlens.query import parse_query
+
+        return src.iter_records(None), src.count(parse_query("archived:any"))
     by_id = query.sorted_by("id", False)
     ids = [s.session_id for s in src.list_summaries(by_id, limit=None)]
     return src.iter_records(ids), len(ids)

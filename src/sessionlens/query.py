@@ -48,6 +48,7 @@ FIELD_HELP = {
     "status": "one of " + ", ".join(STATUSES),
     "dirty": "yes or no: uncommitted changes",
     "bookmark": "yes or no: bookmarked in kedro-viz",
+    "archived": "yes, no or any: archived sessions are hidden unless a term asks for them",
     **NUMBER_FIELDS,
     "since": "started at or after: 2026-11-01, 2026-11-01T09:30, 7d, 2h, 30m, today, yesterday",
     "until": "started before the end of: a date (that whole day), a time, 7d, today, yesterday",
@@ -87,6 +88,8 @@ SORT_KEYS = {
 
 _TRUE = {"yes", "y", "true", "1", "on"}
 _FALSE = {"no", "n", "false", "0", "off"}
+#: ``archived:any``: archived sessions and the others (``list --all``)
+_ANY = {"any", "all", "*"}
 
 
 class _Lazy:
@@ -166,6 +169,11 @@ class Term(_TermFields):
     def as_bool(self) -> bool:
         return _yes_no(self.field, self.value)
 
+    @property
+    def is_any(self) -> bool:
+        """``archived:any``: matches every session (archived or not)."""
+        return self.field == "archived" and self.value.lower() in _ANY
+
 
 class Query(NamedTuple):
     """A parsed filter plus a sort order; the empty query lists everything newest first.
@@ -217,8 +225,16 @@ class Query(NamedTuple):
         return Query(self.terms, self.words, sort, descending, self.text)
 
     # -- reference semantics -------------------------------------------------------------
+    @property
+    def asks_archived(self) -> bool:
+        """Whether a term names ``archived``; without one, archived sessions are hidden."""
+        return any(term.field == "archived" for term in self.terms)
+
     def matches(self, summary: SessionSummary, params: Mapping[str, Any] | None = None) -> bool:
-        """Whether a session passes every term and word; ``params`` from :func:`params_of`."""
+        """Whether a session passes every term and word; ``params`` from :func:`params_of`.
+        An archived session matches only a query with an ``archived`` term."""
+        if summary.archived and not self.asks_archived:
+            return False
         for term in self.terms:
             if _term_matches(term, summary, params or {}) == term.negate:
                 return False
@@ -396,6 +412,10 @@ def _check_term(name: str, op: str, value: str, now: datetime, zone: tzinfo | No
     if name in ("dirty", "bookmark"):
         _yes_no(name, value)
         return None
+    if name == "archived":
+        if value.lower() not in _ANY:
+            _yes_no(name, value)
+        return None
     if name == "exit":
         if not _INTEGER.fullmatch(value):
             raise QueryError(f"{shown}{value}: exit expects a whole number, not {value!r}")
@@ -416,6 +436,7 @@ def _example(name: str) -> str:
         "status": "status:failed",
         "dirty": "dirty:yes",
         "bookmark": "bookmark:yes",
+        "archived": "archived:yes",
         "exit": "exit:0 or exit!=0",
         "duration": "duration>5m",
         "since": "since:7d",
@@ -559,6 +580,8 @@ def _term_matches(term: Term, s: SessionSummary, params: Mapping[str, Any]) -> b
         return s.dirty is not None and s.dirty == term.as_bool()
     if f == "bookmark":
         return s.bookmark == term.as_bool()
+    if f == "archived":
+        return term.value.lower() in _ANY or s.archived == term.as_bool()
     if f == "exit":
         return s.exit_code is not None and compare(s.exit_code, term.op, term.bound)
     if f == "duration":

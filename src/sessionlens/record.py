@@ -275,6 +275,8 @@ class SessionSummary(NamedTuple):
     #: the session's metrics (``results.metrics_of``, plus tracking files where the store reads
     #: them); None when it has none
     metrics: dict[str, float] | None = None
+    #: archived (``sessionlens archive``): hidden from listings unless a query asks for it
+    archived: bool = False
 
     @classmethod
     def from_record(

@@ -43,6 +43,9 @@ COMMANDS: dict[str | None, tuple[str, str]] = {
     "demo": ("sessionlens.cli.demo", "cmd_demo"),
     "annotate": ("sessionlens.cli.annotate", "cmd_annotate"),
     "copy": ("sessionlens.cli.copy", "cmd_copy"),
+    "archive": ("sessionlens.cli.curate", "cmd_archive"),
+    "unarchive": ("sessionlens.cli.curate", "cmd_unarchive"),
+    "delete": ("sessionlens.cli.curate", "cmd_delete"),
 }
 
 
@@ -132,7 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--columns", "-c", metavar="LIST", help=columns_help())
     p.add_argument(
-        "--json", action="store_true", help="JSON output (every field, metrics as an object)"
+        "--json",
+        action="store_true",
+        help="JSON output: every field; with --columns those columns (params and metrics as "
+        "objects)",
+    )
+    p.add_argument(
+        "--csv",
+        action="store_true",
+        help="CSV output with the table's columns (params as a k=v line, a column per metric)",
+    )
+    p.add_argument(
+        "--all", action="store_true", help="archived sessions too (hidden unless asked for)"
     )
 
     p = sub.add_parser("show", help="one session's whole record")
@@ -221,6 +235,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="bookmark the session (--no-bookmark: remove the bookmark)",
     )
     p.add_argument("--json", action="store_true", help="print the details saved, as JSON")
+
+    for name, text in (
+        ("archive", "archive sessions: hidden from listings unless asked for (list --all)"),
+        ("unarchive", "bring archived sessions back into listings"),
+    ):
+        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        _store_option(p)
+        p.add_argument("sessions", nargs="+", metavar="ID", help="session ids or unique prefixes")
+        p.add_argument("--quiet", "-q", action="store_true", help="print nothing")
+
+    p = sub.add_parser(
+        "delete",
+        help="delete sessions for good (record, log, title/notes/bookmark)",
+        description="Delete sessions for good: the record, its log and its title, notes and "
+        "bookmark (kedro-viz's tables included), in one transaction. Asks first on a terminal; "
+        "elsewhere --yes is required.",
+    )
+    _store_option(p)
+    p.add_argument("sessions", nargs="+", metavar="ID", help="session ids or unique prefixes")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing")
 
     p = sub.add_parser(
         "copy",

@@ -44,7 +44,8 @@ def resolve_session_id(store: SessionStore, text: str) -> str:
         return text
     except UnknownSessionError:
         pass
-    query = Query(terms=(Term("id", text),), sort="id", descending=False)
+    # archived sessions too: ``show``, ``unarchive`` and ``delete`` name them by id
+    query = Query(terms=(Term("id", text), Term("archived", "any")), sort="id", descending=False)
     matches = store.list_summaries(query, limit=6)
     if not matches:
         raise UnknownSessionError(text, store.location)
@@ -70,8 +71,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be 0 (all) or more")
     from sessionlens.cli.columns import parse_columns, with_metrics
 
+    if args.json and args.csv:
+        raise UsageError("--json and --csv: choose one")
     columns = parse_columns(args.columns)
     query = list_query(args.filter, args.sort, args.asc)
+    if args.all and not query.asks_archived:  # archived sessions too
+        query = query._replace(terms=(*query.terms, Term("archived", "any")))
     if args.columns is None:
         named = [t.metric_name for t in query.terms] + [query.sort_metric]
         columns = with_metrics(columns, [m for m in named if m])
@@ -79,12 +84,23 @@ def cmd_list(args: argparse.Namespace) -> int:
     try:
         if not query.is_default:
             index_first(store)
+        limit = args.limit or None
         if args.json:
-            limit = args.limit or None
             summaries = store.list_summaries(query, limit=limit)
-            _dump([s.to_dict() for s in summaries])
+            if args.columns is None:  # every field, as ever
+                _dump([s.to_dict() for s in summaries])
+            else:
+                from sessionlens.export import json_row
+
+                _dump([json_row(s, columns, store) for s in summaries])
             return 0
-        return print_list(store, query, limit=args.limit or None, columns=columns)
+        if args.csv:
+            from sessionlens.export import iter_matching, write_csv
+
+            write_csv(sys.stdout, list(iter_matching(store, query, limit=limit)), columns)
+            sys.stdout.flush()
+            return 0
+        return print_list(store, query, limit=limit, columns=columns)
     finally:
         store.close()
 

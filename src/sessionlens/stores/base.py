@@ -228,9 +228,11 @@ class SessionStore(ABC):
         reads a source this way; backends that can read many records at once do (a ``get``
         per session is the default)."""
         if session_ids is None:
+            from sessionlens.query import Term
             from sessionlens.stores.listing import all_sessions
 
-            by_id = all_sessions().sorted_by("id", False)
+            # every session: archived ones too (``copy`` copies them)
+            by_id = all_sessions()._replace(terms=(Term("archived", "any"),)).sorted_by("id", False)
             session_ids = [s.session_id for s in self.list_summaries(by_id, limit=None)]
         for session_id in session_ids:
             try:
@@ -377,6 +379,21 @@ class SessionStore(ABC):
         keeps none (``capabilities.user_details`` false) refuses with a ``StoreError``."""
         self._check_writable()
         raise StoreError(f"{self.describe()}: this store keeps no title, notes or bookmark")
+
+    def archive(self, session_ids: Iterable[str], archived: bool = True) -> None:
+        """Archive (or, ``archived=False``, bring back) sessions: an archived session stays in
+        the store, hidden from listings unless a query asks ``archived:yes``/``any``. All or
+        nothing: ``UnknownSessionError`` for an id not in the store, before anything is
+        written; ``ReadOnlyStoreError`` on a read-only store."""
+        self._check_writable()
+        raise StoreError(f"{self.describe()}: this store cannot archive sessions")
+
+    def delete(self, session_ids: Iterable[str]) -> None:
+        """Remove sessions for good: record, log, heartbeat, details and index rows, in one
+        transaction where the backend has them. ``UnknownSessionError`` for an id not in the
+        store, before anything is removed; ``ReadOnlyStoreError`` on a read-only store."""
+        self._check_writable()
+        raise StoreError(f"{self.describe()}: this store cannot delete sessions")
 
     def import_sessions(self, sessions: Iterable[SessionCopy]) -> None:
         """Add whole sessions taken from another store (``sessionlens copy``): for each, its

@@ -116,7 +116,7 @@ def _matching(
         if heartbeat_of is not None and entry.summary.status == "running":
             beat = heartbeat_of(entry.summary.session_id)
         summary = entry.current(beat)
-        if query.is_empty or query.matches(summary, entry.params):
+        if query.matches(summary, entry.params):
             yield summary
 
 

@@ -124,6 +124,9 @@ class MemoryStore(SessionStore):
                 details = self._details.get(session_id)
                 if details:
                     entry = _with_details(entry, details)
+                old = self._index.get(session_id)
+                if old is not None and old.summary.archived:
+                    entry = entry._replace(summary=entry.summary._replace(archived=True))
                 self._records[session_id] = plain
                 self._index[session_id] = entry
                 if new and isinstance(plain, dict) and is_running(plain):
@@ -147,6 +150,32 @@ class MemoryStore(SessionStore):
             self._details[session_id] = details
             self._index[session_id] = _with_details(entry, details)
             self._version += 1
+
+    def archive(self, session_ids: Iterable[str], archived: bool = True) -> None:
+        self._check_writable()
+        with self._lock:
+            ids = self._known(session_ids)
+            for session_id in ids:
+                entry = self._index[session_id]
+                summary = entry.summary._replace(archived=bool(archived))
+                self._index[session_id] = entry._replace(summary=summary)
+            self._version += 1
+
+    def delete(self, session_ids: Iterable[str]) -> None:
+        self._check_writable()
+        with self._lock:
+            for session_id in self._known(session_ids):
+                for kept in (self._records, self._index, self._logs, self._beats, self._details):
+                    kept.pop(session_id, None)  # type: ignore[attr-defined]
+            self._version += 1
+
+    def _known(self, session_ids: Iterable[str]) -> list[str]:
+        """``session_ids`` once each, all in the store (else ``UnknownSessionError``)."""
+        ids = list(dict.fromkeys(session_ids))
+        for session_id in ids:
+            if session_id not in self._records:
+                raise UnknownSessionError(session_id, self.location)
+        return ids
 
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
         self._check_writable()

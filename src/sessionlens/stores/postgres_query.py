@@ -57,7 +57,7 @@ _SQL_OP = {"=": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 _COLUMNS = (
     "i.session_id, {status}, i.started_at, i.finished_at, i.duration_s, i.exit_code, i.branch, "
     "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, i.params, "
-    "i.problem, d.title, d.bookmark, d.notes, "
+    "i.problem, d.title, d.bookmark, d.notes, coalesce(d.archived, false), "
     f"ARRAY(SELECT m.name FROM {METRICS} AS m WHERE m.session_id = i.session_id ORDER BY m.name), "
     f"ARRAY(SELECT m.value FROM {METRICS} AS m WHERE m.session_id = i.session_id ORDER BY m.name)"
 )
@@ -220,6 +220,8 @@ def where_sql(query: Query, status: str, params: dict[str, Any]) -> str:
         clauses.append(f"NOT coalesce(({sql}), false)" if term.negate else f"({sql})")
     for word in query.words:
         clauses.append(_word_sql(word.lower(), status, bind))
+    if not query.asks_archived:
+        clauses.append("NOT coalesce(d.archived, false)")
     return " AND ".join(clauses) or "true"
 
 
@@ -266,6 +268,8 @@ def _term_sql(term: Term, status: str, bind: Bind) -> str:
         return f"i.dirty = {bind(int(term.as_bool()))}"
     if f == "bookmark":
         return f"coalesce(d.bookmark, false) = {bind(term.as_bool())}"
+    if f == "archived":
+        return "true" if term.is_any else f"coalesce(d.archived, false) = {bind(term.as_bool())}"
     if f in ("exit", "duration"):
         if term.bound is None:
             return "false"
@@ -322,7 +326,8 @@ def _param_sql(term: Term, name: str, bind: Bind) -> str:
 def summary_from_row(row: tuple) -> SessionSummary:
     """A summary row (see ``_COLUMNS``) as its ``SessionSummary``."""
     (sid, status, started, finished, duration, exit_code, branch, sha, dirty, command, user,
-     package, host, rerun, params, problem, title, bookmark, notes, names, vals) = row  # fmt: skip
+     package, host, rerun, params, problem, title, bookmark, notes, archived, names,
+     vals) = row  # fmt: skip
     if status not in STATUSES:
         status, problem = UNREADABLE, f"its index row says status {status!r}"
     return SessionSummary(
@@ -346,4 +351,5 @@ def summary_from_row(row: tuple) -> SessionSummary:
         params=params,
         problem=problem,
         metrics=dict(zip(names, vals, strict=True)) or None,
+        archived=bool(archived),
     )

@@ -12,6 +12,8 @@ compares the lower-cased text the index holds):
 - ``sessionlens_logs(session_id, seq, stream, text)``; ``sessionlens_heartbeats(session_id, at)``.
 - ``sessionlens_details(session_id, title, title_l, notes, bookmark)``: what people type, apart
   from the record, so annotating never races a run's writes.
+- ``sessionlens_details.archived`` (schema 2): archived sessions, hidden from listings unless a
+  query asks for them.
 - ``sessionlens_meta(key, value)``: ``schema_version``.
 
 Migrations are numbered; each runs in one transaction under ``pg_advisory_xact_lock``, so two
@@ -97,7 +99,10 @@ def _v1() -> list[str]:
 
 
 #: Migration n brings a database from schema n - 1 to n.
-MIGRATIONS: dict[int, list[str]] = {1: _v1()}
+MIGRATIONS: dict[int, list[str]] = {
+    1: _v1(),
+    2: [f"ALTER TABLE {DETAILS} ADD COLUMN archived boolean NOT NULL DEFAULT false"],
+}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

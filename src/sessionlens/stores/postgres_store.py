@@ -464,6 +464,45 @@ class PostgresSessionStore(SessionStore):
                 conn.execute(_NOTIFY)
             self._saved()
 
+    def archive(self, session_ids: Iterable[str], archived: bool = True) -> None:
+        """The ``archived`` column of the sessions' details rows, in one transaction."""
+        self._check_writable()
+        ids = list(dict.fromkeys(session_ids))
+        with self._errors("archive") as conn:
+            with conn.transaction():
+                self._check_known(conn, ids)
+                conn.execute(
+                    f"INSERT INTO {schema.DETAILS} (session_id, bookmark, archived) "
+                    "SELECT unnest(%s::text[]), false, %s "
+                    "ON CONFLICT (session_id) DO UPDATE SET archived = excluded.archived",
+                    (ids, bool(archived)),
+                )
+                conn.execute(_NOTIFY)
+            self._saved()
+
+    def delete(self, session_ids: Iterable[str]) -> None:
+        """Session rows (their parameter and metric rows cascade), details, logs and heartbeats
+        in ONE transaction."""
+        self._check_writable()
+        ids = list(dict.fromkeys(session_ids))
+        with self._errors("delete") as conn:
+            with conn.transaction():
+                self._check_known(conn, ids)
+                for table in (schema.DETAILS, schema.LOGS, schema.HEARTBEATS, schema.SESSIONS):
+                    conn.execute(f"DELETE FROM {table} WHERE session_id = ANY(%s)", (ids,))
+                conn.execute(_NOTIFY)
+            self._saved()
+
+    def _check_known(self, conn: Any, ids: list[str]) -> None:
+        """``UnknownSessionError`` for the first of ``ids`` not in the store."""
+        rows = conn.execute(
+            f"SELECT session_id FROM {schema.SESSIONS} WHERE session_id = ANY(%s)", (ids,)
+        ).fetchall()
+        have = {r[0] for r in rows}
+        for session_id in ids:
+            if session_id not in have:
+                raise UnknownSessionError(session_id, self.location)
+
     def append_log(self, session_id: str, text: str, stream: str = "stdout") -> None:
         """Append (and beat). When the server cannot be reached the text waits in memory and
         goes with the next append that reaches it; only past ``PENDING_LOG_CHARS`` does this

@@ -19,6 +19,10 @@ db (Kedro opens only ``store*``); written to a temporary file in the store folde
 into place (atomic; the store folder's mtime moves, so listings and ``change_token`` see it).
 An update of the record carries the file into the new session folder, and takes the old
 folder's copy when an annotation landed there while the folders were being swapped.
+Archived: an empty ``<dir>/<session_id>/sessionlens-archived`` file beside the record (carried by
+updates like the details file). Delete renames the session folder aside (``.del-<id>-*``, one
+atomic step: from then on the session is gone for every reader), then removes it and the log; a
+read-write open removes what a crash left aside.
 Heartbeat: that file's mtime (appends move it, ``heartbeat`` touches it), so a live run's
 heartbeat costs no write of its own and a reader a ``stat``.
 
@@ -74,6 +78,8 @@ from sessionlens.stores.shelve_dbm import (
 
 #: title/notes/bookmark of a session, in its folder beside Kedro's shelve files
 DETAILS_FILE = "sessionlens-details.json"
+#: present (empty) when the session is archived
+ARCHIVED_FILE = "sessionlens-archived"
 
 #: Sessions whose files changed this recently are re-checked on every listing.
 _SETTLE_NS = 2_000_000_000
@@ -188,7 +194,10 @@ class ShelveSessionStore(SessionStore):
                     if now - entry.stat().st_mtime >= 60:
                         os.unlink(entry.path)
                 continue
-            if not entry.is_dir() or not entry.name.startswith((".old-", ".tmp-")):
+            if not entry.is_dir() or not entry.name.startswith((".old-", ".tmp-", ".del-")):
+                continue
+            if entry.name.startswith(".del-"):  # a delete a crash interrupted: finish it
+                shutil.rmtree(entry.path, ignore_errors=True)
                 continue
             with contextlib.suppress(OSError):
                 if now - entry.stat().st_mtime < 60:
@@ -250,9 +259,10 @@ class ShelveSessionStore(SessionStore):
             self._pending.add(name)
             return
         self._pending.discard(name)
-        with contextlib.suppress(OSError):
-            st_details = os.stat(session_dir / DETAILS_FILE)
-            files_sig += ((DETAILS_FILE, st_details.st_size, st_details.st_mtime_ns),)
+        for extra in (DETAILS_FILE, ARCHIVED_FILE):
+            with contextlib.suppress(OSError):
+                st_extra = os.stat(session_dir / extra)
+                files_sig += ((extra, st_extra.st_size, st_extra.st_mtime_ns),)
         settling = any(now - m < _SETTLE_NS for _, _, m in files_sig) or (
             now - st.st_mtime_ns < _SETTLE_NS
         )
@@ -267,6 +277,8 @@ class ShelveSessionStore(SessionStore):
             )
         except UnreadableSessionError as exc:  # listed as such, never hiding the others
             entry = IndexEntry.unreadable(name, exc.problem, details)
+        if any(name == ARCHIVED_FILE for name, _, _ in files_sig):
+            entry = entry._replace(summary=entry.summary._replace(archived=True))
         self._cache[name] = _Cached(dir_sig, files_sig, entry, entry.summary.problem, settling)
 
     def _read(self, session_dir: Path, session_id: str) -> Record:
@@ -308,6 +320,12 @@ class ShelveSessionStore(SessionStore):
         if not self._files_sig(session_dir):  # a claimed folder not yet written: not listed
             raise UnknownSessionError(session_id, self.location)
         return self._read(session_dir, session_id)
+
+    def get_summary(self, session_id: str) -> SessionSummary:
+        summary = super().get_summary(session_id)
+        if (self._session_dir(session_id) / ARCHIVED_FILE).exists():
+            summary = summary._replace(archived=True)
+        return summary
 
     def user_details(self, session_id: str) -> Mapping[str, Any]:
         try:
@@ -489,6 +507,63 @@ class ShelveSessionStore(SessionStore):
         with self._lock:
             self._writes += 1
 
+    def archive(self, session_ids: Iterable[str], archived: bool = True) -> None:
+        """Create (or remove) each session's archive mark, moved in (or out) through the store
+        folder so its mtime moves: listings and ``change_token`` of other readers see it."""
+        self._check_writable()
+        folders = self._folders(session_ids)
+        try:
+            for folder in folders:
+                # through the store folder, as details are: its mtime is what readers watch
+                tmp = self.root / f".details-{folder.name}-{uuid.uuid4().hex[:8]}"
+                mark = folder / ARCHIVED_FILE
+                if archived:
+                    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                    os.replace(tmp, mark)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.replace(mark, tmp)
+                        os.unlink(tmp)
+                _fsync_folder(folder)
+            _fsync_folder(self.root)
+        except OSError as exc:
+            raise StoreError(one_line(f"{self.root}: cannot archive ({exc})")) from None
+        with self._lock:
+            self._writes += 1
+
+    def delete(self, session_ids: Iterable[str]) -> None:
+        """Each session folder renamed aside in one step (gone for every reader), then removed
+        with its log; a crash in between leaves the aside folder to the next read-write open."""
+        self._check_writable()
+        folders = self._folders(session_ids)
+        try:
+            for folder in folders:
+                aside = self.root / f".del-{folder.name}-{uuid.uuid4().hex[:8]}"
+                os.rename(folder, aside)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._log_path(folder.name))
+                shutil.rmtree(aside, ignore_errors=True)
+            _fsync_folder(self.root)
+        except OSError as exc:
+            raise StoreError(one_line(f"{self.root}: cannot delete ({exc})")) from None
+        with self._lock:
+            self._writes += 1
+
+    def _folders(self, session_ids: Iterable[str]) -> list[Path]:
+        """The folders of ``session_ids`` (once each); ``UnknownSessionError`` for the first
+        not in the store, before anything is written."""
+        folders = []
+        for session_id in dict.fromkeys(session_ids):
+            try:
+                _check_session_id(session_id, self.location)
+            except StoreError:
+                raise UnknownSessionError(session_id, self.location) from None
+            folder = self.root / session_id
+            if not self._files_sig(folder):
+                raise UnknownSessionError(session_id, self.location)
+            folders.append(folder)
+        return folders
+
     def _replace(self, tmp: Path, final: Path) -> None:
         """Put ``tmp`` in place of ``final``: swapped in one step where the system can (the
         old version ends in ``tmp``, removed by the caller), else renamed aside first; a
@@ -572,7 +647,11 @@ def _read_details(session_dir: Path) -> dict[str, Any]:
 
 
 def _carry_details(old: Path, new: Path) -> bytes | None:
-    """Copy the details file of the folder an update replaces into the new one; its bytes."""
+    """Copy the details file (and archive mark) of the folder an update replaces into the new
+    one; the details file's bytes."""
+    if (old / ARCHIVED_FILE).exists():
+        with contextlib.suppress(OSError):
+            os.close(os.open(new / ARCHIVED_FILE, os.O_WRONLY | os.O_CREAT, 0o644))
     try:
         data = (old / DETAILS_FILE).read_bytes()
     except OSError:

@@ -47,7 +47,7 @@ _SUMMARY_COLUMNS = (
     "i.session_id, {status}, i.started_at, i.finished_at, i.duration_s, i.exit_code, i.branch, "
     "i.sha, i.dirty, i.command, i.username, i.package_name, i.hostname, i.rerun_of, i.params, "
     "i.problem, {details}, (SELECT json_group_object(m.name, m.value) FROM {metrics} AS m "
-    "WHERE m.session_id = i.session_id)"
+    "WHERE m.session_id = i.session_id), {archived}"
 )
 
 #: kedro-viz's title lower-cased; passed as bytes, since SQLite hands a function's text argument
@@ -69,6 +69,8 @@ class IndexTables(NamedTuple):
     heartbeats: str | None = None
     #: the metric rows (``session_id``, ``name``, ``value``)
     metrics: str = "main.sessionlens_metrics"
+    #: the archived sessions' ids (``session_id``), None where the file has no such table
+    archived: str | None = None
 
 
 def add_functions(conn: sqlite3.Connection) -> None:
@@ -316,6 +318,8 @@ def where_sql(
         clause, details = _word_sql(tables, word.lower(), status, bind)
         needs_details |= details
         clauses.append(clause)
+    if tables.archived is not None and not query.asks_archived:
+        clauses.append(f"{_archived_sql(tables)} = 0")
     return (" AND ".join(clauses) or "1"), needs_details
 
 
@@ -372,6 +376,10 @@ def _term_sql(tables: IndexTables, term: Term, status: str, bind: Bind) -> tuple
         if not tables.details_rows:
             return f"0 = {bind(int(term.as_bool()))}", False
         return f"(coalesce(d.bookmark, 0) != 0) = {bind(int(term.as_bool()))}", True
+    if f == "archived":
+        if term.is_any:
+            return "1", False
+        return f"{_archived_sql(tables)} = {bind(int(term.as_bool()))}", False
     if f in ("exit", "duration"):  # only a value of the column's type is one (summary_from_row)
         column, types = ("i.exit_code", "'integer'") if f == "exit" else _DURATION
         op = _SQL_OP.get(term.op, "=")
@@ -470,10 +478,19 @@ def from_sql(tables: IndexTables, with_details: bool) -> str:
     return f"{tables.index} AS i"
 
 
+def _archived_sql(tables: IndexTables) -> str:
+    """1 when the session ``i`` is archived, else 0 (a primary-key lookup)."""
+    if tables.archived is None:
+        return "0"
+    return f"EXISTS (SELECT 1 FROM {tables.archived} AS a WHERE a.session_id = i.session_id)"
+
+
 def columns_sql(tables: IndexTables, status: str) -> str:
     """The ``SELECT`` list of a summary row."""
     details = "d.title, d.bookmark, d.notes" if tables.details_rows else "NULL, NULL, NULL"
-    return _SUMMARY_COLUMNS.format(status=status, details=details, metrics=tables.metrics)
+    return _SUMMARY_COLUMNS.format(
+        status=status, details=details, metrics=tables.metrics, archived=_archived_sql(tables)
+    )
 
 
 def summary_from_row(row: tuple) -> SessionSummary:
@@ -483,7 +500,8 @@ def summary_from_row(row: tuple) -> SessionSummary:
     (SQLite keeps any value in any column), so each value is taken only in its own type: the
     table, sorting and JSON output must not fail on one row."""
     (sid, status, started, finished, duration, exit_code, branch, sha, dirty, command, user,
-     package, host, rerun, params, problem, title, bookmark, notes, metrics) = row  # fmt: skip
+     package, host, rerun, params, problem, title, bookmark, notes, metrics,
+     archived) = row  # fmt: skip
     status = _text(status)
     if status not in STATUSES:
         status, problem = UNREADABLE, f"its index row says status {status!r}"
@@ -508,6 +526,7 @@ def summary_from_row(row: tuple) -> SessionSummary:
         params=_text(params),
         problem=_text(problem),
         metrics=_metrics(metrics),
+        archived=bool(archived),
     )
 
 

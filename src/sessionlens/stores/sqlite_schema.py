@@ -21,6 +21,8 @@ sessionlens adds its own tables beside them and never alters kedro-viz's:
 - ``sessionlens_heartbeats(session_id, at)``: when each run last said it was alive (epoch
   seconds, the writer's clock). Added without a schema version bump (created on the next
   read-write open; a reader of a file without it sees no heartbeats, i.e. today's rules).
+- ``sessionlens_archived(session_id, at)``: the archived sessions (hidden from listings unless
+  a query asks); added the same way, without a version bump (no table: none archived).
 
 Every function takes the store's connection and runs in the caller's transaction: the store
 decides when to lock (:mod:`~.sqlite_store`).
@@ -60,6 +62,11 @@ KEDRO_VIZ_DDL = (
 META_TABLE = "sessionlens_meta"
 LOG_TABLE = "sessionlens_logs"
 HEARTBEAT_TABLE = "sessionlens_heartbeats"
+ARCHIVED_TABLE = "sessionlens_archived"
+ARCHIVED_DDL = (
+    f"CREATE TABLE IF NOT EXISTS main.{ARCHIVED_TABLE} (session_id TEXT NOT NULL PRIMARY KEY, "
+    "at REAL NOT NULL) WITHOUT ROWID"
+)
 
 #: the notice of a read-write open that added sessionlens's tables to a kedro-viz file
 ADOPTED = "added sessionlens's tables to {path} beside kedro-viz's (kedro-viz reads it as before)"
@@ -176,7 +183,7 @@ def needs_setup(conn: sqlite3.Connection, version: int | None) -> bool:
     if version != SCHEMA_VERSION:
         return True
     names = {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master").fetchall()}
-    wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, METRICS_TABLE, HEARTBEAT_TABLE}
+    wanted = {INDEX_TABLE, LOG_TABLE, PARAMS_TABLE, METRICS_TABLE, HEARTBEAT_TABLE, ARCHIVED_TABLE}
     wanted |= {name for name, _ in _indexes()}
     return not wanted <= names or max_rowid(conn) > indexed_rowid(conn)
 
@@ -218,6 +225,7 @@ def create_tables(conn: sqlite3.Connection, path: Path, *, new: bool, version: i
         f"CREATE TABLE IF NOT EXISTS main.{HEARTBEAT_TABLE} (session_id TEXT NOT NULL "
         "PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID"
     )
+    conn.execute(ARCHIVED_DDL)
 
 
 def create_details_table(conn: sqlite3.Connection) -> None:

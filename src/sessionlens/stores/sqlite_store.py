@@ -100,7 +100,12 @@ from sessionlens.stores.sqlite_query import (
     summary_from_row,
     summary_row,
 )
-from sessionlens.stores.sqlite_schema import HEARTBEAT_TABLE, LOG_TABLE, META_TABLE
+from sessionlens.stores.sqlite_schema import (
+    ARCHIVED_TABLE,
+    HEARTBEAT_TABLE,
+    LOG_TABLE,
+    META_TABLE,
+)
 from sessionlens.stores.sqlite_snapshot import Snapshot
 from sessionlens.stores.writer_turns import WriterTurns
 
@@ -171,6 +176,7 @@ class SQLiteSessionStore(SessionStore):
         self._details_rows = False  # ... and has rows: join it (else titles are all NULL)
         self._has_logs = False
         self._has_heartbeats = False
+        self._has_archived = False
         self._params = f"main.{PARAMS_TABLE}"
         self._metrics = f"main.{METRICS_TABLE}"
         #: count() results until the data changes; list_summaries reads them to plan a page
@@ -292,6 +298,7 @@ class SQLiteSessionStore(SessionStore):
             self._has_logs = LOG_TABLE in tables
             self._has_meta = META_TABLE in tables
             self._has_heartbeats = HEARTBEAT_TABLE in tables
+            self._has_archived = ARCHIVED_TABLE in tables
 
     def first_write_changes(self) -> str | None:
         return None if self._has_meta else sqlite_schema.FIRST_WRITE_CHANGES
@@ -378,7 +385,10 @@ class SQLiteSessionStore(SessionStore):
             self._refresh_index(version)
         assert self._idx is not None
         beats = f"main.{HEARTBEAT_TABLE}" if self._has_heartbeats else None
-        return IndexTables(self._idx, self._params, self._details_rows, beats, self._metrics)
+        archived = f"main.{ARCHIVED_TABLE}" if self._has_archived else None
+        return IndexTables(
+            self._idx, self._params, self._details_rows, beats, self._metrics, archived
+        )
 
     def _refresh_index(self, version: int) -> None:
         self._data_version = version
@@ -408,6 +418,7 @@ class SQLiteSessionStore(SessionStore):
             self._data_version = None  # count its rows on the next read
         self._has_logs = LOG_TABLE in tables
         self._has_heartbeats = HEARTBEAT_TABLE in tables
+        self._has_archived = ARCHIVED_TABLE in tables
         main_ok = {
             INDEX_TABLE,
             META_TABLE,
@@ -433,14 +444,18 @@ class SQLiteSessionStore(SessionStore):
                         f"UNION ALL SELECT * FROM temp.{extra}"
                     )
                 self._mode, self._temp_rowid = "extra", 0
-            # rows a sessionlens writer has indexed since are authoritative in main
+            # rows a sessionlens writer has indexed since are authoritative in main, and rows
+            # past the end of runs were deleted (``delete`` of the newest sessions)
+            top = sqlite_schema.max_rowid(self._conn)
+            self._temp_rowid = min(self._temp_rowid, top)
+            stale = "runs_rowid <= ? OR runs_rowid > ?"
             for extra in ("sl_extra_params", "sl_extra_metrics"):
                 self._conn.execute(
                     f"DELETE FROM temp.{extra} WHERE session_id IN "
-                    "(SELECT session_id FROM temp.sl_extra WHERE runs_rowid <= ?)",
-                    (done,),
+                    f"(SELECT session_id FROM temp.sl_extra WHERE {stale})",
+                    (done, top),
                 )
-            self._conn.execute("DELETE FROM temp.sl_extra WHERE runs_rowid <= ?", (done,))
+            self._conn.execute(f"DELETE FROM temp.sl_extra WHERE {stale}", (done, top))
             self._fill_temp(max(done, self._temp_rowid))
             if self._conn.execute("SELECT 1 FROM temp.sl_extra LIMIT 1").fetchone():
                 self._use(TableSet("temp.sl_index", "temp.sl_params", "temp.sl_metrics"))
@@ -568,7 +583,7 @@ class SQLiteSessionStore(SessionStore):
             params: dict[str, Any] = {}
             status = status_sql(self._conn, tables, params)
             known = self._counts.get(count_key(query, params))
-            if known is None and query.is_empty:
+            if known is None and query.is_empty and not self._has_archived:
                 known = self._counts.get(_ALL)
             rows = page_rows(
                 self._conn, tables, query, status, params, offset=offset, limit=limit, known=known
@@ -956,6 +971,60 @@ class SQLiteSessionStore(SessionStore):
             "VALUES (?, ?, ?, ?)",
             (session_id, values.get("bookmark", 0), values.get("title"), values.get("notes")),
         )
+
+    def archive(self, session_ids: Iterable[str], archived: bool = True) -> None:
+        """Rows of sessionlens's own ``sessionlens_archived`` (kedro-viz's tables untouched)."""
+        self._check_writable()
+        ids = list(dict.fromkeys(session_ids))
+        with self._write():
+            self._sync_main()
+            self._check_known(ids)
+            self._conn.execute(sqlite_schema.ARCHIVED_DDL)
+            if archived:
+                now = time.time()
+                self._conn.executemany(
+                    f"INSERT OR IGNORE INTO main.{ARCHIVED_TABLE} (session_id, at) VALUES (?, ?)",
+                    [(sid, now) for sid in ids],
+                )
+            else:
+                self._conn.executemany(
+                    f"DELETE FROM main.{ARCHIVED_TABLE} WHERE session_id = ?", [(s,) for s in ids]
+                )
+            sqlite_schema.bump_generation(self._conn)
+            self._counts.clear()
+        self._has_archived = True
+
+    def delete(self, session_ids: Iterable[str]) -> None:
+        """The runs row, its ``user_run_details`` row, log, heartbeat, archive mark and index
+        rows, all in ONE transaction: a crash removes all of it or none."""
+        self._check_writable()
+        ids = [(sid,) for sid in dict.fromkeys(session_ids)]
+        with self._write():
+            self._sync_main()
+            self._check_known([sid for (sid,) in ids])
+            found = sqlite_schema.tables(self._conn)
+            owned = [LOG_TABLE, HEARTBEAT_TABLE, ARCHIVED_TABLE, INDEX_TABLE, PARAMS_TABLE]
+            for table in [*owned, METRICS_TABLE]:
+                if table in found:
+                    self._conn.executemany(f"DELETE FROM main.{table} WHERE session_id = ?", ids)
+            if "user_run_details" in found:
+                self._conn.executemany("DELETE FROM main.user_run_details WHERE run_id = ?", ids)
+            self._conn.executemany("DELETE FROM main.runs WHERE id = ?", ids)
+            self._saved()
+
+    def _check_known(self, session_ids: list[str]) -> None:
+        """Inside a write: ``UnknownSessionError`` for the first id with no runs row."""
+        for batch in batched(session_ids, 500):
+            have = {
+                _text_id(r[0])
+                for r in self._conn.execute(
+                    "SELECT id FROM main.runs WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(batch),),
+                )
+            }
+            for session_id in batch:
+                if session_id not in have:
+                    raise UnknownSessionError(session_id, self.location)
 
     def _insert_runs(self, statement: str, runs: list[tuple[str, str]]) -> None:
         try:

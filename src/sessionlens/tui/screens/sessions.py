@@ -33,6 +33,7 @@ from sessionlens.record import Record, SessionSummary
 from sessionlens.results import lower_is_better
 from sessionlens.run_request import RunRequest, rerun_request
 from sessionlens.tui.client import StoreClient
+from sessionlens.tui.curate import CURATE_BINDINGS, CurateActions
 from sessionlens.tui.screens.confirm import ConfirmScreen
 from sessionlens.tui.screens.metric_chooser import MetricChooserScreen
 from sessionlens.tui.screens.run_form import RunFormScreen
@@ -56,7 +57,7 @@ LOG_TAIL_LINES = 12
 FILTER_PAUSE_S = 0.05
 
 
-class SessionsScreen(ReportsWorkerErrors, Screen[None]):
+class SessionsScreen(CurateActions, ReportsWorkerErrors, Screen[None]):
     """Browse the sessions of the app's store."""
 
     CSS_PATH = "sessions.tcss"
@@ -89,6 +90,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         Binding(
             "ctrl+c", "interrupt_run", "Interrupt", show=False, tooltip="Interrupt the run going on"
         ),
+        *CURATE_BINDINGS,
     ]
 
     class IndexProgress(Message):
@@ -470,6 +472,10 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         commands.append(
             ("Filter: dirty working tree", "dirty:yes", partial(self.set_filter, "dirty:yes"))
         )
+        commands.append(
+            ("Filter: archived sessions", "archived:yes", partial(self.set_filter, "archived:yes"))
+        )
+        commands.append(("Export the filtered table to CSV", "key: E", self.action_export_csv))
         return commands
 
     # -- runs -----------------------------------------------------------------------------
