@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -509,7 +510,10 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
             return
         note = None
         if rerun_of is not None:
-            request = await self._rerun_request(rerun_of)
+            found = await self._rerun_request(rerun_of)
+            if found is None:
+                return
+            request = await self._which_commit(*found, project.root)
             if request is None:
                 return
         elif request is None:
@@ -539,7 +543,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         self._show_run_pane(pane)
         runs.start(pane, request, project)
 
-    async def _rerun_request(self, session_id: str) -> RunRequest | None:
+    async def _rerun_request(self, session_id: str) -> tuple[RunRequest, Record] | None:
         """The stored session's command and parameters (None, with a notice, when it has
         none or cannot be read)."""
         try:
@@ -555,6 +559,35 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
                 severity="warning",
                 markup=False,
             )
+            return None
+        return request, record
+
+    async def _which_commit(
+        self, request: RunRequest, record: Record, root: Path
+    ) -> RunRequest | None:
+        """Say which commit a re-run runs; when the session ran other code than HEAD, ask
+        whether to run HEAD or its source commit in a temporary worktree (None: cancelled)."""
+        from sessionlens.tui.screens.rerun_choice import RerunChoiceScreen
+        from sessionlens.worktree import WORKTREE, rerun_plan
+
+        source_id = request.rerun_of or ""
+        plan = await asyncio.to_thread(rerun_plan, record, root)
+        if not plan.differs:
+            at = f" at {plan.head.commit_sha}" if plan.head is not None else ""
+            self.notify(f"Re-running {source_id}{at} (HEAD)", markup=False)
+            return request
+        choice = await self.app.push_screen_wait(RerunChoiceScreen(source_id, plan))
+        if choice is None:
+            return None
+        if choice == WORKTREE:
+            self.notify(
+                f"Re-running {source_id} at its commit {plan.source[:7] if plan.source else ''} "
+                "in a temporary worktree",
+                markup=False,
+            )
+            return replace(request, source_commit=plan.source)
+        head = plan.head.commit_sha if plan.head is not None else "HEAD"
+        self.notify(f"Re-running {source_id} at HEAD {head}", markup=False)
         return request
 
     def _show_run_pane(self, pane: RunPane) -> None:
