@@ -34,6 +34,7 @@ from sessionlens.record import Record, SessionSummary
 from sessionlens.results import lower_is_better
 from sessionlens.run_request import RunRequest, rerun_request
 from sessionlens.tui.client import StoreClient
+from sessionlens.tui.keymap import with_ids
 from sessionlens.tui.screens.confirm import ConfirmScreen
 from sessionlens.tui.screens.metric_chooser import MetricChooserScreen
 from sessionlens.tui.screens.run_form import RunFormScreen
@@ -91,6 +92,8 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
             "ctrl+c", "interrupt_run", "Interrupt", show=False, tooltip="Interrupt the run going on"
         ),
     ]
+    #: ids for keymaps (``config.toml`` [keys]): ``sessions.<action>``
+    BINDINGS = with_ids("sessions", BINDINGS)
 
     class IndexProgress(Message):
         def __init__(self, client: StoreClient, progress: tuple[int, int] | None) -> None:
@@ -165,6 +168,7 @@ class SessionsScreen(ReportsWorkerErrors, Screen[None]):
         return self.filter_query.sorted_by(self.sort, self.descending)
 
     def on_mount(self) -> None:
+        self.table.config_columns = getattr(getattr(self.app, "config", None), "columns", None)
         self._poll_changes(self.client, None)
         self._poll_timer = self.set_interval(self.poll_interval, self._poll)
         self.bind_client(self.client)

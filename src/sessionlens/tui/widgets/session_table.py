@@ -250,12 +250,23 @@ class SessionTable(ScrollView, can_focus=True):
         self._fetch_scheduled = False
         self._last_highlight: tuple[int, str | None] | None = None
         self._frame: _Frame | None = None
+        #: column names config.toml asks for (None: all)
+        self.config_columns: tuple[str, ...] | None = None
         self._styles: dict[str, Style] = {}
 
     # -- public API -------------------------------------------------------------------
     @property
     def columns(self) -> tuple[Column, ...]:
-        return self._columns
+        """The table's columns: config.toml's ``columns`` when set (the mark and the metric
+        columns always show)."""
+        visible = self.config_columns
+        if not visible:
+            return self._columns
+        return tuple(
+            c
+            for c in self._columns
+            if c.name in visible or c.name == "mark" or c.name.startswith("metric.")
+        )
 
     def set_metric_columns(self, names: list[str] | tuple[str, ...]) -> None:
         """Show a column per metric in ``names`` (in that order), none when empty."""
