@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from sessionlens.kedro.cli import STDERR_LOGGING
+
 pytestmark = pytest.mark.kedro
 
 REPO = Path(__file__).resolve().parents[1]
@@ -325,12 +327,13 @@ def test_kedro_viz_layout_one_row_per_session(project: KedroProject) -> None:
 
 
 # -- sessionlens reading the project --------------------------------------------------------------
-def _listed(project: KedroProject, *argv: str) -> dict[str, dict[str, Any]]:
-    out = project.run(*argv).stdout
-    # Kedro's own start-up log line goes to stdout before a project command runs.
-    lines = out.splitlines()
-    start = lines.index("[") if argv[0] == "kedro" else 0
-    items = json.loads("\n".join(lines[start:]))
+def _listed(project: KedroProject, *argv: str, **env: str) -> dict[str, dict[str, Any]]:
+    """stdout parsed strictly as JSON: with ``KEDRO_LOGGING_CONFIG`` at our stderr config for
+    ``kedro sessions`` (Kedro 1.x logs "Using ... as logging configuration" to stdout while
+    ``kedro`` is imported, before any plugin can act)."""
+    if argv[0] == "kedro":
+        env.setdefault("KEDRO_LOGGING_CONFIG", str(STDERR_LOGGING))
+    items = json.loads(project.run(*argv, **env).stdout)
     return {item["session_id"]: item for item in items}
 
 
@@ -349,6 +352,20 @@ def test_kedro_sessions_command_opens_the_project_store(project: KedroProject) -
     listed = _listed(project, "kedro", "sessions", "list", "--json")
     assert {project.sessions["success"], project.sessions["failed"]} <= set(listed)
     assert listed[project.sessions["failed"]]["status"] == "failed"
+
+
+def test_kedro_sessions_prints_only_kedros_import_time_line_besides_json(
+    project: KedroProject,
+) -> None:
+    """Without the stderr config, the only non-JSON line on stdout is the one Kedro logs
+    before plugins load; whatever is logged later goes to stderr; help names the command."""
+    out = project.run("kedro", "sessions", "list", "--json").stdout
+    head, _, body = out.partition("\n[")
+    assert "Using" in head and "rich_logging.yml" in head and "configuration." in head
+    assert json.loads("[" + body)
+    helped = project.run("kedro", "sessions", "--help", KEDRO_LOGGING_CONFIG=str(STDERR_LOGGING))
+    assert helped.stdout.startswith("usage: kedro sessions")
+    assert "usage: sessionlens" not in helped.stdout
 
 
 def test_a_running_kedro_run_is_visible_before_it_ends(project: KedroProject) -> None:

@@ -241,3 +241,30 @@ def test_delete_confirmation(snap_compare, tmp_path: Path) -> None:
 
     app = snapshot_app(tmp_path)
     assert snap_compare(app, terminal_size=SIZE, run_before=steps("space", "down", then=asked))
+
+
+# -- 80x24: a small terminal --------------------------------------------------------------------
+SMALL = (80, 24)
+
+
+def test_sessions_screen_80x24(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(snapshot_app(tmp_path), terminal_size=SMALL, run_before=steps("down"))
+
+
+def test_detail_screen_80x24(snap_compare, tmp_path: Path) -> None:
+    run_before = steps("down", "enter", then=_detail_loaded)
+    assert snap_compare(snapshot_app(tmp_path), terminal_size=SMALL, run_before=run_before)
+
+
+def test_compare_screen_80x24(snap_compare, tmp_path: Path) -> None:
+    run_before = steps("space", "down", "down", "c", then=_compare_loaded)
+    assert snap_compare(snapshot_app(tmp_path), terminal_size=SMALL, run_before=run_before)
+
+
+def test_compare_logs_80x24(snap_compare, tmp_path: Path) -> None:
+    async def logs(pilot: Pilot) -> None:
+        await _compare_loaded(pilot)
+        await pilot.press("4")
+
+    run_before = steps("space", "down", "down", "c", then=logs)
+    assert snap_compare(snapshot_app(tmp_path), terminal_size=SMALL, run_before=run_before)

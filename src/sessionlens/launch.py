@@ -43,6 +43,7 @@ def launch(
     on_finish: FinishCallback | None = None,
     project: ProjectConfig | None = None,
     git_probe: GitProbe | None = None,
+    run_extra: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> RunningSession:
     """Everything ``sessionlens run`` does, in one call: a new session, started.
@@ -54,7 +55,8 @@ def launch(
     ends; ``on_finish(running)`` is called after that, on the reader thread. ``options`` go to
     :class:`RunningSession` (``queue_output``, ``grace_period``, ``stdin``, ``env``...).
     ``project``/``git_probe``: already loaded/started by the caller (the CLI starts ``git
-    status`` before importing this module). Raises ``NoCommandError``, ``StoreError`` or
+    status`` before importing this module). ``run_extra``: more fields for the record's
+    ``run`` (a re-run's ``rerun_source``). Raises ``NoCommandError``, ``StoreError`` or
     ``SessionError``, with one-line messages.
     """
     from sessionlens.project import load_project
@@ -77,6 +79,7 @@ def launch(
     session = Session.create(
         project=project, store=store, cli=cli, env=env_name, rerun_of=rerun_of, git_probe=git_probe
     )
+    session.run_extra.update(run_extra or {})
     running = RunningSession(
         session,
         command_with_params(base, params),

@@ -19,13 +19,15 @@ from sessionlens.record import params_of
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What a new session runs: the command, its parameters, the session it re-runs, and the
-    Kedro-style environment name to record."""
+    """What a new session runs: the command, its parameters, the session it re-runs, the
+    Kedro-style environment name to record, and the commit to run (None: the work tree)."""
 
     command: list[str]
     params: dict[str, Any] = field(default_factory=dict)
     rerun_of: str | None = None
     env: str | None = None
+    #: run this commit in a temporary git worktree (a re-run that reproduces its source)
+    source_commit: str | None = None
 
 
 def rerun_request(record: Mapping[str, Any]) -> RunRequest | None:

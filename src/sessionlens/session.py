@@ -163,6 +163,8 @@ class Session:
         self._fixed_id = fixed_id
         #: the record is in the store under its id (claimed by the first save)
         self._claimed = False
+        #: more ``run`` fields recorded when the run begins (e.g. ``rerun_source``)
+        self.run_extra: dict[str, Any] = {}
 
     # -- creation -----------------------------------------------------------------------
     @classmethod
@@ -354,6 +356,7 @@ class Session:
             self._run_started = True
             run = running_run(command, pid=pid)
             run["rerun_of"] = self.rerun_of
+            run.update(self.run_extra)
             if callable_name is not None:
                 run["callable"] = callable_name
             self._record["run"] = run

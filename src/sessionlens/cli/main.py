@@ -94,18 +94,19 @@ def _store_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The whole command line; ``prog`` is how help names it (``kedro sessions`` there)."""
     import argparse
 
     _Parser = _parser_class()
     parser = _Parser(
-        prog=PROG,
+        prog=prog,
         description="Record, browse, launch and compare the runs of a project. Without a "
         "command: open the app on the project's store.",
     )
     from sessionlens._version import __version__
 
-    parser.add_argument("-V", "--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"{prog} {__version__}")
     _store_option(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -197,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run",
         help="run a command (default: the project's) as a new recorded session",
-        usage=f"{PROG} run [--store STORE] [--params K=V,...] [-- COMMAND ...]",
+        usage=f"{prog} run [--store STORE] [--params K=V,...] [-- COMMAND ...]",
         description="Run COMMAND (default: [tool.sessionlens] run in pyproject.toml, or "
         "'kedro run' in a Kedro project) as a new session: git and CLI info are recorded, "
         "output is shown and stored, Ctrl-C interrupts it. Exit code: the command's own "
@@ -260,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "copy",
         help="copy sessions from one store into another",
-        usage=f"{PROG} copy SRC DST [--filter TEXT] [--dry-run] [--json]",
+        usage=f"{prog} copy SRC DST [--filter TEXT] [--dry-run] [--json]",
         description="Copy sessions (records, logs, title/notes/bookmark) from store SRC into "
         "store DST: any two of SQLite (sessionlens's or kedro-viz's), shelve folders and the "
         "other backends, in either direction. SRC is only read; DST is created when missing. "
@@ -294,13 +295,13 @@ def _split_run_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
     return argv, None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Run the CLI; returns the exit code (the console script exits with it). As the program
     itself (``argv`` None), a finished ``run`` ends the process at once: see ``exit_now``."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     _replace_what_cannot_be_shown()
     try:
-        return _main(args_list, exit_when_done=argv is None)
+        return _main(args_list, exit_when_done=argv is None, prog=prog)
     except SessionLensError as exc:
         error(str(exc))
         return EXIT_USAGE
@@ -340,12 +341,12 @@ def _early_git_probe(argv: list[str]) -> Any:
     return None
 
 
-def _main(argv: list[str], *, exit_when_done: bool = False) -> int:
+def _main(argv: list[str], *, exit_when_done: bool = False, prog: str = PROG) -> int:
     parse_argv, command = _split_run_command(argv)
     probe = _early_git_probe(parse_argv)
     from sessionlens.cli.run_args import parse_run_args
 
-    args = parse_run_args(parse_argv) or build_parser().parse_args(parse_argv)
+    args = parse_run_args(parse_argv) or build_parser(prog).parse_args(parse_argv)
     if command is not None:
         args.cmd = command
     args.argv_full = argv

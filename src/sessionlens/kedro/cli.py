@@ -11,6 +11,7 @@ real settings (``SESSION_STORE_CLASS``/``SESSION_STORE_ARGS``), not guessed.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,41 @@ def sessionlens_argv(store: str, args: Sequence[str]) -> list[str]:
     return ["--store", store, *args]
 
 
+def logs_to_stderr() -> None:
+    """Point the console log handlers Kedro configured (a Rich handler, or a ``StreamHandler``
+    on stdout) at stderr, so whatever Kedro, the project or a store logs while a ``kedro
+    sessions`` command runs never mixes with its output (``list --json`` is piped to ``jq``).
+
+    Kedro 1.x logs "Using ... as logging configuration" while ``kedro`` itself is imported,
+    before any plugin is loaded: that one line only ``KEDRO_LOGGING_CONFIG`` can move (see
+    :data:`STDERR_LOGGING`)."""
+    import logging
+
+    seen: set[int] = set()
+    for logger in (logging.getLogger(), *_configured_loggers()):
+        for handler in logger.handlers:
+            if id(handler) in seen:
+                continue
+            seen.add(id(handler))
+            console = getattr(handler, "console", None)
+            if console is not None and getattr(console, "file", None) in (sys.stdout, None):
+                console.file = sys.stderr  # rich's Console (Kedro's RichHandler)
+            elif isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+                handler.setStream(sys.stderr)
+
+
+def _configured_loggers() -> list[Any]:
+    import logging
+
+    manager = logging.Logger.manager
+    return [v for v in list(manager.loggerDict.values()) if isinstance(v, logging.Logger)]
+
+
+#: a Kedro logging configuration that logs to stderr: ``KEDRO_LOGGING_CONFIG`` set to this file
+#: moves even the line Kedro logs before any plugin is loaded
+STDERR_LOGGING = Path(__file__).with_name("stderr_logging.yml")
+
+
 @click.group(name="sessionlens")
 def commands() -> None:
     """sessionlens commands for a Kedro project."""
@@ -78,6 +114,7 @@ def sessions(metadata: Any, args: tuple[str, ...]) -> None:
     command on it (`kedro sessions list --json`, `kedro sessions --help`)."""
     from sessionlens.cli.main import main
 
+    logs_to_stderr()
     project_path = Path(getattr(metadata, "project_path", None) or Path.cwd())
-    code = main(sessionlens_argv(project_store_spec(project_path), args))
+    code = main(sessionlens_argv(project_store_spec(project_path), args), prog="kedro sessions")
     raise SystemExit(code or 0)

@@ -20,11 +20,13 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 
+from sessionlens.config import UserConfig
 from sessionlens.project import ProjectConfig
 from sessionlens.stores.base import SessionStore
 from sessionlens.textsafe import safe_text
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.commands import SessionLensCommands
+from sessionlens.tui.keymap import with_ids
 from sessionlens.tui.run_manager import RunManager
 from sessionlens.tui.screens.sessions import SessionsScreen
 from sessionlens.tui.text import Clock
@@ -51,6 +53,8 @@ class SessionLensApp(App[int]):
         Binding("o", "open_store", "Open", tooltip="Open another session store"),
         Binding("t", "toggle_theme", "Theme", tooltip="Toggle the light and the dark theme"),
     ]
+    #: ids for keymaps (``config.toml`` [keys]): ``app.<action>``
+    BINDINGS = with_ids("app", BINDINGS)
 
     def __init__(
         self,
@@ -61,6 +65,7 @@ class SessionLensApp(App[int]):
         poll_interval: float = 1.0,
         theme: str = DARK,
         project: ProjectConfig | str | Path | None = None,
+        config: UserConfig | None = None,
     ) -> None:
         """``now``/``tz`` freeze the clock (snapshots); ``poll_interval``: seconds between
         checks for sessions written by other processes; ``project``: where ``r``/``R``/``e``
@@ -70,6 +75,8 @@ class SessionLensApp(App[int]):
         self.clock = Clock(now, tz)
         self.poll_interval = poll_interval
         self.theme = theme
+        #: the user's config.toml (theme, columns, keys), applied on mount
+        self.config = config or UserConfig()
         #: stores this app opened itself (with ``o``), closed when replaced or on exit
         self._opened: list[SessionStore] = []
         #: launching and watching runs (the run pane), at most one at a time
@@ -109,8 +116,22 @@ class SessionLensApp(App[int]):
         return safe_text(str(sub_title))
 
     def on_mount(self) -> None:
+        self._apply_config(self.config)
         self.push_screen(SessionsScreen(self.client, self.clock, self.runs, self.poll_interval))
         self._tell_store_notice(self.store)
+
+    def _apply_config(self, config: UserConfig) -> None:
+        """Theme and keymap from config.toml; a problem is one notice, and defaults stay."""
+        problem = config.problem
+        if config.theme:
+            if config.theme in self.available_themes:
+                self.theme = config.theme
+            else:
+                problem = problem or f"{config.path}: no theme {config.theme!r}; using the default"
+        if config.keys:
+            self.set_keymap(config.keys)
+        if problem:
+            self.notify(problem, title="config.toml", severity="warning", markup=False)
 
     def _tell_store_notice(self, store: SessionStore) -> None:
         """What a person browsing this store should know (e.g. it is read from a copy)."""
@@ -167,14 +188,18 @@ class SessionLensApp(App[int]):
         self._opened.clear()
 
 
-def run_app(store: SessionStore, project: ProjectConfig | str | Path | None = None) -> int:
+def run_app(
+    store: SessionStore,
+    project: ProjectConfig | str | Path | None = None,
+    config: UserConfig | None = None,
+) -> int:
     """Run the app on ``store`` until the user quits; the exit code for the CLI.
 
     The caller owns ``store`` (and closes it); stores opened inside the app with ``o`` are
     closed by the app. After SIGHUP or SIGTERM the process ends for certain (see
     :func:`_exit_for_certain_on_hangup`): ``run_app`` is for a process about to exit.
     """
-    app = SessionLensApp(store, project=project)
+    app = SessionLensApp(store, project=project, config=config)
     app.after_unmount = lambda: _leave_for_certain(app)
     with _exit_for_certain_on_hangup(app):
         app.run()

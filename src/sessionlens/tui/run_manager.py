@@ -26,14 +26,16 @@ import time
 import weakref
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sessionlens.errors import SessionLensError
+from sessionlens.gitinfo import GitProbe
 from sessionlens.run_request import RunRequest
 from sessionlens.tui.screens.confirm import ConfirmScreen
 from sessionlens.tui.widgets.run_log import MAX_LINES
 from sessionlens.tui.widgets.run_pane import RunPane
 from sessionlens.tui.workers import error_message
+from sessionlens.worktree import HEAD, WORKTREE, SourceWorktree
 
 if TYPE_CHECKING:
     from sessionlens.project import ProjectConfig
@@ -80,6 +82,8 @@ class RunManager:
         self._interrupt_requested = False
         #: the app is stopping the run to quit: its end is not news
         self.stopping = False
+        #: the temporary checkout of a re-run's source commit, while its run goes on
+        self._worktree: SourceWorktree | None = None
 
     # -- state ------------------------------------------------------------------------
     @property
@@ -194,8 +198,12 @@ class RunManager:
 
         store: SessionStore | None = None
         owns = False
+        worktree: SourceWorktree | None = None
 
         def release_store() -> None:
+            if worktree is not None:  # the source commit's checkout goes, however the run ended
+                worktree.remove()
+                self._worktree = None
             if owns and store is not None:
                 with contextlib.suppress(Exception):  # a read-write handle of our own
                     store.close()
@@ -213,6 +221,15 @@ class RunManager:
                 self._finished.set()
 
         try:
+            options: dict[str, Any] = {}
+            run_extra: dict[str, Any] = {}
+            if request.rerun_of is not None:
+                run_extra["rerun_source"] = HEAD
+            if request.source_commit is not None:
+                worktree = self._worktree = SourceWorktree(project.root, request.source_commit)
+                root = worktree.create()
+                run_extra.update(rerun_source=WORKTREE, rerun_commit=worktree.commit_full)
+                options.update(cwd=root, git_probe=GitProbe(root))
             store, owns = self._writable_store()
             running = launch(
                 request.command,
@@ -224,6 +241,8 @@ class RunManager:
                 on_output=pane.buffer.feed,
                 on_finish=finished,
                 env=env,
+                run_extra=run_extra,
+                **options,
             )
         except Exception as exc:
             release_store()
@@ -334,6 +353,8 @@ class RunManager:
         if pid is not None and not running.done:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
+        if not self._finished.wait(2) and self._worktree is not None:
+            self._worktree.remove()  # the run's own clean-up had no time left
 
 
 def _post(pane: RunPane, message: RunPane.Started | RunPane.Ended) -> None:

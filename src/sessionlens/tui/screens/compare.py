@@ -257,10 +257,10 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
             with TabPane("Logs", id="tab-logs"), Horizontal():
                 with Vertical(classes="log-side"):
                     yield Static(literal(f"A {self.left_id}"), classes="log-label")
-                    yield LogView(id="left-log")
-                with Vertical(classes="log-side"):
+                    yield LogView(id="left-log", mark_cut=True)
+                with Vertical(classes="log-side", id="right-log-side"):
                     yield Static(literal(f"B {self.right_id}"), classes="log-label")
-                    yield LogView(id="right-log")
+                    yield LogView(id="right-log", mark_cut=True)
             with TabPane("Metrics", id="tab-metrics"), Vertical():
                 yield Static(self._legend(), id="metrics-legend", classes="legend")
                 yield MetricTable(id="metric-table")
@@ -398,6 +398,9 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         self.changed_files, self.git_done = message.files, True
         self._redraw()
 
+    def on_resize(self) -> None:
+        self._redraw()
+
     def _redraw(self) -> None:
         comparison = self.comparison
         if comparison is None or self._summaries is None:
@@ -405,8 +408,12 @@ class CompareScreen(ReportsWorkerErrors, Screen[None]):
         palette = palette_of(self)
         title = Text()
         _side(title, "A", self._summaries[0], palette)
-        title.append("   ")
-        _side(title, "B", self._summaries[1], palette)
+        right = Text()
+        _side(right, "B", self._summaries[1], palette)
+        room = self.query_one("#compare-title", Static).content_region.width
+        # too narrow for both on one line (80 columns): B goes below A, both ids in full
+        title.append("\n" if room and title.cell_len + 3 + right.cell_len > room else "   ")
+        title.append_text(right)
         self.query_one("#compare-title", Static).update(title)
         summary = duration_text(comparison, palette)
         differing = len(comparison.differing)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -34,6 +35,7 @@ from sessionlens.results import lower_is_better
 from sessionlens.run_request import RunRequest, rerun_request
 from sessionlens.tui.client import StoreClient
 from sessionlens.tui.curate import CURATE_BINDINGS, CurateActions
+from sessionlens.tui.keymap import with_ids
 from sessionlens.tui.screens.confirm import ConfirmScreen
 from sessionlens.tui.screens.metric_chooser import MetricChooserScreen
 from sessionlens.tui.screens.run_form import RunFormScreen
@@ -92,6 +94,8 @@ class SessionsScreen(CurateActions, ReportsWorkerErrors, Screen[None]):
         ),
         *CURATE_BINDINGS,
     ]
+    #: ids for keymaps (``config.toml`` [keys]): ``sessions.<action>``
+    BINDINGS = with_ids("sessions", BINDINGS)
 
     class IndexProgress(Message):
         def __init__(self, client: StoreClient, progress: tuple[int, int] | None) -> None:
@@ -166,6 +170,7 @@ class SessionsScreen(CurateActions, ReportsWorkerErrors, Screen[None]):
         return self.filter_query.sorted_by(self.sort, self.descending)
 
     def on_mount(self) -> None:
+        self.table.config_columns = getattr(getattr(self.app, "config", None), "columns", None)
         self._poll_changes(self.client, None)
         self._poll_timer = self.set_interval(self.poll_interval, self._poll)
         self.bind_client(self.client)
@@ -515,7 +520,10 @@ class SessionsScreen(CurateActions, ReportsWorkerErrors, Screen[None]):
             return
         note = None
         if rerun_of is not None:
-            request = await self._rerun_request(rerun_of)
+            found = await self._rerun_request(rerun_of)
+            if found is None:
+                return
+            request = await self._which_commit(*found, project.root)
             if request is None:
                 return
         elif request is None:
@@ -545,7 +553,7 @@ class SessionsScreen(CurateActions, ReportsWorkerErrors, Screen[None]):
         self._show_run_pane(pane)
         runs.start(pane, request, project)
 
-    async def _rerun_request(self, session_id: str) -> RunRequest | None:
+    async def _rerun_request(self, session_id: str) -> tuple[RunRequest, Record] | None:
         """The stored session's command and parameters (None, with a notice, when it has
         none or cannot be read)."""
         try:
@@ -561,6 +569,35 @@ class SessionsScreen(CurateActions, ReportsWorkerErrors, Screen[None]):
                 severity="warning",
                 markup=False,
             )
+            return None
+        return request, record
+
+    async def _which_commit(
+        self, request: RunRequest, record: Record, root: Path
+    ) -> RunRequest | None:
+        """Say which commit a re-run runs; when the session ran other code than HEAD, ask
+        whether to run HEAD or its source commit in a temporary worktree (None: cancelled)."""
+        from sessionlens.tui.screens.rerun_choice import RerunChoiceScreen
+        from sessionlens.worktree import WORKTREE, rerun_plan
+
+        source_id = request.rerun_of or ""
+        plan = await asyncio.to_thread(rerun_plan, record, root)
+        if not plan.differs:
+            at = f" at {plan.head.commit_sha}" if plan.head is not None else ""
+            self.notify(f"Re-running {source_id}{at} (HEAD)", markup=False)
+            return request
+        choice = await self.app.push_screen_wait(RerunChoiceScreen(source_id, plan))
+        if choice is None:
+            return None
+        if choice == WORKTREE:
+            self.notify(
+                f"Re-running {source_id} at its commit {plan.source[:7] if plan.source else ''} "
+                "in a temporary worktree",
+                markup=False,
+            )
+            return replace(request, source_commit=plan.source)
+        head = plan.head.commit_sha if plan.head is not None else "HEAD"
+        self.notify(f"Re-running {source_id} at HEAD {head}", markup=False)
         return request
 
     def _show_run_pane(self, pane: RunPane) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import work
@@ -72,6 +73,7 @@ class LogView(ScrollView, can_focus=True):
         self,
         *,
         line_numbers: bool = True,
+        mark_cut: bool = False,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -79,6 +81,9 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.log_text = LogText("")
         self.line_numbers = line_numbers
+        #: end a line cut at the right edge with "…" (side by side, so it cannot read on into
+        #: the next view)
+        self.mark_cut = mark_cut
         self.needle = ""
         self.match: Match | None = None
         self._cache: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(512)
@@ -205,7 +210,11 @@ class LogView(ScrollView, can_focus=True):
         if match is not None:
             line_style = base + self.get_component_rich_style("log-view--match-line")
         # expand and escape only what can be visible: a 10 MB line costs no more than a short one
-        shown = visible(raw[: scroll_x + text_width])[scroll_x : scroll_x + text_width]
+        shown = visible(raw[: scroll_x + text_width + 1])[scroll_x : scroll_x + text_width + 1]
+        if self.mark_cut and text_width and cell_len(shown) > text_width:
+            shown = set_cell_size(shown, text_width - 1) + "…"
+        else:
+            shown = shown[:text_width]
         if match is not None:
             # columns of the match after tab expansion
             start = len(visible(raw[: match.column])) - scroll_x

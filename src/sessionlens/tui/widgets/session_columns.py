@@ -57,6 +57,8 @@ class Column:
     align: Literal["left", "right"] = "left"
     #: shown only for stores with kedro-viz user details (title, bookmark, notes)
     user_details: bool = False
+    #: a narrow table drops the columns of the highest numbers first (see ``fit_columns``)
+    priority: int = 50
 
 
 # -- one formatter per column ---------------------------------------------------------------------
@@ -117,19 +119,21 @@ def title_cell(s: SessionSummary, context: CellContext) -> Cell:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("mark", "", 2, None, mark_cell),
-    Column("started", "Started", 26, "started", started_cell),
-    Column("id", "Session", 24, "id", id_cell),
-    Column("status", "Status", 11, "status", status_cell),
-    Column("duration", "Duration", 10, "duration", duration_cell, "right"),
-    Column("branch", "Branch", 16, "branch", branch_cell),
-    Column("sha", "Sha", 7, "sha", sha_cell),
-    Column("dirty", "Dirty", 5, "dirty", dirty_cell),
-    Column("command", "Command", 0, "command", command_cell),
-    Column("params", "Params", 0, "params", params_cell),
-    Column("user", "User", 8, "user", user_cell),
-    Column("title", "Title", 16, "title", title_cell, user_details=True),
+    Column("mark", "", 2, None, mark_cell, priority=0),
+    Column("started", "Started", 26, "started", started_cell, priority=2),
+    Column("id", "Session", 24, "id", id_cell, priority=5),
+    Column("status", "Status", 11, "status", status_cell, priority=1),
+    Column("duration", "Duration", 10, "duration", duration_cell, "right", priority=7),
+    Column("branch", "Branch", 16, "branch", branch_cell, priority=3),
+    Column("sha", "Sha", 7, "sha", sha_cell, priority=8),
+    Column("dirty", "Dirty", 5, "dirty", dirty_cell, priority=9),
+    Column("command", "Command", 0, "command", command_cell, priority=4),
+    Column("params", "Params", 0, "params", params_cell, priority=10),
+    Column("user", "User", 8, "user", user_cell, priority=11),
+    Column("title", "Title", 16, "title", title_cell, user_details=True, priority=12),
 )
+#: metric columns come after the command (and the session id) when the table is narrow
+METRIC_PRIORITY = 6
 #: Columns ``s`` cycles through, in table order.
 SORTABLE: tuple[str, ...] = tuple(c.sort for c in COLUMNS if c.sort)
 _WITHOUT_USER_DETAILS = tuple(c for c in COLUMNS if not c.user_details)
@@ -149,7 +153,9 @@ def metric_column(name: str) -> Column:
 
     # room for the name and the sort arrow after it
     width = max(METRIC_MIN, min(METRIC_MAX, cell_len(make_visible(name)) + 2))
-    return Column(f"metric.{name}", name, width, f"metric.{name}", cell, "right")
+    return Column(
+        f"metric.{name}", name, width, f"metric.{name}", cell, "right", priority=METRIC_PRIORITY
+    )
 
 
 def with_metrics(columns: tuple[Column, ...], metrics: Sequence[str]) -> tuple[Column, ...]:
@@ -176,6 +182,21 @@ def column_widths(columns: tuple[Column, ...], available: int) -> list[int]:
             widths.append(max(MIN_FLEX, min(MAX_FLEX, share + extra)))
             extra = 0
     return widths
+
+
+def fit_columns(columns: tuple[Column, ...], available: int) -> tuple[Column, ...]:
+    """The columns that fit ``available`` cells without squeezing: the least important (highest
+    ``priority``; the later of equals) go first, until the fixed widths, the gaps and each
+    flexible column at ``MIN_FLEX`` fit. Table order is kept; at least the first column stays."""
+    kept = list(columns)
+
+    def needed() -> int:
+        return sum(c.width or MIN_FLEX for c in kept) + len(kept)
+
+    while len(kept) > 1 and needed() > available:
+        drop = max(range(len(kept)), key=lambda i: (kept[i].priority, i))
+        del kept[drop]
+    return tuple(kept)
 
 
 def column_at(columns: tuple[Column, ...], widths: list[int], x: int) -> Column | None:

@@ -44,6 +44,7 @@ from sessionlens.tui.widgets.session_columns import (
     column_at,
     column_widths,
     fit,
+    fit_columns,
     shown_columns,
     with_metrics,
 )
@@ -249,12 +250,23 @@ class SessionTable(ScrollView, can_focus=True):
         self._fetch_scheduled = False
         self._last_highlight: tuple[int, str | None] | None = None
         self._frame: _Frame | None = None
+        #: column names config.toml asks for (None: all)
+        self.config_columns: tuple[str, ...] | None = None
         self._styles: dict[str, Style] = {}
 
     # -- public API -------------------------------------------------------------------
     @property
     def columns(self) -> tuple[Column, ...]:
-        return self._columns
+        """The table's columns: config.toml's ``columns`` when set (the mark and the metric
+        columns always show)."""
+        visible = self.config_columns
+        if not visible:
+            return self._columns
+        return tuple(
+            c
+            for c in self._columns
+            if c.name in visible or c.name == "mark" or c.name.startswith("metric.")
+        )
 
     def set_metric_columns(self, names: list[str] | tuple[str, ...]) -> None:
         """Show a column per metric in ``names`` (in that order), none when empty."""
@@ -610,15 +622,20 @@ class SessionTable(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     # -- rendering --------------------------------------------------------------------
+    @property
+    def shown(self) -> tuple[Column, ...]:
+        """The columns that fit the table's width now (low-priority ones dropped)."""
+        return fit_columns(self.columns, self.scrollable_content_region.width)
+
     def _widths(self) -> list[int]:
-        return column_widths(self.columns, self.scrollable_content_region.width)
+        return column_widths(self.shown, self.scrollable_content_region.width)
 
     def _update_virtual_size(self) -> None:
         widths = self._widths()
         self.virtual_size = Size(sum(widths) + len(widths), self.count + 1)
 
     def _column_at(self, x: int) -> Column | None:
-        return column_at(self.columns, self._widths(), x)
+        return column_at(self.shown, self._widths(), x)
 
     def _style(self, name: str) -> Style:
         """A component style: backgrounds (header, cursor) whole, colours without background
@@ -637,8 +654,8 @@ class SessionTable(ScrollView, can_focus=True):
 
     def _new_frame(self) -> _Frame:
         """What every line of a frame shares: base style, content width, columns, widths."""
-        columns = self.columns
         width = self.scrollable_content_region.width
+        columns = fit_columns(self.columns, width)
         self._frame = (self.rich_style, width, columns, column_widths(columns, width))
         return self._frame
 

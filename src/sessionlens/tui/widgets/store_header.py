@@ -68,35 +68,50 @@ class StoreHeader(Static):
         super().notify_style_update()
         self.call_later(self._redraw)
 
+    def on_resize(self) -> None:
+        self._redraw()
+
     def _redraw(self) -> None:
+        """The count and the sort always show: a long store path is cut on the left (its file
+        name stays), then dropped, when the line is narrower than all of it."""
         if not self.is_mounted:
             return
         palette = palette_of(self)
-        text = Text()
-        text.append("sessionlens ", palette["label"])
-        text.append_text(literal(self.kind, palette["accent"]))
-        if self.location.rstrip(":") != self.kind:
-            text.append(" ")
-            text.append_text(literal(self.location))
-        text.append("  ")
+        tail = Text("  ")
         if self.error is not None:
-            text.append("could not load: ", palette["error"])
-            text.append_text(literal(self.error, palette["error"]))
+            tail.append("could not load: ", palette["error"])
+            tail.append_text(literal(self.error, palette["error"]))
         elif self.count is None:
-            text.append("loading…", palette["muted"])
+            tail.append("loading…", palette["muted"])
         else:
             counted = f"{self.count:,}" if self.exact else f"{self.count:,}+"
             filtered = self.shown_query is not None and not self.shown_query.is_empty
             if filtered and self.total is not None:
                 counted += f" of {self.total:,}"
             one = self.exact and self.count == 1 and not (filtered and self.total is not None)
-            text.append(f"{counted} {'session' if one else 'sessions'}", palette["label"])
+            tail.append(f"{counted} {'session' if one else 'sessions'}", palette["label"])
             if self.shown_query is not None:
                 arrow = "▼" if self.shown_query.descending else "▲"
-                text.append(f"  sorted by {self.shown_query.sort} {arrow}", palette["muted"])
+                tail.append(f"  sorted by {self.shown_query.sort} {arrow}", palette["muted"])
         if self.indexing is not None:
             done, total = self.indexing
             share = done * 100 // total if total else 100
             what = "filter waits for the index" if self.waiting else "indexing for filters"
-            text.append(f"  {what} {share}%", palette["accent"])
+            tail.append(f"  {what} {share}%", palette["accent"])
+        width = self.content_region.width or 10_000
+        text = Text()
+        name = "sessionlens "
+        kind = literal(self.kind, palette["accent"])
+        room = width - tail.cell_len - kind.cell_len
+        if room >= len(name) + 8:
+            text.append(name, palette["label"])
+            room -= len(name)
+        text.append_text(kind)
+        if self.location.rstrip(":") != self.kind and room > 6:
+            location = literal(self.location)
+            if location.cell_len + 1 > room:
+                location = Text("…") + location[location.cell_len - (room - 3) :]
+            text.append(" ")
+            text.append_text(location)
+        text.append_text(tail)
         self.update(text)
