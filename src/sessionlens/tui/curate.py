@@ -27,21 +27,41 @@ from sessionlens.record import SessionSummary, command_line, to_jsonable
 from sessionlens.stores.base import SessionStore
 from sessionlens.tui.screens.confirm import ConfirmScreen
 from sessionlens.tui.workers import error_message
+from sessionlens.wording import plural
 
 if TYPE_CHECKING:
     from sessionlens.tui.screens.sessions import SessionsScreen
 
 CURATE_BINDINGS: list[BindingType] = [
-    Binding("n", "edit_notes", "Notes", tooltip="Edit the selected session's title and notes"),
-    Binding("b", "toggle_bookmark", "Bookmark", tooltip="Bookmark the selected session, or unmark"),
+    # not in the footer, which keeps quit, keys and open in view at 150 columns: in the help
+    # screen (?) and the command palette
+    Binding(
+        "n",
+        "edit_notes",
+        "Notes",
+        show=False,
+        tooltip="Edit the selected session's title and notes",
+    ),
+    Binding(
+        "b",
+        "toggle_bookmark",
+        "Bookmark",
+        show=False,
+        tooltip="Bookmark the selected session, or unmark",
+    ),
     Binding(
         "a",
         "archive",
         "Archive",
+        show=False,
         tooltip="Archive the selected (or marked) sessions; archived ones are brought back",
     ),
     Binding(
-        "D", "delete", "Delete", tooltip="Delete the selected (or marked) sessions, after asking"
+        "D",
+        "delete",
+        "Delete",
+        show=False,
+        tooltip="Delete the selected (or marked) sessions, after asking",
     ),
     Binding("y", "copy_id", "Copy id", show=False, tooltip="Copy the selected session's id"),
     Binding(
@@ -59,7 +79,7 @@ _NOT_EXPORTED = {"mark"}
 
 
 def _count(n: int) -> str:
-    return f"{n} session{'' if n == 1 else 's'}"
+    return plural(n, "session")
 
 
 class CurateActions:
