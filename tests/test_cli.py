@@ -97,16 +97,16 @@ def test_list_json(project: Path) -> None:
     assert [s["session_id"] for s in scaled] == [sessions[2]["session_id"]]
     oldest_first = cli_json("list", "--sort", "started", "--asc", cwd=project)
     assert oldest_first == list(reversed(sessions))
-    # the parameters on one line, keys sorted, strings as typed, the rest as JSON
+    # the parameters as an object, as recorded (issue 13: not a line of text)
     assert [s["params"] for s in sessions] == [
-        None,
-        "fail=true",
-        f"label={MARKUP} {ANSI} scale=3",
-        None,
+        {},
+        {"fail": True},
+        {"label": f"{MARKUP} {ANSI}", "scale": 3},
+        {},
     ]
     by_params = cli_json("list", "--sort", "params", "--asc", cwd=project)
-    labelled = f"label={MARKUP} {ANSI} scale=3"
-    assert [s["params"] for s in by_params] == ["fail=true", labelled, None, None]
+    labelled = {"label": f"{MARKUP} {ANSI}", "scale": 3}
+    assert [s["params"] for s in by_params] == [{"fail": True}, labelled, {}, {}]
 
 
 def test_list_human_shows_text_literally(project: Path) -> None:

@@ -87,8 +87,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         limit = args.limit or None
         if args.json:
             summaries = store.list_summaries(query, limit=limit)
-            if args.columns is None:  # every field, as ever
-                _dump([s.to_dict() for s in summaries])
+            if args.columns is None:  # every field; the parameters as an object
+                from sessionlens.export import params_object
+
+                _dump([{**s.to_dict(), "params": params_object(store, s)} for s in summaries])
             else:
                 from sessionlens.export import json_row
 
