@@ -94,7 +94,12 @@ with open_store(spec, read_only=False) as store:
 
 def _secondary_indexes() -> list[str]:
     """The schema's ``CREATE INDEX`` statements (the keys stay: ids are still claimed)."""
-    return [ddl for ddl in schema.MIGRATIONS[1] if ddl.startswith("CREATE INDEX")]
+    return [
+        ddl
+        for _, ddls in sorted(schema.MIGRATIONS.items())
+        for ddl in ddls
+        if ddl.startswith("CREATE INDEX")
+    ]
 
 
 def fill(server_db: str, n: int, jobs: int) -> None:

@@ -152,7 +152,25 @@ def test_migrations_run_once_when_many_open_a_new_database_at_once(pg_database: 
 
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(open_one, range(8))) == [0] * 8
-    assert run_sql(pg_database, "SELECT value FROM sessionlens_meta") == [("1",)]
+    assert run_sql(pg_database, "SELECT value FROM sessionlens_meta") == [("2",)]
+
+
+def test_a_schema_1_database_gets_the_terms_index_from_the_next_writer(store_uri: str) -> None:
+    """Schema 2 adds one index (multi-term filters counted index-only); a reader of a schema 1
+    database still reads it, the next writer migrates it."""
+    with open_store(store_uri, read_only=False) as store:
+        store.insert_many(make_records(5))
+    run_sql(store_uri, "DROP INDEX ix_sessionlens_sessions_terms")
+    run_sql(store_uri, "UPDATE sessionlens_meta SET value = '1' WHERE key = 'schema_version'")
+    query = parse_query("-status:success dirty:yes")
+    with open_store(store_uri) as reader:
+        before = reader.count(query)
+        assert reader.count() == 5
+    with open_store(store_uri, read_only=False) as writer:
+        assert writer.count(query) == before
+    assert run_sql(store_uri, "SELECT value FROM sessionlens_meta") == [("2",)]
+    indexes = run_sql(store_uri, "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%terms'")
+    assert indexes == [("ix_sessionlens_sessions_terms",)]
 
 
 def test_read_only_sessions_cannot_write_even_by_hand(store_uri: str) -> None:
