@@ -99,8 +99,14 @@ def _v1() -> list[str]:
 def _v2() -> list[str]:
     """Multi-term filters on the columns people combine (``-status:success dirty:yes``,
     ``status:failed branch:main``) counted from one narrow index (index-only) instead of rows
-    that carry the record: 400 ms -> 10 ms at 1M sessions."""
-    return [f"CREATE INDEX ix_{SESSIONS}_terms ON {SESSIONS} (status, dirty, branch_l, user_l)"]
+    that carry the record: 400 ms -> 10 ms at 1M sessions. The parameter indexes hold the
+    session id too, so ``param.X`` terms read no table rows (``param.model:mlp
+    metric.accuracy>0.9``: 490 -> 260 ms). About a minute at 1M sessions, once."""
+    ddl = [f"CREATE INDEX ix_{SESSIONS}_terms ON {SESSIONS} (status, dirty, branch_l, user_l)"]
+    for name, column in (("value", "value"), ("num", "num")):
+        ddl.append(f"DROP INDEX ix_{PARAMS}_{name}")
+        ddl.append(f"CREATE INDEX ix_{PARAMS}_{name} ON {PARAMS} (name, {column}, session_id)")
+    return ddl
 
 
 #: Migration n brings a database from schema n - 1 to n.
