@@ -156,6 +156,24 @@ def test_migrations_run_once_when_many_open_a_new_database_at_once(pg_database: 
     assert run_sql(pg_database, "SELECT value FROM sessionlens_meta") == [(str(SCHEMA_VERSION),)]
 
 
+def test_a_schema_2_database_gets_the_terms_index_from_the_next_writer(store_uri: str) -> None:
+    """Schema 3 adds one index (multi-term filters counted index-only); a reader of a schema 2
+    database still reads it, the next writer migrates it."""
+    with open_store(store_uri, read_only=False) as store:
+        store.insert_many(make_records(5))
+    run_sql(store_uri, "DROP INDEX ix_sessionlens_sessions_terms")
+    run_sql(store_uri, "UPDATE sessionlens_meta SET value = '2' WHERE key = 'schema_version'")
+    query = parse_query("-status:success dirty:yes")
+    with open_store(store_uri) as reader:
+        before = reader.count(query)
+        assert reader.count() == 5
+    with open_store(store_uri, read_only=False) as writer:
+        assert writer.count(query) == before
+    assert run_sql(store_uri, "SELECT value FROM sessionlens_meta") == [(str(SCHEMA_VERSION),)]
+    indexes = run_sql(store_uri, "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%terms'")
+    assert indexes == [("ix_sessionlens_sessions_terms",)]
+
+
 def test_read_only_sessions_cannot_write_even_by_hand(store_uri: str) -> None:
     with open_store(store_uri) as reader:
         conn = reader._conn  # the connection itself refuses: browsing cannot write
@@ -295,3 +313,72 @@ def test_json_fidelity(store_uri: str) -> None:
     with open_store(store_uri, read_only=False) as store:
         store.insert(record)
         assert store.get(record["session_id"]) == json.loads(json.dumps(record))
+
+
+def test_a_session_with_a_long_incompressible_command_is_saved(store_uri: str) -> None:
+    import random
+    import string
+
+    rng = random.Random(1)
+    noise = "".join(rng.choice(string.ascii_letters) for _ in range(20_000))
+    record = {
+        "session_id": "2026-11-25T09.44.11.880Z",
+        "run": {"status": "success", "command": ["python", noise]},
+    }
+    with open_store(store_uri, read_only=False) as store:
+        store.insert(record)
+        assert store.get_summary(record["session_id"]).command.endswith(noise[-10:])
+
+
+def test_long_commands_and_params_sort_and_filter_as_the_reference(store_uri: str) -> None:
+    """Indexes hold the first INDEXED_CHARS characters of a command or parameter; the order and
+    the matches are still those of the whole text (``Query.sort_key``, ``Query.matches``)."""
+    import random
+    import string
+
+    from sessionlens.stores.postgres_schema import INDEXED_CHARS
+
+    rng = random.Random(2)
+    common = "".join(rng.choice(string.ascii_lowercase) for _ in range(INDEXED_CHARS + 200))
+    records = []
+    for n, tail in enumerate(["c", "a", "b"]):
+        value = common + tail + "".join(rng.choice(string.ascii_letters) for _ in range(5000))
+        records.append(
+            {
+                "session_id": f"2026-11-25T09.44.1{n}.000Z",
+                "run": {"status": "success", "command": ["python", value]},
+                "cli": {"params": {"params": {"blob": value}}},
+            }
+        )
+    with open_store(store_uri, read_only=False) as store:
+        store.insert_many(records)
+        for sort in ("command", "params"):
+            for descending in (False, True):
+                query = parse_query("", sort=sort, descending=descending)
+                expected = sorted(
+                    store.list_summaries(limit=None), key=query.sort_key, reverse=descending
+                )
+                got = store.list_summaries(query, limit=None)
+                assert [s.session_id for s in got] == [s.session_id for s in expected]
+        prefix = f"python {common}b"  # longer than the indexed part: the whole text decides
+        (found,) = store.list_summaries(parse_query(f'command:"{prefix}"'), limit=None)
+        assert found.session_id == records[2]["session_id"]
+        short = parse_query(f'command:"python {common[:500]}"')  # the index's range
+        assert store.count(short) == 3
+        exact = parse_query(f"param.blob:={records[1]['cli']['params']['params']['blob']}")
+        assert [s.session_id for s in store.list_summaries(exact)] == [records[1]["session_id"]]
+
+
+def test_a_schema_1_database_is_refused_read_only_and_upgraded_read_write(store_uri: str) -> None:
+    """Schema 2 added the archived mark listings read: a browser of an older database is told in
+    one line to upgrade it (browsing never writes); the next writer migrates it."""
+    with open_store(store_uri, read_only=False) as store:
+        store.insert_many(make_records(3))
+    run_sql(store_uri, "ALTER TABLE sessionlens_details DROP COLUMN archived")
+    run_sql(store_uri, "UPDATE sessionlens_meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match=r"older sessionlens \(store schema 1\); open it once"):
+        open_store(store_uri)
+    with open_store(store_uri, read_only=False) as writer:
+        assert writer.count() == 3
+    with open_store(store_uri) as reader:
+        assert reader.count() == 3

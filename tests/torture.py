@@ -55,11 +55,17 @@ def make_project(root: Path) -> Path:
 
 
 def many_writers(
-    project: Path, spec: str, processes: int, sessions: int, timeout: float = 600
+    project: Path,
+    spec: str,
+    processes: int,
+    sessions: int,
+    timeout: float = 600,
+    start: float | None = None,
 ) -> tuple[list[int], list[str], list[str]]:
-    """Start ``processes`` writers of ``sessions`` sessions each at the same instant; their exit
-    codes, the ids they report and their stderr."""
-    start = time.time() + 1.0 + processes * 0.05
+    """Start ``processes`` writers of ``sessions`` sessions each at the same instant (``start``,
+    a ``time.time()``, to line them up with other writers); their exit codes, the ids they
+    report and their stderr."""
+    start = start or time.time() + 1.0 + processes * 0.05
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", SESSION_WRITER, str(project), spec, str(sessions), str(start)],

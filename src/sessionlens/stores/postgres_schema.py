@@ -98,12 +98,57 @@ def _v1() -> list[str]:
     return ddl
 
 
+def _v3() -> list[str]:
+    """Multi-term filters on the columns people combine (``-status:success dirty:yes``,
+    ``status:failed branch:main``) counted from one narrow index (index-only) instead of rows
+    that carry the record: 400 ms -> 10 ms at 1M sessions. The parameter indexes hold the
+    session id too, so ``param.X`` terms read no table rows (``param.model:mlp
+    metric.accuracy>0.9``: 490 -> 260 ms). About a minute at 1M sessions, once."""
+    ddl = [
+        f"CREATE INDEX IF NOT EXISTS ix_{SESSIONS}_terms ON {SESSIONS} "
+        "(status, dirty, branch_l, user_l)"
+    ]
+    for name, column in (("value", "value"), ("num", "num")):
+        ddl.append(f"DROP INDEX IF EXISTS ix_{PARAMS}_{name}")
+        ddl.append(f"CREATE INDEX ix_{PARAMS}_{name} ON {PARAMS} (name, {column}, session_id)")
+    return ddl
+
+
+#: characters of a long text a btree index keeps (an index entry is at most ~2.7 kB, so a
+#: session with a 20 kB command could not be saved); queries order by (prefix, text, id)
+INDEXED_CHARS = 1000
+#: index columns whose texts can be that long: the command line, the parameters
+LONG_TEXT_SORTS = {"command": "command_l", "params": "params_l"}
+
+
+def _v4() -> list[str]:
+    """Long commands and parameters: their indexes hold a bounded prefix (see INDEXED_CHARS)."""
+    ddl = []
+    for name, column in LONG_TEXT_SORTS.items():
+        ddl.append(f"DROP INDEX IF EXISTS ix_{SESSIONS}_{name}")
+        ddl.append(
+            f"CREATE INDEX ix_{SESSIONS}_{name} ON {SESSIONS} "
+            f"(left({column}, {INDEXED_CHARS}), session_id)"
+        )
+    ddl.append(f"DROP INDEX IF EXISTS ix_{PARAMS}_value")
+    ddl.append(
+        f"CREATE INDEX ix_{PARAMS}_value ON {PARAMS} "
+        f"(name, left(value, {INDEXED_CHARS}), session_id)"
+    )
+    return ddl
+
+
 #: Migration n brings a database from schema n - 1 to n.
 MIGRATIONS: dict[int, list[str]] = {
     1: _v1(),
-    2: [f"ALTER TABLE {DETAILS} ADD COLUMN archived boolean NOT NULL DEFAULT false"],
+    2: [f"ALTER TABLE {DETAILS} ADD COLUMN IF NOT EXISTS archived boolean NOT NULL DEFAULT false"],
+    3: _v3(),
+    4: _v4(),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
+#: the oldest schema a read-only open can read (2 added the ``archived`` column listings read;
+#: 3 only adds an index)
+READABLE_FROM = 2
 
 
 def version(conn: Any, where: str) -> int | None:
@@ -128,6 +173,16 @@ def check_version(found: int | None, where: str) -> None:
         raise StoreError(
             f"{where}: written by a newer sessionlens (store schema {found}, this version "
             f"reads up to {SCHEMA_VERSION}); upgrade sessionlens"
+        )
+
+
+def check_readable(found: int, where: str) -> None:
+    """Refuse, in one line, a database too old to read without upgrading it (browsing never
+    writes, so it is not upgraded here)."""
+    if found < READABLE_FROM:
+        raise StoreError(
+            f"{where}: written by an older sessionlens (store schema {found}); open it once "
+            "read-write (record a run into it, or `sessionlens annotate`) to upgrade it"
         )
 
 
