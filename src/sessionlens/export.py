@@ -15,26 +15,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from sessionlens.errors import SessionLensError
+from sessionlens.query import METRIC_PREFIX, SORT_KEYS
 
 if TYPE_CHECKING:
     from sessionlens.record import SessionSummary
     from sessionlens.stores.base import SessionStore
 
-METRIC_PREFIX = "metric."
-
-#: column -> the SessionSummary attribute it holds (the others are built below)
+#: column -> the SessionSummary attribute it holds: the sort keys' (``command`` and ``params``
+#: are built below), and the host
 _ATTRIBUTES = {
-    "started": "started_at",
-    "id": "session_id",
-    "status": "status",
-    "duration": "duration_s",
-    "branch": "branch",
-    "sha": "commit_sha",
-    "dirty": "dirty",
-    "user": "username",
+    **{k: v for k, v in SORT_KEYS.items() if k not in ("command", "params")},
     "host": "hostname",
-    "exit": "exit_code",
-    "title": "title",
 }
 
 
