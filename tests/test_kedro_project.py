@@ -470,6 +470,7 @@ def test_a_kedro_run_launched_from_the_app_keeps_its_record_and_log(
 
     from sessionlens.stores import open_store
     from sessionlens.tui.app import SessionLensApp
+    from sessionlens.tui.screens.rerun_choice import RerunChoiceScreen
     from tui_support import loaded, wait_for
 
     path = f"{project.venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -504,6 +505,10 @@ def test_a_kedro_run_launched_from_the_app_keeps_its_record_and_log(
                         await pilot.press("home")
                         await pilot.pause(0.2)
                 await pilot.press(key)
+                if key == "e":  # a tree Kedro left dirty: asked which code to run (HEAD)
+                    await pilot.pause(0.5)
+                    if isinstance(app.screen, RerunChoiceScreen):
+                        await pilot.press("h")
                 await wait_for(pilot, ended, 120, f"the run of {key!r} to end")
                 pane = app.sessions_screen.run_pane
                 assert pane.status == "success", (pane.error, pane.log_view.lines()[-20:])

@@ -238,6 +238,8 @@ def test_delete_confirmation(snap_compare, tmp_path: Path) -> None:
 
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        pilot.app.clear_notifications()  # "Marked ...": a toast whose timing is not the point
+        await pilot.pause()
 
     app = snapshot_app(tmp_path)
     assert snap_compare(app, terminal_size=SIZE, run_before=steps("space", "down", then=asked))
