@@ -69,17 +69,6 @@ class PostgresSessionStore(SessionStore):
         persistent=True, logs=True, user_details=True
     )
 
-    @classmethod
-    def open(
-        cls,
-        location: str,
-        *,
-        read_only: bool = True,
-        create: bool = False,
-        busy_timeout: float | None = None,
-    ) -> PostgresSessionStore:
-        return cls(location, read_only=read_only)
-
     def __init__(self, conninfo: str, *, read_only: bool = False) -> None:
         super().__init__(redact(conninfo), read_only=read_only)
         try:
