@@ -4,7 +4,8 @@ error into its exit code (:mod:`~.common` lists them).
 Errors meant for users are ``SessionLensError``s; nothing a user can type produces a traceback.
 Each command's module is imported only when that command runs (:data:`COMMANDS`), and no module
 of the CLI imports this one: what commands share is in :mod:`~.common`. A plain ``run`` line is
-read by :mod:`~.run_args` and never imports argparse (it is on the timed ``run`` path).
+read by :mod:`~.run_args` and never imports argparse (it is on the timed ``run`` path). Shell
+completion (:mod:`~.completion`, argcomplete) is imported only when the shell asks for one.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ COMMANDS: dict[str | None, tuple[str, str]] = {
     "archive": ("sessionlens.cli.curate", "cmd_archive"),
     "unarchive": ("sessionlens.cli.curate", "cmd_unarchive"),
     "delete": ("sessionlens.cli.curate", "cmd_delete"),
+    "completion": ("sessionlens.cli.completion", "cmd_completion"),
 }
 
 
@@ -284,6 +286,16 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p.add_argument("--dir", metavar="DIR", help="where to build it (default: a per-user folder)")
     p.add_argument("--no-open", action="store_true", help="do not open the app")
     p.add_argument("--rebuild", action="store_true", help="rebuild even if it exists")
+
+    p = sub.add_parser(
+        "completion",
+        help="print the shell code that completes commands and session ids",
+        description="Print the code that makes SHELL complete sessionlens's commands, options "
+        'and session ids; e.g. in ~/.bashrc: eval "$(sessionlens completion bash)"',
+    )
+    p.add_argument(
+        "shell", metavar="SHELL", choices=("bash", "zsh", "fish"), help="bash, zsh or fish"
+    )
     return parser
 
 
@@ -298,6 +310,10 @@ def _split_run_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Run the CLI; returns the exit code (the console script exits with it). As the program
     itself (``argv`` None), a finished ``run`` ends the process at once: see ``exit_now``."""
+    if argv is None and "_ARGCOMPLETE" in os.environ:  # the shell asks what can follow its line
+        from sessionlens.cli.completion import answer_and_exit
+
+        answer_and_exit(lambda: build_parser(prog))
     args_list = list(sys.argv[1:] if argv is None else argv)
     _replace_what_cannot_be_shown()
     try:
