@@ -48,7 +48,8 @@ def answer_and_exit(make_parser: Callable[[], argparse.ArgumentParser]) -> NoRet
 
         parser = make_parser()
         add_id_completers(parser)
-        argcomplete.autocomplete(parser)
+        # options when a "-" is typed, not mixed into the ids and commands of a bare Tab
+        argcomplete.autocomplete(parser, always_complete_options=False)
     except BaseException:  # a completion must never print anything
         pass
     os._exit(1)
