@@ -566,6 +566,10 @@ def test_logs(new_store: SessionStore) -> None:
     assert new_store.read_log(sid) == "".join(c[0] for c in chunks)
     assert new_store.read_log("other") == "elsewhere\n"
     assert [c.stream for c in new_store.iter_log(sid)][:2] == ["stdout", "stderr"]
+    # many sessions' logs at once (``copy``): the same chunks, sessions without one left out
+    logs = new_store.logs_for([sid, "other", "nobody"])
+    assert sorted(logs) == sorted(["other", sid])
+    assert logs[sid] == got and logs["other"] == list(new_store.iter_log("other"))
 
 
 def test_log_tail_is_the_end_of_the_log(new_store: SessionStore) -> None:
@@ -687,6 +691,9 @@ def test_user_details_set_through_the_api_list_filter_and_sort_alike(
     }
     assert new_store.user_details(b) == {"title": None, "bookmark": True, "notes": None}
     assert new_store.user_details(c) == {"title": "alpha", "bookmark": False, "notes": None}
+    # many sessions' details at once (``copy``): the same, sessions without any left out
+    many = new_store.details_for([a, b, c, "2030-01-01T00.00.00.000Z"])
+    assert many == {sid: new_store.user_details(sid) for sid in (a, b, c)}
     assert new_store.get_summary(a).title == typed
     assert new_store.get_summary(bad).title == "unreadable but titled"
 

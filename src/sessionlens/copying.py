@@ -2,8 +2,9 @@
 
 Only the interface is used, so any two backends work in either direction (a new one too):
 the source is read with ``iter_records`` (pages of records; ``list_summaries`` picks the ids
-when a filter is given), its logs with ``iter_log`` and its details with ``user_details``; the
-destination is asked ``existing_ids`` per batch and written with ``import_sessions``. What is
+when a filter is given), a batch's logs and details with ``logs_for`` and ``details_for``; the
+destination is asked ``existing_ids`` per batch and written with ``import_sessions``, a
+batch at a time (one transaction in SQLite and PostgreSQL). What is
 copied: the record as the source's ``get`` returns it (its metrics are in it), the log chunks
 with their streams in order, and title/notes/bookmark. Not copied: heartbeats, the Kedro
 tracking files beside a project (they are not in the store).
@@ -111,8 +112,7 @@ def copy_sessions(
         progress(0, total)
     for page in batched(records, max(1, batch)):
         there = dst.existing_ids(sid for sid, _ in page)
-        copies: list[SessionCopy] = []
-        full_logs: dict[str, list[LogChunk]] = {}
+        todo: list[tuple[str, Record]] = []
         for session_id, record in page:
             if session_id in there:
                 counts["already"] += 1
@@ -123,13 +123,12 @@ def copy_sessions(
             elif dry_run:
                 counts["copied"] += 1
             else:
-                found = _whole_session(src, dst, session_id, record, full_logs)
-                if isinstance(found, str):
-                    report("unreadable", session_id, found)
-                else:
-                    copies.append(found)
-        if copies:
-            _write(dst, copies, full_logs, counts, report)
+                todo.append((session_id, record))
+        if todo:
+            full_logs: dict[str, list[LogChunk]] = {}
+            copies = _whole_sessions(src, dst, todo, full_logs, report)
+            if copies:
+                _write(dst, copies, full_logs, counts, report)
         done += len(page)
         if progress is not None:
             progress(done, total)
@@ -156,36 +155,62 @@ def _meaningful(details: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _whole_session(
+def _whole_sessions(
     src: SessionStore,
     dst: SessionStore,
-    session_id: str,
-    record: Record,
+    todo: list[tuple[str, Record]],
     full_logs: dict[str, list[LogChunk]],
-) -> SessionCopy | str:
-    """The session as ``import_sessions`` takes it, its log reduced to the chunks the
-    destination still lacks (a copy killed mid-log wrote the first ones); or why it is
-    skipped. ``full_logs`` gets the source's whole log, for a retry."""
+    report: Callable[[str, str, str], None],
+) -> list[SessionCopy]:
+    """The sessions as ``import_sessions`` takes them, each log reduced to the chunks the
+    destination still lacks (a copy killed mid-log wrote the first ones); the others are
+    reported. Logs and details are read for the whole batch at once (a query each, not two
+    per session); when that fails, one session at a time, to name the ones that cannot be
+    read. ``full_logs`` gets the source's whole logs, for a retry."""
+    ids = [session_id for session_id, _ in todo]
     try:
-        log = [LogChunk(c.text, c.stream) for c in src.iter_log(session_id)]
-        details = _meaningful(src.user_details(session_id))
-    except StoreError as exc:
-        return f"cannot read its log or details ({exc})"
-    if not dst.capabilities.user_details:
-        details = {}
-    full_logs[str(record.get("session_id", session_id))] = log
-    rest = _log_to_write(dst, str(record.get("session_id", session_id)), log)
-    if rest is None:
-        return "the destination holds a different log for this id; not touched"
-    return SessionCopy(record, rest, details)
+        logs = src.logs_for(ids)
+        details = src.details_for(ids) if dst.capabilities.user_details else {}
+    except StoreError:
+        logs, details = {}, {}
+        for session_id in list(ids):
+            try:
+                logs[session_id] = [LogChunk(c.text, c.stream) for c in src.iter_log(session_id)]
+                if dst.capabilities.user_details:
+                    details[session_id] = src.user_details(session_id)
+            except StoreError as exc:
+                report("unreadable", session_id, f"cannot read its log or details ({exc})")
+                ids.remove(session_id)
+    wanted = set(ids)
+    for session_id, record in todo:
+        if session_id in wanted:
+            full_logs[_record_id(record, session_id)] = logs.get(session_id, [])
+    written = dst.logs_for([sid for sid, log in full_logs.items() if log])
+    copies = []
+    for session_id, record in todo:
+        if session_id not in wanted:
+            continue
+        log = full_logs[_record_id(record, session_id)]
+        rest = _unwritten(written.get(_record_id(record, session_id), []), log)
+        if rest is None:
+            report(
+                "unreadable",
+                session_id,
+                "the destination holds a different log for this id; not touched",
+            )
+            continue
+        copies.append(SessionCopy(record, rest, _meaningful(details.get(session_id, {}))))
+    return copies
 
 
-def _log_to_write(dst: SessionStore, session_id: str, log: list[LogChunk]) -> list[LogChunk] | None:
-    """The chunks of ``log`` the destination lacks: those after the ones it holds, which must
-    be the first of ``log`` (None when they are not: another writer's log)."""
-    if not log:  # nothing of ours can be there: no need to ask
-        return log
-    written = [LogChunk(c.text, c.stream) for c in dst.iter_log(session_id)]
+def _record_id(record: Record, session_id: str) -> str:
+    """The id a record is saved under (its own, else the one it was listed under)."""
+    return str(record.get("session_id", session_id))
+
+
+def _unwritten(written: list[LogChunk], log: list[LogChunk]) -> list[LogChunk] | None:
+    """The chunks of ``log`` after ``written`` (the destination's), which must be the first
+    of ``log`` (None when they are not: another writer's log)."""
     if written != log[: len(written)]:
         return None
     return log[len(written) :]
@@ -232,7 +257,8 @@ def _write(
         session_id = str(copy.record.get("session_id", ""))
         if session_id in done:
             continue
-        rest = _log_to_write(dst, session_id, full_logs.get(session_id, []))
+        log = full_logs.get(session_id, [])
+        rest = _unwritten(dst.logs_for([session_id]).get(session_id, []) if log else [], log)
         if rest is None:  # the failed batch wrote part of it: take up where it stopped
             report("refused", session_id, "its log in the destination does not match")
             continue

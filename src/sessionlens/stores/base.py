@@ -208,6 +208,18 @@ class SessionStore(ABC):
         """kedro-viz's title/bookmark/notes for a session; empty where the backend has none."""
         return {}
 
+    def details_for(self, session_ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+        """:meth:`user_details` of many sessions, those that have any: ``copy`` reads a
+        batch's at once. This default asks one at a time; backends with tables ask once."""
+        found = {sid: self.user_details(sid) for sid in session_ids}
+        return {sid: details for sid, details in found.items() if details}
+
+    def logs_for(self, session_ids: Iterable[str]) -> dict[str, list[LogChunk]]:
+        """The whole logs of many sessions, those that have one (``copy`` reads a batch's
+        at once). This default reads one log at a time; backends with tables read once."""
+        found = {sid: list(self.iter_log(sid)) for sid in session_ids}
+        return {sid: log for sid, log in found.items() if log}
+
     def existing_ids(self, session_ids: Iterable[str]) -> set[str]:
         """Which of ``session_ids`` the store holds (readable or not): ``copy`` asks it per
         batch. This default asks one session at a time; indexed backends ask once."""

@@ -541,6 +541,19 @@ def details_of(conn: sqlite3.Connection, session_id: str) -> dict[str, Any]:
     return {"title": _text(row[0]), "bookmark": bool(row[1]), "notes": _text(row[2])}
 
 
+def details_of_many(conn: sqlite3.Connection, session_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """:func:`details_of` of many sessions in one query: those that have a row."""
+    rows = conn.execute(
+        "SELECT run_id, title, bookmark, notes FROM main.user_run_details "
+        "WHERE run_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(session_ids),),
+    )
+    return {
+        run_id: {"title": _text(title), "bookmark": bool(bookmark), "notes": _text(notes)}
+        for run_id, title, bookmark, notes in rows
+    }
+
+
 def _text(value: Any) -> str | None:
     """A text column's value as text (a BLOB decoded leniently, a number as written)."""
     if value is None or isinstance(value, str):

@@ -93,6 +93,7 @@ from sessionlens.stores.sqlite_query import (
     count_key,
     count_rows,
     details_of,
+    details_of_many,
     lenient_text,
     page_rows,
     series_rows,
@@ -783,6 +784,32 @@ class SQLiteSessionStore(SessionStore):
 
     def _details_unlocked(self, session_id: str) -> Mapping[str, Any]:
         return details_of(self._conn, session_id) if self._has_details else {}
+
+    def details_for(self, session_ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+        found: dict[str, Mapping[str, Any]] = {}
+        if not self._has_details:
+            return found
+        for batch in batched(session_ids, 5000):
+            with self._errors("read"):
+                found.update(details_of_many(self._conn, batch))
+        return found
+
+    def logs_for(self, session_ids: Iterable[str]) -> dict[str, list[LogChunk]]:
+        found: dict[str, list[LogChunk]] = {}
+        if not self._has_logs:
+            return super().logs_for(session_ids)  # it looks for the table again
+        for batch in batched(session_ids, 5000):
+            with self._errors("read log"):
+                rows = self._conn.execute(
+                    f"SELECT session_id, stream, text FROM main.{LOG_TABLE} "
+                    "WHERE session_id IN (SELECT value FROM json_each(?)) "
+                    "ORDER BY session_id, seq",
+                    (json.dumps(batch),),
+                )
+                for session_id, stream, text in rows:
+                    chunk = LogChunk(_log_text(text), _log_text(stream) or "stdout")
+                    found.setdefault(session_id, []).append(chunk)
+        return found
 
     def iter_log(self, session_id: str, start: int = 0) -> Iterator[LogChunk]:
         seq = max(0, start)
