@@ -1,7 +1,8 @@
 """Copying sessions from one store into another (``sessionlens copy``), through ``SessionStore``.
 
 Only the interface is used, so any two backends work in either direction (a new one too):
-the source is read with ``iter_records`` (pages of records; ``list_summaries`` picks the ids
+the source is read with ``iter_saved`` (pages of records, or of records as saved with their
+index rows where both stores index alike; ``list_summaries`` picks the ids
 when a filter is given), a batch's logs and details with ``logs_for`` and ``details_for``; the
 destination is asked ``existing_ids`` per batch and written with ``import_sessions``, a
 batch at a time (one transaction in SQLite and PostgreSQL). What is
@@ -35,10 +36,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sessionlens.errors import SessionExistsError, StoreError
-from sessionlens.stores.base import LogChunk, SessionCopy, SessionStore
+from sessionlens.stores.base import LogChunk, SavedSession, SessionCopy, SessionStore
 from sessionlens.stores.sqlite_index import batched
 
 if TYPE_CHECKING:
@@ -97,7 +99,11 @@ def copy_sessions(
     progress: CopyProgress | None = None,
     problem: CopyProblem | None = None,
 ) -> CopyResult:
-    """Copy the sessions of ``src`` that ``query`` matches (all when None) into ``dst``."""
+    """Copy the sessions of ``src`` that ``query`` matches (all when None) into ``dst``.
+
+    A batch is written by a thread of its own while the next is read: the destination's
+    server (or disk) works while this process reads, instead of in turns. One batch is in
+    flight at a time, so a crash loses at most that one (written whole or not at all)."""
     started = time.perf_counter()
     counts = {"copied": 0, "already": 0, "unreadable": 0, "refused": 0, "repaired": 0}
 
@@ -108,30 +114,51 @@ def copy_sessions(
 
     records, total = _source(src, query)
     done = 0
-    if progress is not None:
-        progress(0, total)
-    for page in batched(records, max(1, batch)):
-        there = dst.existing_ids(sid for sid, _ in page)
-        todo: list[tuple[str, Record]] = []
-        for session_id, record in page:
-            if session_id in there:
-                counts["already"] += 1
-                if not dry_run and _restore_details(src, dst, session_id):
-                    counts["repaired"] += 1
-            elif isinstance(record, str):
-                report("unreadable", session_id, record)
-            elif dry_run:
-                counts["copied"] += 1
-            else:
-                todo.append((session_id, record))
-        if todo:
-            full_logs: dict[str, list[LogChunk]] = {}
-            copies = _whole_sessions(src, dst, todo, full_logs, report)
-            if copies:
-                _write(dst, copies, full_logs, counts, report)
-        done += len(page)
+    pending: tuple[Future[_Written], int] | None = None
+
+    def advance(size: int) -> None:
+        nonlocal done
+        done += size
         if progress is not None:
             progress(done, total)
+
+    def settle() -> None:
+        """Wait for the batch in flight; count what it did."""
+        nonlocal pending
+        if pending is not None:
+            future, size = pending
+            pending = None
+            written, problems = future.result()
+            for kind, n in written.items():
+                counts[kind] += n
+            for kind, session_id, reason in problems:
+                report(kind, session_id, reason)
+            advance(size)
+
+    advance(0)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sessionlens-copy") as writer:
+        for page in batched(records, max(1, batch)):
+            there = dst.existing_ids(sid for sid, _ in page)
+            todo: list[tuple[str, Record | SavedSession]] = []
+            for session_id, record in page:
+                if session_id in there:
+                    counts["already"] += 1
+                    if not dry_run and _restore_details(src, dst, session_id):
+                        counts["repaired"] += 1
+                elif isinstance(record, str):
+                    report("unreadable", session_id, record)
+                elif dry_run:
+                    counts["copied"] += 1
+                else:
+                    todo.append((session_id, record))
+            full_logs: dict[str, list[LogChunk]] = {}
+            copies = _whole_sessions(src, dst, todo, full_logs, report) if todo else []
+            settle()
+            if copies:
+                pending = (writer.submit(_write, dst, copies, full_logs), len(page))
+            else:
+                advance(len(page))
+        settle()
     elapsed = time.perf_counter() - started
     return CopyResult(elapsed_s=elapsed, dry_run=dry_run, **counts)
 
@@ -141,10 +168,10 @@ def _source(src: SessionStore, query: Query | None) -> tuple[Iterator[tuple[str,
     if query is None or query.is_empty:  # every session, archived ones too
         from sessionlens.query import parse_query
 
-        return src.iter_records(None), src.count(parse_query("archived:any"))
+        return src.iter_saved(None), src.count(parse_query("archived:any"))
     by_id = query.sorted_by("id", False)
     ids = [s.session_id for s in src.list_summaries(by_id, limit=None)]
-    return src.iter_records(ids), len(ids)
+    return src.iter_saved(ids), len(ids)
 
 
 def _meaningful(details: Mapping[str, Any]) -> dict[str, Any]:
@@ -158,7 +185,7 @@ def _meaningful(details: Mapping[str, Any]) -> dict[str, Any]:
 def _whole_sessions(
     src: SessionStore,
     dst: SessionStore,
-    todo: list[tuple[str, Record]],
+    todo: list[tuple[str, Record | SavedSession]],
     full_logs: dict[str, list[LogChunk]],
     report: Callable[[str, str, str], None],
 ) -> list[SessionCopy]:
@@ -203,8 +230,10 @@ def _whole_sessions(
     return copies
 
 
-def _record_id(record: Record, session_id: str) -> str:
+def _record_id(record: Record | SavedSession, session_id: str) -> str:
     """The id a record is saved under (its own, else the one it was listed under)."""
+    if isinstance(record, SavedSession):
+        return record.session_id
     return str(record.get("session_id", session_id))
 
 
@@ -236,41 +265,45 @@ def _restore_details(src: SessionStore, dst: SessionStore, session_id: str) -> b
     return True
 
 
+#: what a batch's write did: counts by kind, and (kind, session id, reason) of each problem
+_Written = tuple[dict[str, int], list[tuple[str, str, str]]]
+
+
 def _write(
-    dst: SessionStore,
-    copies: list[SessionCopy],
-    full_logs: dict[str, list[LogChunk]],
-    counts: dict[str, int],
-    report: Callable[[str, str, str], None],
-) -> None:
-    """``import_sessions`` of a batch; when it fails (an id taken meanwhile, a record the
-    destination refuses), the sessions it did not write go one at a time."""
+    dst: SessionStore, copies: list[SessionCopy], full_logs: dict[str, list[LogChunk]]
+) -> _Written:
+    """``import_sessions`` of a batch (in the writer thread: it reports by returning); when
+    it fails (an id taken meanwhile, a record the destination refuses), the sessions it did
+    not write go one at a time."""
+    counts = {"copied": 0, "already": 0}
+    problems: list[tuple[str, str, str]] = []
     try:
         dst.import_sessions(copies)
         counts["copied"] += len(copies)
-        return
+        return counts, problems
     except StoreError:
         pass
     done = dst.existing_ids(_ids(copies))
     counts["copied"] += len(done)
     for copy in copies:
-        session_id = str(copy.record.get("session_id", ""))
+        session_id = copy.session_id
         if session_id in done:
             continue
         log = full_logs.get(session_id, [])
         rest = _unwritten(dst.logs_for([session_id]).get(session_id, []) if log else [], log)
         if rest is None:  # the failed batch wrote part of it: take up where it stopped
-            report("refused", session_id, "its log in the destination does not match")
+            problems.append(("refused", session_id, "its log in the destination does not match"))
             continue
         try:
             dst.import_sessions([copy._replace(log=rest)])
         except SessionExistsError:
             counts["already"] += 1
         except StoreError as exc:
-            report("refused", session_id, f"not copied: {exc}")
+            problems.append(("refused", session_id, f"not copied: {exc}"))
         else:
             counts["copied"] += 1
+    return counts, problems
 
 
 def _ids(copies: Iterable[SessionCopy]) -> list[str]:
-    return [str(c.record.get("session_id", "")) for c in copies]
+    return [c.session_id for c in copies]

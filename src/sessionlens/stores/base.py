@@ -23,6 +23,7 @@ from sessionlens.record import Record, SessionSummary
 if TYPE_CHECKING:
     from sessionlens.query import Query
     from sessionlens.results import Results
+    from sessionlens.stores.sqlite_index import IndexedSession
     from sessionlens.tracking import TrackingSource
 
 
@@ -91,13 +92,46 @@ class LogChunk(NamedTuple):
     stream: str = "stdout"
 
 
+class SavedSession(NamedTuple):
+    """A readable session as the indexing stores (SQLite, PostgreSQL) keep it: the record's
+    JSON text as saved and the index rows derived from it without tracking files
+    (:func:`~.sqlite_index.index_session`). ``copy`` between two such stores moves these as
+    they are, parsing and deriving nothing (most of a copy's time); any other store reads
+    :attr:`record`."""
+
+    session_id: str
+    text: str
+    indexed: IndexedSession
+
+    @property
+    def record(self) -> Record:
+        from sessionlens.stores.readable import load_record
+
+        record = load_record(self.text)
+        record.setdefault("session_id", self.session_id)
+        return record
+
+
 class SessionCopy(NamedTuple):
     """A whole session as :meth:`SessionStore.import_sessions` takes it from another store:
-    the record as ``get`` returned it, the log chunks still to write, its details."""
+    the record as ``get`` returned it (or as the source saved it, with its index rows), the
+    log chunks still to write, its details."""
 
-    record: Record
+    record: Record | SavedSession
     log: list[LogChunk]
     details: Mapping[str, Any]
+
+    @property
+    def session_id(self) -> str:
+        if isinstance(self.record, SavedSession):
+            return self.record.session_id
+        return str(self.record.get("session_id", ""))
+
+    @property
+    def plain_record(self) -> Record:
+        """The record, parsed when it came as saved."""
+        record = self.record
+        return record.record if isinstance(record, SavedSession) else record
 
 
 def tail_lines(texts_from_end: Iterable[str], lines: int, max_chars: int) -> list[str]:
@@ -253,6 +287,14 @@ class SessionStore(ABC):
                 yield session_id, exc.problem
             except UnknownSessionError:
                 continue
+
+    def iter_saved(
+        self, session_ids: Iterable[str] | None = None
+    ) -> Iterator[tuple[str, Record | SavedSession | str]]:
+        """:meth:`iter_records` for ``copy``: a store that keeps its records with index rows
+        derived as SQLite's are gives a :class:`SavedSession` where it can (a readable record
+        whose index row is up to date) instead of parsing it."""
+        return self.iter_records(session_ids)
 
     def read_log(self, session_id: str) -> str:
         """The whole stored log as text ('' when the session has none)."""
@@ -415,10 +457,10 @@ class SessionStore(ABC):
         its details (``copy`` sets them when it finds them missing). ``SessionExistsError``
         when a record's id is taken. Backends with transactions write a batch in one."""
         for session in sessions:
-            session_id = str(session.record.get("session_id", ""))
+            session_id = session.session_id
             for chunk in session.log:
                 self.append_log(session_id, chunk.text, chunk.stream)
-            self._insert_copied(session.record)
+            self._insert_copied(session.plain_record)
             if session.details and self.capabilities.user_details:
                 self.set_user_details(session_id, **details_args(session.details))
 

@@ -41,6 +41,7 @@ from sessionlens.stores import postgres_query as pq
 from sessionlens.stores import postgres_schema as schema
 from sessionlens.stores.base import (
     LogChunk,
+    SavedSession,
     SessionCopy,
     SessionStore,
     StoreCapabilities,
@@ -51,7 +52,7 @@ from sessionlens.stores.listing import all_sessions
 from sessionlens.stores.locate import redact
 from sessionlens.stores.readable import RecordProblem, load_record
 from sessionlens.stores.record_json import json_to_save
-from sessionlens.stores.sqlite_index import batched, index_session
+from sessionlens.stores.sqlite_index import STATUS_COLUMN, batched, index_session
 
 if TYPE_CHECKING:
     from sessionlens.query import Query
@@ -404,7 +405,7 @@ class PostgresSessionStore(SessionStore):
                     if records:
                         conn.execute(_NOTIFY)
             except self._pg.errors.UniqueViolation:
-                raise self._exists(conn, records) from None
+                raise self._exists(conn, [str(r.get("session_id")) for r in records]) from None
             self._saved()
 
     def import_sessions(self, sessions: Iterable[SessionCopy]) -> None:
@@ -429,11 +430,15 @@ class PostgresSessionStore(SessionStore):
                         )
                     conn.execute(_NOTIFY)
             except self._pg.errors.UniqueViolation:
-                raise self._exists(conn, records) from None
+                raise self._exists(conn, [s.session_id for s in sessions]) from None
             self._saved()
 
     def _copy_in(
-        self, conn: Any, records: Iterable[Mapping[str, Any]], *, checked: bool = False
+        self,
+        conn: Any,
+        records: Iterable[Mapping[str, Any] | SavedSession],
+        *,
+        checked: bool = False,
     ) -> None:
         """Inside a transaction: new session rows, their parameter and metric rows and the
         heartbeats of running ones."""
@@ -448,7 +453,7 @@ class PostgresSessionStore(SessionStore):
 
     def _copy_logs(self, conn: Any, sessions: list[SessionCopy]) -> None:
         """Inside a transaction: the sessions' log chunks after those already stored."""
-        ids = [str(s.record["session_id"]) for s in sessions]
+        ids = [s.session_id for s in sessions]
         starts = dict(
             conn.execute(
                 f"SELECT session_id, max(seq) + 1 FROM {schema.LOGS} "
@@ -464,8 +469,7 @@ class PostgresSessionStore(SessionStore):
                 for n, chunk in enumerate(session.log):
                     copy.write_row(_pg_row((session_id, first + n, chunk.stream, chunk.text)))
 
-    def _exists(self, conn: Any, records: Iterable[Mapping[str, Any]]) -> SessionExistsError:
-        ids = [str(r.get("session_id")) for r in records]
+    def _exists(self, conn: Any, ids: list[str]) -> SessionExistsError:
         taken = conn.execute(
             f"SELECT session_id FROM {schema.SESSIONS} WHERE session_id = ANY(%s)", (ids,)
         ).fetchall()
@@ -496,7 +500,7 @@ class PostgresSessionStore(SessionStore):
         self._counts.clear()
 
     def _rows(
-        self, records: Iterable[Mapping[str, Any]], *, checked: bool = False
+        self, records: Iterable[Mapping[str, Any] | SavedSession], *, checked: bool = False
     ) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
         """Session rows (id, JSON, index columns), parameter and metric rows, and heartbeats of
         the running ones: indexed as a reader of the stored JSON will see the record.
@@ -505,6 +509,14 @@ class PostgresSessionStore(SessionStore):
         rows, params, metrics, beats = [], [], [], []
         now = time.time()
         for record in records:
+            if isinstance(record, SavedSession):  # copied as saved: its rows as they are
+                row, ps, ms = record.indexed
+                rows.append(_pg_row((row[0], record.text, *row[2:])))
+                params.extend(_pg_row(p) for p in ps)
+                metrics.extend(_pg_row(m) for m in ms)
+                if row[STATUS_COLUMN] == "running":
+                    beats.append((row[0], now))
+                continue
             session_id, text = json_to_save(record, self.location)
             try:
                 loaded = json.loads(text) if checked else load_record(text)
@@ -690,7 +702,7 @@ def _details_row(session: SessionCopy) -> tuple:
     title = fields.get("title")
     return _pg_row(
         (
-            str(session.record["session_id"]),
+            session.session_id,
             title,
             None if title is None else title.lower(),
             fields.get("notes"),

@@ -100,6 +100,28 @@ def load_record(raw: bytes | str | None, what: str = "record") -> Record:
     return check_record(value, what)
 
 
+def saved_text(raw: bytes | None) -> str | None:
+    """The record's JSON text in a stored blob (unwrapped from kedro-viz's second encoding)
+    when it can be moved to another store as it is: UTF-8, no escaped surrogate to repair.
+    None: parse it instead. Whether the JSON is a readable record is the index's to say."""
+    if raw is None:
+        return None
+    try:
+        text = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _ESCAPED_SURROGATE.search(text) is not None:
+        return None
+    if text.lstrip()[:1] == '"':
+        try:
+            text = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(text, str):
+            return None
+    return text if text.lstrip()[:1] == "{" else None
+
+
 def check_record(value: Any, what: str = "record") -> Record:
     """``value`` if it is a record the views can show (raises :class:`RecordProblem` if not)."""
     if not isinstance(value, dict):

@@ -140,6 +140,9 @@ def table_set(schema: str, prefix: str = "sessionlens_") -> TableSet:
     return TableSet(*(f"{schema}.{prefix}{name}" for name in ("sessions", "params", "metrics")))
 
 
+#: where an index row holds the status (``SavedSession`` rows are read without a record)
+STATUS_COLUMN = INDEX_COLUMNS.index("status")
+
 #: One session's index row, its (session_id, name, value, num) parameter rows and its
 #: (session_id, name, value) metric rows.
 IndexedSession = tuple[

@@ -61,6 +61,7 @@ from sessionlens.stores import sqlite_direct, sqlite_files, sqlite_open, sqlite_
 from sessionlens.stores.base import (
     IndexProgress,
     LogChunk,
+    SavedSession,
     SessionCopy,
     SessionStore,
     StoreCapabilities,
@@ -68,9 +69,10 @@ from sessionlens.stores.base import (
     merged_details,
 )
 from sessionlens.stores.listing import all_sessions
-from sessionlens.stores.readable import RecordProblem, load_record
+from sessionlens.stores.readable import RecordProblem, load_record, saved_text
 from sessionlens.stores.record_json import json_to_save
 from sessionlens.stores.sqlite_index import (
+    INDEX_COLUMNS,
     INDEX_DDL,
     INDEX_TABLE,
     METRICS_DDL,
@@ -80,6 +82,7 @@ from sessionlens.stores.sqlite_index import (
     PARAMS_INDEX_DDL,
     PARAMS_TABLE,
     SCHEMA_VERSION,
+    STATUS_COLUMN,
     IndexedSession,
     TableSet,
     batched,
@@ -740,6 +743,83 @@ class SQLiteSessionStore(SessionStore):
                 return
             last = rows[-1][0]
 
+    def iter_saved(
+        self, session_ids: Iterable[str] | None = None
+    ) -> Iterator[tuple[str, Record | SavedSession | str]]:
+        """Runs rows with their index rows, a page per statement: a readable row whose index
+        row is its own (same runs rowid) comes as saved; any other is parsed as
+        ``iter_records`` does. With tracking files (their metrics join the index) or while
+        the index is not built, every row is parsed."""
+        with self._errors("read"):
+            tables = self._ensure_index()
+        if self.tracking is not None or not self._index_ready():
+            yield from self.iter_records(session_ids)
+            return
+        columns = ", ".join(f"i.{c}" for c in INDEX_COLUMNS)
+        select = (
+            f"SELECT r.rowid, {sqlite_schema.RUNS_ROW}, {columns} FROM main.runs r "
+            f"LEFT JOIN {tables.index} i ON i.session_id = r.id AND i.runs_rowid = r.rowid "
+            "AND i.problem IS NULL"
+        )
+        if session_ids is not None:
+            for batch in batched(session_ids, _RECORD_PAGE):
+                with self._errors("read"):
+                    rows = self._conn.execute(
+                        f"{select} WHERE r.id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(batch),),
+                    ).fetchall()
+                    found = dict(self._saved_rows(tables, rows))
+                for session_id in batch:
+                    if session_id in found:
+                        yield session_id, found[session_id]
+                    else:  # listed under a repaired id, or gone
+                        yield from self._records_of([session_id])
+            return
+        last = 0
+        while True:
+            with self._errors("read"):
+                rows = self._conn.execute(
+                    f"{select} WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?", (last, _RECORD_PAGE)
+                ).fetchall()
+                saved = self._saved_rows(tables, rows)
+            yield from saved
+            if len(rows) < _RECORD_PAGE:
+                return
+            last = rows[-1][0]
+
+    def _saved_rows(
+        self, tables: IndexTables, rows: list[tuple]
+    ) -> list[tuple[str, Record | SavedSession | str]]:
+        """``iter_saved``'s items of rows read by its statement (the lock held)."""
+        texts = {}
+        for rowid, _, blob, _, indexed_id, *_ in rows:
+            text = saved_text(blob) if indexed_id is not None else None
+            if text is not None:
+                texts[rowid] = text
+        ids = json.dumps([r[4] for r in rows if r[0] in texts])
+        params: dict[str, list[tuple]] = {}
+        metrics: dict[str, list[tuple]] = {}
+        for table, columns, into in (
+            (tables.params, "session_id, name, value, num", params),
+            (tables.metrics, "session_id, name, value", metrics),
+        ):
+            for row in self._conn.execute(
+                f"SELECT {columns} FROM {table} "
+                "WHERE session_id IN (SELECT value FROM json_each(?))",
+                (ids,),
+            ):
+                into.setdefault(row[0], []).append(tuple(row))
+        items: list[tuple[str, Record | SavedSession | str]] = []
+        for rowid, run_id, blob, size, *index in rows:
+            text = texts.get(rowid)
+            if text is None:
+                items.append(_with_id(*sqlite_schema.read_run(run_id, blob, size)))
+                continue
+            session_id = index[0]
+            indexed = (tuple(index), params.get(session_id, []), metrics.get(session_id, []))
+            items.append((session_id, SavedSession(session_id, text, indexed)))
+        return items
+
     def _records_of(self, session_ids: Iterable[str]) -> Iterator[tuple[str, Record | str]]:
         for batch in batched(session_ids, _RECORD_PAGE):
             with self._errors("read"):
@@ -882,7 +962,11 @@ class SQLiteSessionStore(SessionStore):
             self._saved()
 
     def _put_records(
-        self, records: Iterable[Mapping[str, Any]], statement: str, *, checked: bool = False
+        self,
+        records: Iterable[Mapping[str, Any] | SavedSession],
+        statement: str,
+        *,
+        checked: bool = False,
     ) -> None:
         """Inside a write transaction: the runs rows of ``records`` and their index rows.
         ``checked``: the records were read (and checked) from another store (``copy``), so the
@@ -891,6 +975,12 @@ class SQLiteSessionStore(SessionStore):
         for batch in batched(records, 1000):
             runs, indexed, beats = [], [], []
             for record in batch:
+                if isinstance(record, SavedSession):  # copied as saved: its rows as they are
+                    runs.append((record.session_id, json.dumps(record.text)))
+                    indexed.append(record.indexed)
+                    if inserting and record.indexed[0][STATUS_COLUMN] == "running":
+                        beats.append((record.session_id, time.time()))
+                    continue
                 session_id, text = json_to_save(record, self.location)
                 runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
                 try:  # indexed as a reader of the blob will see it: unreadable ones too
@@ -925,7 +1015,7 @@ class SQLiteSessionStore(SessionStore):
             for session in sessions:
                 if not session.log:
                     continue
-                session_id = str(session.record["session_id"])
+                session_id = session.session_id
                 first = self._conn.execute(
                     f"SELECT coalesce(max(seq) + 1, 0) FROM main.{LOG_TABLE} WHERE session_id = ?",
                     (session_id,),
@@ -941,7 +1031,7 @@ class SQLiteSessionStore(SessionStore):
             annotated = [s for s in sessions if s.details]
             for session in annotated:
                 fields = details_args(session.details)
-                self._put_details(str(session.record["session_id"]), fields)
+                self._put_details(session.session_id, fields)
             self._saved()
         if annotated:
             self._details_rows = self._has_details = True
