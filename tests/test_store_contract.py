@@ -840,7 +840,7 @@ from datetime import timedelta
 import sessionlens.session as session_module
 from sessionlens.record import new_session_id, session_id_time
 from sessionlens.session import Session
-project, spec, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+project, spec, start, n = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 base = session_id_time("2026-11-25T09.44.11.000Z")
 ticks = iter(range(10**6))
 # every process asks for the same ids, one millisecond apart: each must claim its own
@@ -850,7 +850,7 @@ session_module._unique_session_id = lambda: new_session_id(
 ids = []
 while time.time() < start:
     pass
-for _ in range(20):
+for _ in range(n):
     with Session.create(project, spec) as session:
         session.run(lambda: None)
     ids.append(session.session_id)
@@ -860,8 +860,11 @@ print(json.dumps(ids))
 
 @pytest.mark.parametrize("kind", ["shelve", "sqlite", "postgresql"])
 def test_sessions_started_in_the_same_millisecond_all_keep_their_record(
-    kind: str, tmp_path: Path
+    kind: str, tmp_path: Path, long_torture: bool
 ) -> None:
+    """8 processes asking for the same ids at once: 20 sessions each in a long torture run
+    (``-m torture``), 10 each always."""
+    n = 20 if long_torture else 10
     project = tmp_path / "project"
     project.mkdir()
     (project / "pyproject.toml").write_text('[tool.sessionlens]\nrun = ["true"]\n')
@@ -869,7 +872,15 @@ def test_sessions_started_in_the_same_millisecond_all_keep_their_record(
     start = time.time() + 1.5
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", SAME_MILLISECOND_SESSIONS, str(project), spec, str(start)],
+            [
+                sys.executable,
+                "-c",
+                SAME_MILLISECOND_SESSIONS,
+                str(project),
+                spec,
+                str(start),
+                str(n),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -879,10 +890,10 @@ def test_sessions_started_in_the_same_millisecond_all_keep_their_record(
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [err for _, err in outputs]
     ids = [sid for out, _ in outputs for sid in json.loads(out)]
-    assert len(set(ids)) == 160
+    assert len(set(ids)) == 8 * n
     with open_store(spec) as store:
         assert {s.session_id for s in store.list_summaries(limit=None)} == set(ids)
-        assert store.count(parse_query("status:success")) == 160
+        assert store.count(parse_query("status:success")) == 8 * n
 
 
 # -- liveness: a running record whose heartbeat went stale is lost ---------------------------------
