@@ -16,6 +16,7 @@ import pytest
 from pgserver import pg_database, pg_server, stop_shared  # noqa: F401 - fixtures
 from sessionlens.stores import SessionStore, open_store
 from storetools import STORE_KINDS, hostile_shelve_store, hostile_sqlite_store, store_location
+from torture import long_torture_run
 
 DATA = Path(__file__).parent / "data"
 KEDRO_DATA = DATA / "kedro"
@@ -23,6 +24,25 @@ SHELVE_FIXTURE = "kedro-0.18.14-shelvestore-dbm-dumb"
 SQLITE_FIXTURE = "kedro-0.19.15-kedro-viz-10.2.0-sqlitestore"
 #: the fixtures under data/ include Kedro projects with their own (Kedro-importing) tests
 collect_ignore = ["data"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The heaviest repetitions (``@pytest.mark.torture(long=True)``: 16 x 100 writers under
+    load, a dozen hang-ups in a row) run only in a long torture run: ``-m torture`` or
+    ``SESSIONLENS_TORTURE_REPEAT`` set. Each has a small always-on version."""
+    if long_torture_run(config):
+        return
+    skip = pytest.mark.skip(reason="a long torture run only: select it with -m torture")
+    for item in items:
+        if any(mark.kwargs.get("long") for mark in item.iter_markers("torture")):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def long_torture(request: pytest.FixtureRequest) -> bool:
+    """Whether this is a long torture run (``-m torture``): the scale of the always-on
+    adversarial tests that repeat a scenario."""
+    return long_torture_run(request.config)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,8 +2,9 @@
 ``sessionlens.kedro.SQLiteStore`` with ``SESSION_STORE_ARGS = {"path": "postgresql://..."}``
 (what a team does to record every ``kedro run`` into one database). Two runs, one failing: both
 sessions in the database with their status, nodes and metrics (the hooks), listed by
-``sessionlens --store postgresql://... list --json``. psycopg goes into the cached Kedro venv
-of test_kedro_project.py through the ``postgresql`` extra, as a user installs it."""
+``sessionlens --store postgresql://... list --json``. psycopg is in the cached Kedro venv of
+test_kedro_project.py through the ``postgresql`` extra, as a user installs it (installed here
+into a venv built before the venv came with it)."""
 
 from __future__ import annotations
 

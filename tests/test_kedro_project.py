@@ -93,7 +93,8 @@ def _remove_stale_venvs() -> None:
 
 @pytest.fixture(scope="session")
 def kedro_venv() -> Path:
-    """A venv with the newest Kedro 1.x and this repository (editable); built once, then reused."""
+    """A venv with the newest Kedro 1.x and this repository (editable, with its ``postgresql``
+    extra); built once, then reused."""
     CACHE.mkdir(parents=True, exist_ok=True)
     key = _venv_key()
     venv = CACHE / f"kedro-venv-{key}"
@@ -105,8 +106,10 @@ def kedro_venv() -> Path:
             shutil.rmtree(venv, ignore_errors=True)
             started = time.monotonic()
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            _pip(venv, KEDRO_REQUIREMENT)
-            _pip(venv, "-e", str(REPO))
+            # one pip run (one resolution, one editable build) for Kedro and this repository
+            # with its ``postgresql`` extra, which test_kedro_postgres.py needs
+            _pip(venv, KEDRO_REQUIREMENT, "-e", f"{REPO}[postgresql]")
+            (venv / ".sessionlens-postgresql").write_text("psycopg installed with the venv\n")
             took = time.monotonic() - started
             done.write_text(f"{REPO}\n{KEDRO_REQUIREMENT}\nbuilt in {took:.1f} s\n")
     return venv

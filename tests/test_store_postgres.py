@@ -198,10 +198,12 @@ with open_store(spec, read_only=False) as store:
 """
 
 
-def test_sixteen_writer_processes_store_every_session(store_uri: str) -> None:
+def test_sixteen_writer_processes_store_every_session(store_uri: str, long_torture: bool) -> None:
+    """100 sessions each (1,600) in a long torture run (``-m torture``), 25 each always."""
+    n = 100 if long_torture else 25
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, store_uri, str(w), "100"],
+            [sys.executable, "-c", WRITER, store_uri, str(w), str(n)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -211,8 +213,8 @@ def test_sixteen_writer_processes_store_every_session(store_uri: str) -> None:
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0] * 16, [err for _, err in outputs]
     with open_store(store_uri) as store:
-        assert store.count() == 1600
-        assert store.count(parse_query("status:success")) == 1600
+        assert store.count() == 16 * n
+        assert store.count(parse_query("status:success")) == 16 * n
         some = store.list_summaries(limit=1)[0].session_id
         assert store.read_log(some).startswith("worker ")
 

@@ -515,9 +515,9 @@ import sys
 import time
 sys.path.insert(0, sys.argv[3])
 from sessionlens.stores import open_store
-worker = int(sys.argv[2])
+worker, n = int(sys.argv[2]), int(sys.argv[4])
 with open_store(sys.argv[1], read_only=False, create=True) as store:
-    for i in range(200):
+    for i in range(n):
         sid = f"2026-11-25T10.{worker:02d}.{i // 60:02d}.{i % 60:03d}Z"
         store.insert({"session_id": sid, "git": {"branch": f"w{worker}"},
                       "run": {"status": "running", "pid": 1, "hostname": "elsewhere"}})
@@ -528,12 +528,17 @@ with open_store(sys.argv[1], read_only=False, create=True) as store:
 """
 
 
-def test_eight_processes_write_1600_sessions_into_one_store(tmp_path: Path) -> None:
+def test_eight_processes_write_their_sessions_into_one_store(
+    tmp_path: Path, long_torture: bool
+) -> None:
+    """8 processes inserting, logging and updating at once: every session there, whole. 200
+    each (1,600) in a long torture run (``-m torture``), 50 each always."""
+    n = 200 if long_torture else 50
     path = tmp_path / "shared.db"
     tests = str(Path(__file__).parent)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CONCURRENT_WRITER, str(path), str(w), tests],
+            [sys.executable, "-c", CONCURRENT_WRITER, str(path), str(w), tests, str(n)],
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONPATH": SRC},
@@ -543,14 +548,15 @@ def test_eight_processes_write_1600_sessions_into_one_store(tmp_path: Path) -> N
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, errors
     with open_store(path) as store:
-        assert store.count() == 1600
-        assert store.count(parse_query("status:success")) == 800
+        assert store.count() == 8 * n
+        assert store.count(parse_query("status:success")) == 4 * n
         for w in range(8):
-            assert store.count(parse_query(f"branch:w{w}")) == 200
-        sid = "2026-11-25T10.05.03.019Z"
-        assert store.read_log(sid) == "worker 5 run 199\n"
+            assert store.count(parse_query(f"branch:w{w}")) == n
+        last = n - 1
+        sid = f"2026-11-25T10.05.{last // 60:02d}.{last % 60:03d}Z"
+        assert store.read_log(sid) == f"worker 5 run {last}\n"
     assert kedro_viz_read(path).keys() == {
-        f"2026-11-25T10.{w:02d}.{i // 60:02d}.{i % 60:03d}Z" for w in range(8) for i in range(200)
+        f"2026-11-25T10.{w:02d}.{i // 60:02d}.{i % 60:03d}Z" for w in range(8) for i in range(n)
     }
 
 

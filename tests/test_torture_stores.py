@@ -25,22 +25,24 @@ KINDS = ["sqlite", "shelve"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_sixteen_processes_record_a_hundred_sessions_each_under_load(
-    kind: str, tmp_path: Path
+def test_sixteen_processes_record_their_sessions_under_load(
+    kind: str, tmp_path: Path, long_torture: bool
 ) -> None:
-    """DESIGN.md's target: 16 processes x 100 sessions (Python API) while two busy loops load
-    the CPU: all 1,600 stored, distinct, none replaced, no error, every time."""
+    """16 processes (Python API) while two busy loops load the CPU: every session stored,
+    distinct, none replaced, no error, every time. DESIGN.md's target, 100 sessions each
+    (1,600), in a long torture run (``-m torture``); 15 each (240) always."""
+    sessions = 100 if long_torture else 15
     for attempt in range(REPEAT):
         where = tmp_path / str(attempt)
         project = make_project(where / "project")
         spec = store_location(kind, where)
         with cpu_load():
-            codes, ids, errors = many_writers(project, spec, processes=16, sessions=100)
+            codes, ids, errors = many_writers(project, spec, processes=16, sessions=sessions)
         assert codes == [0] * 16, errors
         assert errors == []
-        assert len(ids) == len(set(ids)) == 1600
+        assert len(ids) == len(set(ids)) == 16 * sessions
         with open_store(spec) as store:
-            assert store.count() == 1600
+            assert store.count() == 16 * sessions
             listed = {s.session_id: s.status for s in store.list_summaries(limit=None)}
         assert listed.keys() == set(ids)
         assert set(listed.values()) == {"success"}

@@ -204,7 +204,7 @@ def test_a_closed_terminal_ends_the_app_for_certain(tmp_path: Path) -> None:
         )
 
 
-@pytest.mark.torture
+@pytest.mark.torture(long=True)  # the always-on version: three hang-ups, above
 def test_a_closed_terminal_ends_the_app_for_certain_many_times(tmp_path: Path) -> None:
     """The hang was 1 in ~12: 12 hang-ups in a row here (about 40 s), ``12 x
     SESSIONLENS_TORTURE_REPEAT`` when repeated by hand (the closing note of issue 8: 40 of 40)."""

@@ -236,8 +236,11 @@ def test_an_orphaned_watchdog_kills_the_group_term_then_kill() -> None:
 
 
 @pytest.mark.torture
-def test_kill_9_of_runners_and_children_at_random_moments(tmp_path: Path) -> None:
-    """``sessionlens run`` or its child SIGKILLed at random moments, 16 times into one store:
+def test_kill_9_of_runners_and_children_at_random_moments(
+    tmp_path: Path, long_torture: bool
+) -> None:
+    """``sessionlens run`` or its child SIGKILLed at random moments, 10 times into one store (16
+    in a long torture run, ``-m torture``; the first 10 kill each of them 0.1-0.3 s to 1.4 s in):
     from before the store is opened to deep into the run. Each time: no process of the run
     left, the store intact, every earlier session unchanged, the killed one shown
     ``interrupted`` (a killed runner leaves it ``running`` with a dead pid; a killed child is
@@ -249,7 +252,7 @@ def test_kill_9_of_runners_and_children_at_random_moments(tmp_path: Path) -> Non
     repo = make_repo(tmp_path / "proj", {"chatty.py": textwrap.dedent(CHATTY)})
     spec = f"sqlite://{tmp_path / 's.db'}"
     known = _earlier_sessions(spec, repo)
-    for round_ in range(16):
+    for round_ in range(16 if long_torture else 10):
         victim, delay = rng.choice(["runner", "child"]), rng.uniform(0.0, 1.5)
         stderr = tmp_path / f"stderr-{round_}.txt"
         try:

@@ -14,9 +14,19 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 #: how many times the slow torture tests repeat their scenario (CI: once; by hand: 10)
 REPEAT = int(os.environ.get("SESSIONLENS_TORTURE_REPEAT", "1"))
+
+
+def long_torture_run(config: Any) -> bool:
+    """A long torture run: ``-m torture`` selected (``-m "not torture"`` deselects them all
+    anyway) or ``SESSIONLENS_TORTURE_REPEAT`` set. Only then do the heaviest repetitions run
+    (``@pytest.mark.torture(long=True)``) and the always-on ones at their full scale."""
+    return "torture" in (config.getoption("markexpr") or "") or (
+        "SESSIONLENS_TORTURE_REPEAT" in os.environ
+    )
 
 
 @contextlib.contextmanager
