@@ -1,24 +1,28 @@
-"""How fast ``copy`` moves sessions between stores (target: 100k SQLite -> SQLite >= 5k/s).
+"""How fast ``copy`` moves sessions between stores (target: 100k SQLite -> PostgreSQL >= 5k/s).
 
     python benchmarks/bench_copy.py [--sessions 100000] [--dir DIR] [--logs N] [--details N]
+        [--no-postgresql]
 
 Builds (or reuses, in DIR, default a temp folder) an SQLite store of N sessions with
 ``make_store.py`` (metrics in the records), adds a log of two chunks to every ``--logs``-th
-session and a title to every ``--details``-th, then copies it into a new SQLite file through
-``copying.copy_sessions`` (what ``sessionlens copy`` runs), and a second time (everything
-already there). Prints sessions/s of each; timings are printed, never asserted.
+session and a title to every ``--details``-th, then copies it through
+``copying.copy_sessions`` (what ``sessionlens copy`` runs) into a new database on a PostgreSQL
+server this script starts (as the tests do) and into a new SQLite file, each a second time too
+(everything already there). Prints sessions/s of each, and the CPU this process and the
+server's backend spent per session; timings are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for folder in (ROOT / "src", ROOT / "benchmarks"):
+for folder in (ROOT / "src", ROOT / "benchmarks", ROOT / "tests"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
@@ -44,32 +48,65 @@ def prepare(path: Path, n: int, logs: int, details: int) -> None:
     print(f"built {n:,} sessions in {took:.1f} s (+ logs and details)")
 
 
+def _backend_cpu(pid: int | None) -> float:
+    """CPU seconds a local server backend has used (0 where /proc cannot tell)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError, TypeError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def copy_into(src_spec: str, dst_spec: str, label: str) -> None:
+    with open_store(src_spec, tracking=False) as src:
+        for again in (False, True):
+            with open_store(dst_spec, read_only=False, create=True, tracking=False) as dst:
+                conn = getattr(dst, "_conn", None)
+                pid = getattr(getattr(conn, "info", None), "backend_pid", None)
+                server, cpu = _backend_cpu(pid), time.process_time()
+                began = time.perf_counter()
+                result = copy_sessions(src, dst)
+                took = time.perf_counter() - began
+                cpu, server = time.process_time() - cpu, _backend_cpu(pid) - server
+            done = result.copied + result.already
+            line = (
+                f"{label}{' again (all there)' if again else ''}: {result.copied:,} copied, "
+                f"{result.already:,} there, {took:.2f} s = {done / took:,.0f} sessions/s; "
+                f"CPU per session: this process {cpu / done * 1e6:.0f} us"
+            )
+            if pid is not None:
+                line += f", server backend {server / done * 1e6:.0f} us"
+            print(line, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--logs", type=int, default=100, help="a log on every N-th session")
     parser.add_argument("--details", type=int, default=100, help="a title on every N-th")
+    parser.add_argument("--no-postgresql", action="store_true", help="SQLite -> SQLite only")
     args = parser.parse_args(argv)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-copy-"))
     folder.mkdir(parents=True, exist_ok=True)
     src_path = folder / f"src-{args.sessions}.db"
     prepare(src_path, args.sessions, args.logs, args.details)
+    src_spec = f"sqlite://{src_path}"
+    if not args.no_postgresql:
+        from pgserver import skip_reason, started_server
+
+        reason = skip_reason()
+        if reason:
+            print(f"SQLite -> PostgreSQL skipped: {reason}")
+        else:
+            server = started_server()
+            try:
+                copy_into(src_spec, next(server).create_database(), "SQLite -> PostgreSQL")
+            finally:
+                server.close()
     dst_path = folder / "dst.db"
     dst_path.unlink(missing_ok=True)
-    with open_store(f"sqlite://{src_path}", tracking=False) as src:
-        for label in ("copy into a new file", "copy again (all there)"):
-            began = time.perf_counter()
-            with open_store(
-                f"sqlite://{dst_path}", read_only=False, create=True, tracking=False
-            ) as dst:
-                result = copy_sessions(src, dst)
-            took = time.perf_counter() - began
-            done = result.copied + result.already
-            print(
-                f"{label}: {result.copied:,} copied, {result.already:,} there, "
-                f"{took:.2f} s = {done / took:,.0f} sessions/s"
-            )
+    copy_into(src_spec, f"sqlite://{dst_path}", "SQLite -> SQLite")
     return 0
 
 

@@ -60,6 +60,11 @@ async def test_sessions_at_80_columns_keep_status_started_branch_command(tmp_pat
         top = widget_text(app.screen.query_one(StoreHeader))
         assert "5 sessions" in top and "sorted by started ▼" in top
         assert "session_store.db" in top  # the file name of a long path stays
+        seen = []
+        for _ in range(4):  # s cycles the columns shown: started, status, branch, command
+            await pilot.press("s")
+            seen.append(app.screen.sort)
+        assert seen == ["status", "branch", "command", "started"]
         await pilot.resize_terminal(200, 40)
         await pilot.pause()
         assert "User" in table_lines(app)[0]

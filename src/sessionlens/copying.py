@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from sessionlens.record import Record
 
 #: sessions read, checked and written per step: one transaction each in SQLite
-BATCH = 500
+BATCH = 2000
 
 #: ``progress(done, total)``: sessions dealt with so far (copied, there or skipped), and of how
 #: many (None while unknown)

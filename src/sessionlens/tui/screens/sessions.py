@@ -373,7 +373,8 @@ class SessionsScreen(CurateActions, ReportsWorkerErrors, Screen[None]):
         self.table.reload()
 
     def action_cycle_sort(self) -> None:
-        columns = [c.sort for c in self.table.columns if c.sort]
+        """The next column shown (at 80 columns, not one the width hides)."""
+        columns = [c.sort for c in self.table.shown if c.sort]
         nxt = (
             columns[(columns.index(self.sort) + 1) % len(columns)]
             if self.sort in columns
