@@ -393,6 +393,15 @@ FILTERS = {
     "-status:failed param.lr<=0.01 since:2026-11-02": True,
     "exit!=0 command:*train*": True,
     "zoë -exit:0": True,
+    # free words as LIKE patterns (PostgreSQL's trigram indexes): % _ \\ literal; titles by id
+    "retry": True,
+    "fail": True,
+    "lr=0.01": True,
+    "_": False,
+    "%": False,
+    "\\": False,
+    "a?b[": True,
+    "nowhere-at-all": False,
 }
 
 

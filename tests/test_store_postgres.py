@@ -384,3 +384,64 @@ def test_a_schema_1_database_is_refused_read_only_and_upgraded_read_write(store_
         assert writer.count() == 3
     with open_store(store_uri) as reader:
         assert reader.count() == 3
+
+
+def test_schema_5_statistics_and_trigram_indexes_answer_free_words(store_uri: str) -> None:
+    """Schema 5: name/value statistics and, where the server has pg_trgm (this one does), the
+    trigram indexes a free word walks: its rows come from the indexes, not a scan."""
+    stats = run_sql(store_uri, "SELECT stxname FROM pg_statistic_ext ORDER BY 1")
+    assert [s[0] for s in stats] == [
+        "st_sessionlens_metrics_value",
+        "st_sessionlens_params_num",
+        "st_sessionlens_params_value",
+    ]
+    indexes = run_sql(store_uri, "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%trgm'")
+    assert sorted(i[0] for i in indexes) == [
+        "ix_sessionlens_sessions_hay_trgm",
+        "ix_sessionlens_sessions_params_trgm",
+    ]
+    with open_store(store_uri, read_only=False) as store:
+        store.insert_many(make_records(30))
+    import psycopg
+
+    with psycopg.connect(store_uri, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+        conn.execute("SET enable_seqscan = off")  # tiny tables: is the index usable at all?
+        plan = conn.execute(
+            "EXPLAIN SELECT 1 FROM sessionlens_sessions i WHERE i.hay LIKE '%zz9qq%' "
+            "OR i.params_l LIKE '%zz9qq%'"
+        ).fetchall()
+    text = "\n".join(p[0] for p in plan)
+    assert "ix_sessionlens_sessions_hay_trgm" in text and "params_trgm" in text, text
+    with open_store(store_uri) as store:
+        assert store.count(parse_query("zz9qq")) == 0
+
+
+def test_imports_write_on_connections_of_their_own_closed_with_the_store(store_uri: str) -> None:
+    """``copy`` imports two batches at once, each on a connection of its own; closing the
+    store closes them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sessionlens.stores.base import SessionCopy
+
+    records = make_records(40)
+    ids = {r["session_id"] for r in records}
+    with open_store(store_uri, read_only=False) as store:
+        halves = [records[:20], records[20:]]
+        with ThreadPoolExecutor(2) as pool:
+            list(
+                pool.map(
+                    lambda part: store.import_sessions([SessionCopy(r, [], {}) for r in part]),
+                    halves,
+                )
+            )
+        assert store.existing_ids(ids) == ids
+        assert 1 <= len(store._spare) <= 2
+    sql = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + 10  # a backend ends a moment after its client left
+    while run_sql(store_uri, sql) != [(0,)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run_sql(store_uri, sql) == [(0,)]

@@ -35,6 +35,7 @@ each, counted, and skipped; they never stop the copy. So are sessions the destin
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
     from sessionlens.query import Query
     from sessionlens.record import Record
 
+#: batches written at once, each by a thread of its own (PostgreSQL works each on a core of
+#: its own; other backends take them in turns)
+WRITERS = 2
 #: sessions read, checked and written per step: one transaction each in SQLite
 BATCH = 2000
 
@@ -101,9 +105,10 @@ def copy_sessions(
 ) -> CopyResult:
     """Copy the sessions of ``src`` that ``query`` matches (all when None) into ``dst``.
 
-    A batch is written by a thread of its own while the next is read: the destination's
-    server (or disk) works while this process reads, instead of in turns. One batch is in
-    flight at a time, so a crash loses at most that one (written whole or not at all)."""
+    Batches are written by threads of their own while the next is read: the destination's
+    server (or disk) works while this process reads, instead of in turns. At most
+    ``WRITERS`` batches are in flight, so a crash loses at most those (each written whole or
+    not at all)."""
     started = time.perf_counter()
     counts = {"copied": 0, "already": 0, "unreadable": 0, "refused": 0, "repaired": 0}
 
@@ -114,7 +119,7 @@ def copy_sessions(
 
     records, total = _source(src, query)
     done = 0
-    pending: tuple[Future[_Written], int] | None = None
+    pending: deque[tuple[Future[_Written], int]] = deque()
 
     def advance(size: int) -> None:
         nonlocal done
@@ -123,20 +128,17 @@ def copy_sessions(
             progress(done, total)
 
     def settle() -> None:
-        """Wait for the batch in flight; count what it did."""
-        nonlocal pending
-        if pending is not None:
-            future, size = pending
-            pending = None
-            written, problems = future.result()
-            for kind, n in written.items():
-                counts[kind] += n
-            for kind, session_id, reason in problems:
-                report(kind, session_id, reason)
-            advance(size)
+        """Wait for the oldest batch in flight; count what it did."""
+        future, size = pending.popleft()
+        written, problems = future.result()
+        for kind, n in written.items():
+            counts[kind] += n
+        for kind, session_id, reason in problems:
+            report(kind, session_id, reason)
+        advance(size)
 
     advance(0)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sessionlens-copy") as writer:
+    with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="sessionlens-copy") as pool:
         for page in batched(records, max(1, batch)):
             there = dst.existing_ids(sid for sid, _ in page)
             todo: list[tuple[str, Record | SavedSession]] = []
@@ -153,12 +155,14 @@ def copy_sessions(
                     todo.append((session_id, record))
             full_logs: dict[str, list[LogChunk]] = {}
             copies = _whole_sessions(src, dst, todo, full_logs, report) if todo else []
-            settle()
+            if len(pending) == WRITERS:
+                settle()
             if copies:
-                pending = (writer.submit(_write, dst, copies, full_logs), len(page))
+                pending.append((pool.submit(_write, dst, copies, full_logs), len(page)))
             else:
                 advance(len(page))
-        settle()
+        while pending:
+            settle()
     elapsed = time.perf_counter() - started
     return CopyResult(elapsed_s=elapsed, dry_run=dry_run, **counts)
 

@@ -119,7 +119,7 @@ def count_rows(
     if alone is not None:
         sql = alone if at_most is None else f"{alone} LIMIT {int(at_most)}"
         return conn.execute(f"SELECT count(*) FROM ({sql}) AS c", params).fetchone()[0]
-    where = where_sql(query, status, params)
+    where = where_sql(query, status, params, conn)
     # without the details join when no term reads it: PostgreSQL removes an unused LEFT JOIN but
     # still plans for its key, which rules out an index-only scan (a count 50x slower at 1M)
     source = FROM if "d." in where else f"{SESSIONS} AS i"
@@ -164,7 +164,7 @@ def page_rows(
 ) -> list[tuple]:
     """One page of summary rows in ``query``'s order, missing values last (``known``: the
     number of matches if counted, which lets a page past the middle be read backwards)."""
-    where = where_sql(query, status, params)
+    where = where_sql(query, status, params, conn)
     metric = query.sort_metric
     source = with_metric = without_metric = FROM
     if metric is not None:
@@ -229,7 +229,7 @@ def series_rows(
     conn: Any, query: Query, status: str, params: dict[str, Any], metric: str, limit: int | None
 ) -> list[tuple[str, str | None, float]]:
     """(session id, started_at, value) of ``metric``, newest ``limit`` matches, oldest first."""
-    where = where_sql(query, status, params)
+    where = where_sql(query, status, params, conn)
     params["series_metric"] = metric
     sql = (
         f"SELECT i.session_id, i.started_at, sm.value FROM {FROM} JOIN {METRICS} AS sm "
@@ -246,8 +246,9 @@ def summary_sql(status: str) -> str:
     return f"SELECT {_COLUMNS.format(status=status)} FROM {FROM} WHERE i.session_id = %(sid)s"
 
 
-def where_sql(query: Query, status: str, params: dict[str, Any]) -> str:
-    """SQL ``WHERE`` text for ``query`` (reference: ``Query.matches``); fills ``params``."""
+def where_sql(query: Query, status: str, params: dict[str, Any], conn: Any = None) -> str:
+    """SQL ``WHERE`` text for ``query`` (reference: ``Query.matches``); fills ``params``.
+    ``conn``: where to look up the titles a free word matches (see :func:`_word_sql`)."""
     counter = itertools.count(len(params))
 
     def bind(value: Any) -> str:
@@ -260,31 +261,53 @@ def where_sql(query: Query, status: str, params: dict[str, Any]) -> str:
         sql = _term_sql(term, status, bind)
         clauses.append(f"NOT coalesce(({sql}), false)" if term.negate else f"({sql})")
     for word in query.words:
-        clauses.append(_word_sql(word.lower(), status, bind))
+        clauses.append(_word_sql(word.lower(), status, bind, conn))
     if not query.asks_archived:
         clauses.append("NOT coalesce(d.archived, false)")
     return " AND ".join(clauses) or "true"
 
 
-def _word_sql(word: str, status: str, bind: Bind) -> str:
+#: titles a free word may match by id (``session_id = ANY``); past this, a subquery
+_TITLE_IDS = 1000
+
+
+def _word_sql(word: str, status: str, bind: Bind, conn: Any = None) -> str:
     """A free word: a substring of id, command, branch, sha, user, status, title and params
-    joined by spaces (a word without spaces is tested on each part)."""
+    joined by spaces (a word without spaces is tested on each part).
+
+    A word without spaces is a ``LIKE`` on the ``hay`` and parameter columns, which their
+    trigram indexes answer where the server has ``pg_trgm`` (schema 5): a word in no session
+    is told in milliseconds instead of a scan of every row. For those indexes to be used
+    together, every part must test ``sessionlens_sessions`` itself: the titles the word
+    matches are looked up first (``conn``; titles are few) and tested by id; a word that is
+    part of a status name (``fail``) keeps the scan, as those match most sessions anyway."""
     if any(c.isspace() for c in word):
         hay = (
             f"i.hay || ' ' || {status} || coalesce(' ' || d.title_l, '') || "
             "coalesce(' ' || i.params_l, '')"
         )
         return f"strpos({hay}, {bind(word)}) > 0"
-    w = bind(word)
-    parts = [
-        f"strpos(i.hay, {w}) > 0",
-        f"strpos(coalesce(i.params_l, ''), {w}) > 0",
-        f"strpos(coalesce(d.title_l, ''), {w}) > 0",
-    ]
+    literal = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = bind(f"%{literal}%")
+    parts = [f"i.hay LIKE {pattern}", f"i.params_l LIKE {pattern}"]
     statuses = [s for s in STATUSES if word in s]
     if statuses:
         parts.append(f"{status} = ANY({bind(statuses)})")
+    titles = _titles_matching(conn, word) if conn is not None and not statuses else None
+    if titles is None:
+        parts.append(f"strpos(coalesce(d.title_l, ''), {bind(word)}) > 0")
+    elif titles:
+        parts.append(f"i.session_id = ANY({bind(titles)})")
     return f"({' OR '.join(parts)})"
+
+
+def _titles_matching(conn: Any, word: str) -> list[str] | None:
+    """Ids of the sessions whose title holds ``word``; None when there are too many to list."""
+    rows = conn.execute(
+        f"SELECT session_id FROM {DETAILS} WHERE strpos(title_l, %s) > 0 LIMIT %s",
+        (word, _TITLE_IDS + 1),
+    ).fetchall()
+    return None if len(rows) > _TITLE_IDS else [r[0] for r in rows]
 
 
 def _term_sql(term: Term, status: str, bind: Bind) -> str:
@@ -327,16 +350,26 @@ def _text_sql(column: str, term: Term, bind: Bind) -> str:
     v = term.value.lower()
     indexed = f"left({column}, {INDEXED_CHARS})" if column == "i.command_l" else column
     if term.op == ":=":
-        exact = f"{column} = {bind(v)}"
         if indexed == column:
-            return exact
-        return f"{indexed} = {bind(v[:INDEXED_CHARS])} AND {exact}"
+            return f"{column} = {bind(v)}"
+        return _prefix_equal(indexed, column, v, bind)
     head = v.split("*", 1)[0] if term.is_glob else v
     ranged = prefix_sql(indexed if len(head) <= INDEXED_CHARS else column, head, bind)
     if not term.is_glob:
         return ranged
     match = f"{column} LIKE {bind(like_pattern(v))}"
     return f"{ranged} AND {match}" if head else match
+
+
+def _prefix_equal(indexed: str, column: str, value: str, bind: Bind) -> str:
+    """``column = value`` for a text whose index holds its first ``INDEXED_CHARS`` characters
+    (``indexed``): a value shorter than that equals the text exactly when the prefix does, so
+    the index alone answers (index-only: a ``param.X:v`` probe reads no table row); a longer
+    one is compared whole as well."""
+    test = f"{indexed} = {bind(value[:INDEXED_CHARS])}"
+    if len(value) < INDEXED_CHARS:
+        return test
+    return f"{test} AND {column} = {bind(value)}"
 
 
 def like_pattern(value: str) -> str:
@@ -364,13 +397,13 @@ def _param_sql(term: Term, name: str, bind: Bind) -> str:
 def _param_rows(term: Term, name: str, bind: Bind) -> str | None:
     """The parameter rows named ``name`` that pass ``term``; None: no session's do."""
     v = term.value.lower()
-    indexed = f"left(p.value, {INDEXED_CHARS}) = {bind(v[:INDEXED_CHARS])}"
+    equal = _prefix_equal(f"left(p.value, {INDEXED_CHARS})", "p.value", v, bind)
     if term.op == ":=":
-        test = f"{indexed} AND p.value = {bind(v)}"
+        test = equal
     elif term.is_glob:
         test = f"p.value LIKE {bind(like_pattern(v))}"
     elif term.op == ":":
-        test = f"{indexed} AND p.value = {bind(v)}"
+        test = equal
         if term.bound is not None:
             test = f"({test} OR p.num = {bind(term.bound)})"
     elif term.bound is None:

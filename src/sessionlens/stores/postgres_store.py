@@ -103,6 +103,7 @@ class PostgresSessionStore(SessionStore):
             self._secret = None
         self._lock = threading.RLock()
         self._conn: Any = None
+        self._spare: list[Any] = []  # connections import_sessions wrote on, for the next
         self._own_pids: set[int] = set()
         self._writes = 0  # own saves, for change_token
         self._listener: Listener | None = None
@@ -133,10 +134,13 @@ class PostgresSessionStore(SessionStore):
             conn.execute("SET default_transaction_read_only = on")
         return conn
 
-    def _connection(self) -> Any:
-        """The store's connection, made again after it was lost; the caller holds the lock."""
+    def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"{self.location}: the store was closed")
+
+    def _connection(self) -> Any:
+        """The store's connection, made again after it was lost; the caller holds the lock."""
+        self._check_open()
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._drop()
             self._conn = self._connect()
@@ -410,7 +414,8 @@ class PostgresSessionStore(SessionStore):
 
     def import_sessions(self, sessions: Iterable[SessionCopy]) -> None:
         """Records, logs and details of a batch in ONE transaction, each table by ``COPY``:
-        a crash leaves all of the batch or none of it."""
+        a crash leaves all of the batch or none of it. On a connection of its own, so that
+        two threads import two batches at once."""
         self._check_writable()
         sessions = list(sessions)
         if not sessions:
@@ -418,9 +423,12 @@ class PostgresSessionStore(SessionStore):
         records = [s.record for s in sessions]
         logged = [s for s in sessions if s.log]
         annotated = [s for s in sessions if s.details]
-        with self._errors("save") as conn:
+        with self._import_connection() as conn:
             try:
                 with conn.transaction():
+                    # a bulk load: new rows' trigrams wait in the GIN pending list for
+                    # autovacuum (another process) instead of being merged by this one
+                    conn.execute("SET LOCAL gin_pending_list_limit = '64MB'")
                     self._copy_in(conn, records, checked=True)
                     if logged:
                         self._copy_logs(conn, logged)
@@ -431,7 +439,36 @@ class PostgresSessionStore(SessionStore):
                     conn.execute(_NOTIFY)
             except self._pg.errors.UniqueViolation:
                 raise self._exists(conn, [s.session_id for s in sessions]) from None
+        with self._lock:
             self._saved()
+
+    @contextlib.contextmanager
+    def _import_connection(self) -> Iterator[Any]:
+        """A connection of its own for one ``import_sessions``, kept for the next: ``copy``
+        writes two batches at once, and the server works each on a core of its own (one
+        connection behind the store's lock would take them in turns)."""
+        self._check_open()
+        with self._lock:
+            conn = self._spare.pop() if self._spare else None
+        try:
+            if conn is None or conn.closed or conn.broken:
+                conn = self._connect()
+                with self._lock:
+                    self._own_pids.add(conn.info.backend_pid)
+            yield conn
+        except self._pg.Error as exc:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            conn = None
+            raise self._error(exc, "save") from None
+        finally:
+            if conn is not None and not conn.closed:
+                with self._lock:
+                    if self._closed:
+                        conn.close()
+                    else:
+                        self._spare.append(conn)
 
     def _copy_in(
         self,
@@ -685,6 +722,10 @@ class PostgresSessionStore(SessionStore):
                     self.append_log(sid, text, stream)
             self._closed = True
             self._drop()
+            spare, self._spare = self._spare, []
+        for conn in spare:
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
 def _loaded(session_id: str, text: str) -> Record | str:
