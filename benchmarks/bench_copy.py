@@ -78,7 +78,7 @@ def copy_into(src_spec: str, dst_spec: str, label: str) -> None:
                 f"{result.already:,} there, {took:.2f} s = {done / took:,.0f} sessions/s; "
                 f"CPU per session: this process {cpu / done * 1e6:.0f} us"
             )
-            if dst_spec.startswith("postgresql"):
+            if dst_spec.startswith("postgresql") and not again:  # backends gone since
                 line += f", the server {server / done * 1e6:.0f} us"
             print(line, flush=True)
 
