@@ -280,42 +280,36 @@ class PostgresSessionStore(SessionStore):
             return {}
         return {"title": row[0], "bookmark": bool(row[1]), "notes": row[2]}
 
-    def details_for(self, session_ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
-        found: dict[str, Mapping[str, Any]] = {}
+    def _rows_of(self, session_ids: Iterable[str], select: str, action: str) -> Iterator[tuple]:
+        """The rows of ``select`` (which takes the ids as ``ANY(%s)``), 5,000 ids a statement."""
         for batch in batched(session_ids, 5000):
-            with self._errors("read") as conn:
-                rows = conn.execute(
-                    f"SELECT session_id, title, bookmark, notes FROM {schema.DETAILS} "
-                    "WHERE session_id = ANY(%s)",
-                    (batch,),
-                ).fetchall()
-            for sid, title, bookmark, notes in rows:
-                found[sid] = {"title": title, "bookmark": bool(bookmark), "notes": notes}
-        return found
+            with self._errors(action) as conn:
+                rows = conn.execute(select, (batch,)).fetchall()
+            yield from rows
+
+    def details_for(self, session_ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+        select = (
+            f"SELECT session_id, title, bookmark, notes FROM {schema.DETAILS} "
+            "WHERE session_id = ANY(%s)"
+        )
+        return {
+            sid: {"title": title, "bookmark": bool(bookmark), "notes": notes}
+            for sid, title, bookmark, notes in self._rows_of(session_ids, select, "read")
+        }
 
     def logs_for(self, session_ids: Iterable[str]) -> dict[str, list[LogChunk]]:
+        select = (
+            f"SELECT session_id, stream, text FROM {schema.LOGS} "
+            "WHERE session_id = ANY(%s) ORDER BY session_id, seq"
+        )
         found: dict[str, list[LogChunk]] = {}
-        for batch in batched(session_ids, 5000):
-            with self._errors("read log") as conn:
-                rows = conn.execute(
-                    f"SELECT session_id, stream, text FROM {schema.LOGS} "
-                    "WHERE session_id = ANY(%s) ORDER BY session_id, seq",
-                    (batch,),
-                ).fetchall()
-            for sid, stream, text in rows:
-                found.setdefault(sid, []).append(LogChunk(text, stream))
+        for sid, stream, text in self._rows_of(session_ids, select, "read log"):
+            found.setdefault(sid, []).append(LogChunk(text, stream))
         return found
 
     def existing_ids(self, session_ids: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for batch in batched(session_ids, 5000):
-            with self._errors("read") as conn:
-                rows = conn.execute(
-                    f"SELECT session_id FROM {schema.SESSIONS} WHERE session_id = ANY(%s)",
-                    (batch,),
-                ).fetchall()
-            found.update(r[0] for r in rows)
-        return found
+        select = f"SELECT session_id FROM {schema.SESSIONS} WHERE session_id = ANY(%s)"
+        return {row[0] for row in self._rows_of(session_ids, select, "read")}
 
     def iter_records(
         self, session_ids: Iterable[str] | None = None
