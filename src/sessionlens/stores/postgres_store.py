@@ -22,7 +22,6 @@ writes it with the next call that reaches the server; the run goes on.
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -36,7 +35,7 @@ from sessionlens.errors import (
     UnreadableSessionError,
     one_line,
 )
-from sessionlens.record import Record, SessionSummary, is_running
+from sessionlens.record import Record, SessionSummary
 from sessionlens.stores import postgres_query as pq
 from sessionlens.stores import postgres_schema as schema
 from sessionlens.stores.base import (
@@ -51,8 +50,7 @@ from sessionlens.stores.base import (
 from sessionlens.stores.listing import all_sessions
 from sessionlens.stores.locate import redact
 from sessionlens.stores.readable import RecordProblem, load_record
-from sessionlens.stores.record_json import json_to_save
-from sessionlens.stores.sqlite_index import STATUS_COLUMN, batched, index_session
+from sessionlens.stores.sqlite_index import batched, saved_session
 
 if TYPE_CHECKING:
     from sessionlens.query import Query
@@ -534,32 +532,19 @@ class PostgresSessionStore(SessionStore):
         self, records: Iterable[Mapping[str, Any] | SavedSession], *, checked: bool = False
     ) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
         """Session rows (id, JSON, index columns), parameter and metric rows, and heartbeats of
-        the running ones: indexed as a reader of the stored JSON will see the record.
-        ``checked``: the records were read (and checked) from another store (``copy``), so
-        their JSON is read back without checking it again (a fifth of a copy's time)."""
+        the running ones (:func:`~.sqlite_index.saved_session`, as SQLite saves them)."""
         rows, params, metrics, beats = [], [], [], []
         now = time.time()
         for record in records:
-            if isinstance(record, SavedSession):  # copied as saved: its rows as they are
-                row, ps, ms = record.indexed
-                rows.append(_pg_row((row[0], record.text, *row[2:])))
-                params.extend(_pg_row(p) for p in ps)
-                metrics.extend(_pg_row(m) for m in ms)
-                if row[STATUS_COLUMN] == "running":
-                    beats.append((row[0], now))
-                continue
-            session_id, text = json_to_save(record, self.location)
-            try:
-                loaded = json.loads(text) if checked else load_record(text)
-                indexed = index_session(session_id, loaded, tracking=self.tracking)
-            except RecordProblem as exc:
-                indexed = index_session(session_id, None, problem=str(exc))
-            row, ps, ms = indexed
-            rows.append(_pg_row((row[0], text, *row[2:])))
+            saved, running = saved_session(
+                record, self.location, tracking=self.tracking, checked=checked
+            )
+            row, ps, ms = saved.indexed
+            rows.append(_pg_row((row[0], saved.text, *row[2:])))
             params.extend(_pg_row(p) for p in ps)
             metrics.extend(_pg_row(m) for m in ms)
-            if is_running(record):
-                beats.append((session_id, now))
+            if running:
+                beats.append((saved.session_id, now))
         return rows, params, metrics, beats
 
     def _write_children(

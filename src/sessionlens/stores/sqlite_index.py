@@ -17,12 +17,16 @@ them); the DDL takes the schema and table name for that.
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sessionlens.record import as_number, param_text, started_epoch
+from sessionlens.record import as_number, is_running, param_text, started_epoch
+from sessionlens.stores.base import SavedSession
 from sessionlens.stores.listing import IndexEntry
+from sessionlens.stores.readable import RecordProblem, load_record
+from sessionlens.stores.record_json import json_to_save
 
 if TYPE_CHECKING:
     from sessionlens.tracking import TrackingSource
@@ -211,6 +215,31 @@ def index_session(
     )
     metrics = [(run_id, name, value) for name, value in (s.metrics or {}).items()]
     return row, params, metrics
+
+
+def saved_session(
+    record: Mapping[str, Any] | SavedSession,
+    location: str,
+    *,
+    tracking: TrackingSource | None = None,
+    checked: bool = False,
+    what: str = "record",
+) -> tuple[SavedSession, bool]:
+    """A record as an indexing store (SQLite, PostgreSQL) saves it: its JSON text with the
+    index rows derived as a reader of that text will see it (unreadable ones too, ``what``
+    naming the thing in their reason), and whether its run is going on (it gets a heartbeat).
+    A ``SavedSession`` (copied as saved) is taken as it is. ``checked``: the record was read
+    (and checked) from another store (``copy``), so its JSON is read back without checking
+    it again (a fifth of a copy's time)."""
+    if isinstance(record, SavedSession):
+        return record, record.indexed[0][STATUS_COLUMN] == "running"
+    session_id, text = json_to_save(record, location)
+    try:
+        loaded = json.loads(text) if checked else load_record(text, what)
+        indexed = index_session(session_id, loaded, tracking=tracking)
+    except RecordProblem as exc:
+        indexed = index_session(session_id, None, problem=str(exc))
+    return SavedSession(session_id, text, indexed), is_running(record)
 
 
 def write_index(

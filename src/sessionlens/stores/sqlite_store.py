@@ -56,7 +56,7 @@ from sessionlens.errors import (
     UnknownSessionError,
     UnreadableSessionError,
 )
-from sessionlens.record import Record, SessionSummary, is_running
+from sessionlens.record import Record, SessionSummary
 from sessionlens.stores import sqlite_direct, sqlite_files, sqlite_open, sqlite_schema
 from sessionlens.stores.base import (
     IndexProgress,
@@ -69,8 +69,7 @@ from sessionlens.stores.base import (
     merged_details,
 )
 from sessionlens.stores.listing import all_sessions
-from sessionlens.stores.readable import RecordProblem, load_record, saved_text
-from sessionlens.stores.record_json import json_to_save
+from sessionlens.stores.readable import saved_text
 from sessionlens.stores.sqlite_index import (
     INDEX_COLUMNS,
     INDEX_DDL,
@@ -82,11 +81,11 @@ from sessionlens.stores.sqlite_index import (
     PARAMS_INDEX_DDL,
     PARAMS_TABLE,
     SCHEMA_VERSION,
-    STATUS_COLUMN,
     IndexedSession,
     TableSet,
     batched,
     index_session,
+    saved_session,
     table_set,
     write_index,
 )
@@ -968,28 +967,19 @@ class SQLiteSessionStore(SessionStore):
         *,
         checked: bool = False,
     ) -> None:
-        """Inside a write transaction: the runs rows of ``records`` and their index rows.
-        ``checked``: the records were read (and checked) from another store (``copy``), so the
-        index reads their JSON back without checking it again (a third of a copy's time)."""
+        """Inside a write transaction: the runs rows of ``records`` and their index rows
+        (``checked``: see :func:`~.sqlite_index.saved_session`)."""
         inserting = statement.startswith("INSERT")
         for batch in batched(records, 1000):
             runs, indexed, beats = [], [], []
             for record in batch:
-                if isinstance(record, SavedSession):  # copied as saved: its rows as they are
-                    runs.append((record.session_id, json.dumps(record.text)))
-                    indexed.append(record.indexed)
-                    if inserting and record.indexed[0][STATUS_COLUMN] == "running":
-                        beats.append((record.session_id, time.time()))
-                    continue
-                session_id, text = json_to_save(record, self.location)
-                runs.append((session_id, json.dumps(text)))  # kedro-viz: encoded twice
-                try:  # indexed as a reader of the blob will see it: unreadable ones too
-                    loaded = json.loads(text) if checked else load_record(text, "blob")
-                    indexed.append(index_session(session_id, loaded, tracking=self.tracking))
-                except RecordProblem as exc:
-                    indexed.append(index_session(session_id, None, problem=str(exc)))
-                if inserting and is_running(record):
-                    beats.append((session_id, time.time()))
+                saved, running = saved_session(
+                    record, self.location, tracking=self.tracking, checked=checked, what="blob"
+                )
+                runs.append((saved.session_id, json.dumps(saved.text)))  # kedro-viz: twice
+                indexed.append(saved.indexed)
+                if inserting and running:
+                    beats.append((saved.session_id, time.time()))
             if inserting:
                 self._insert_runs(statement, runs)
                 self._conn.executemany(_HEARTBEAT_UPSERT, beats)
